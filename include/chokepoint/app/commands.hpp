@@ -1,0 +1,24 @@
+// One function per subcommand; each takes the arguments after its name.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include <chokepoint/app/args.hpp>
+#include <chokepoint/core/diagnostic.hpp>
+#include <chokepoint/policy/loader.hpp>
+
+namespace chokepoint::app {
+
+int check_command(Args& args);
+int explain_command(Args& args);
+int run_command(Args& args);
+
+// Loads `path`, or the built-in catalog when it is empty; prints every
+// diagnostic to `out`. Returns nullopt on errors.
+std::optional<policy::Config> load_or_report(const std::string& path, std::ostream& out);
+
+void print_diagnostics(const Diagnostics& diagnostics, std::ostream& out);
+
+}  // namespace chokepoint::app

@@ -1,0 +1,133 @@
+#include <charconv>
+
+#include <chokepoint/core/json.hpp>
+
+namespace chokepoint {
+namespace {
+
+// Length of the valid UTF-8 sequence at `s`, or 0 (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  auto cont = [&](std::size_t i) {
+    return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
+  };
+  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    if (!cont(1) || !cont(2)) return 0;
+    const auto b1 = static_cast<unsigned char>(s[1]);
+    if (b0 == 0xe0 && b1 < 0xa0) return 0;   // overlong
+    if (b0 == 0xed && b1 >= 0xa0) return 0;  // surrogate
+    return 3;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const auto b1 = static_cast<unsigned char>(s[1]);
+    if (b0 == 0xf0 && b1 < 0x90) return 0;   // overlong
+    if (b0 == 0xf4 && b1 >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < value.size()) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      const auto length = utf8_sequence_length(value.substr(i));
+      if (length == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(value.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void JsonObject::key(std::string_view name) {
+  if (!first_) out_ += ',';
+  first_ = false;
+  append_json_string(out_, name);
+  out_ += ':';
+}
+
+JsonObject& JsonObject::field(std::string_view name, std::string_view value) {
+  key(name);
+  append_json_string(out_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::field(std::string_view name, std::int64_t value) {
+  key(name);
+  char buffer[24];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out_.append(buffer, end);
+  return *this;
+}
+
+JsonObject& JsonObject::field(std::string_view name, std::uint64_t value) {
+  key(name);
+  char buffer[24];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out_.append(buffer, end);
+  return *this;
+}
+
+JsonObject& JsonObject::field(std::string_view name, bool value) {
+  key(name);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObject& JsonObject::null_field(std::string_view name) {
+  key(name);
+  out_ += "null";
+  return *this;
+}
+
+JsonObject& JsonObject::string_or_null(std::string_view name, std::string_view value) {
+  return value.empty() ? null_field(name) : field(name, value);
+}
+
+JsonObject& JsonObject::raw_field(std::string_view name, std::string_view raw) {
+  key(name);
+  out_ += raw;
+  return *this;
+}
+
+}  // namespace chokepoint

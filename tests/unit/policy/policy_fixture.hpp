@@ -1,0 +1,42 @@
+// Test helpers: build a snapshot from YAML text and ask it questions.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <chokepoint/policy/snapshot.hpp>
+
+namespace chokepoint::test {
+
+inline std::shared_ptr<const policy::Snapshot> snapshot_from(
+    const std::string& yaml, const std::string& name = "test.yaml") {
+  auto loaded = policy::load_config_text(yaml, name);
+  if (!loaded) {
+    for (const auto& d : loaded.diagnostics())
+      UNSCOPED_INFO(d.to_string());
+  }
+  REQUIRE(loaded.ok());
+  auto built = policy::Snapshot::build(std::move(loaded).value());
+  REQUIRE(built.ok());
+  return built.value();
+}
+
+inline Host host_of(const std::string& text) {
+  Host host;
+  REQUIRE(normalize_host(text, host) == HostError::None);
+  return host;
+}
+
+// role "" means the default role; version "" means unknown.
+inline policy::ClientIdentity identity(const policy::Snapshot& s, const std::string& role,
+                                       const std::string& version = "") {
+  const int index = role.empty() ? s.policy().default_role : s.policy().find_role(role);
+  if (!role.empty() && role != "any") REQUIRE(index >= 0);
+  std::optional<Version> v;
+  if (!version.empty()) v = Version::parse(version);
+  return s.identity_for(index, v);
+}
+
+}  // namespace chokepoint::test
