@@ -14,6 +14,7 @@ constexpr std::string_view kUsage = R"(usage:
   chokepoint explain [--config FILE] [--client IP | --user NAME | --role ROLE]
                      [--version V] HOST:PORT[/PATH]
                                                  print the decision as JSON; exit 1 if denied
+  chokepoint passwd --users-file FILE USER      add or change a proxy user (password on stdin)
   chokepoint version
 
 Exit codes: 0 success, 1 denied (explain), 2 usage or configuration error.
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
     if (command == "explain") {
       Args args(argc, argv, 2);
       return explain_command(args);
+    }
+    if (command == "passwd") {
+      Args args(argc, argv, 2);
+      return passwd_command(args);
     }
     if (command == "version" || command == "--version") {
       std::cout << "chokepoint " << CHOKEPOINT_VERSION << '\n';

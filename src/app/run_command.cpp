@@ -1,32 +1,166 @@
+#include <csignal>
 #include <iostream>
+#include <thread>
+
+#include <boost/asio/signal_set.hpp>
 
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
-#include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/core/duration.hpp>
+#include <chokepoint/proxy/server.hpp>
 
 namespace chokepoint::app {
+namespace {
+
+int usage(const std::string& message) {
+  std::cerr << "chokepoint run: " << message << "\n"
+            << "options: --config FILE --listen ADDR:PORT --audit-log PATH|- --connect-to "
+               "HOST:PORT:ADDR:PORT\n"
+               "         --threads N --users-file FILE --relay auto|copy --head-timeout D "
+               "--dns-timeout D\n"
+               "         --connect-timeout D --idle-timeout D   (D: 500ms, 10s, 5m, 1h)\n";
+  return kExitUsage;
+}
+
+// Flags are read into a Settings so they override the file's field by field.
+bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, std::string& error) {
+  while (!args.done()) {
+    auto duration = [&](std::optional<std::chrono::milliseconds>& into, const std::string& text,
+                        const char* name) {
+      into = parse_duration(text);
+      if (!into) error = std::string(name) + ": bad duration '" + text + "'";
+    };
+    if (auto v = args.option("--config", error)) {
+      config_path = *v;
+    } else if (auto listen = args.option("--listen", error)) {
+      if (auto endpoint = Endpoint::parse(*listen, &error)) flags.listen.push_back(*endpoint);
+    } else if (auto audit = args.option("--audit-log", error)) {
+      flags.audit_log = *audit;
+    } else if (auto rule = args.option("--connect-to", error)) {
+      if (auto parsed = ConnectTo::parse(*rule, &error)) flags.connect_to.push_back(*parsed);
+    } else if (auto threads = args.option("--threads", error)) {
+      const int n = std::atoi(threads->c_str());
+      if (n < 1 || n > 256) error = "--threads must be 1 to 256";
+      flags.threads = n;
+    } else if (auto users = args.option("--users-file", error)) {
+      flags.users_file = *users;
+    } else if (auto relay = args.option("--relay", error)) {
+      if (*relay == "auto") {
+        flags.relay = policy::RelayPath::Auto;
+      } else if (*relay == "copy") {
+        flags.relay = policy::RelayPath::Copy;
+      } else {
+        error = "--relay must be auto or copy";
+      }
+    } else if (auto head = args.option("--head-timeout", error)) {
+      duration(flags.timeouts.request_head, *head, "--head-timeout");
+    } else if (auto dns = args.option("--dns-timeout", error)) {
+      duration(flags.timeouts.dns, *dns, "--dns-timeout");
+    } else if (auto connect = args.option("--connect-timeout", error)) {
+      duration(flags.timeouts.connect, *connect, "--connect-timeout");
+    } else if (auto idle = args.option("--idle-timeout", error)) {
+      duration(flags.timeouts.idle, *idle, "--idle-timeout");
+    } else if (error.empty()) {
+      error = "unexpected argument '" + args.peek() + "'";
+    }
+    if (!error.empty()) return false;
+  }
+  return true;
+}
+
+proxy::ProxyOptions resolve_options(const policy::Settings& s) {
+  proxy::ProxyOptions o;
+  o.listen = s.listen;
+  if (o.listen.empty()) o.listen.push_back(*Endpoint::parse("127.0.0.1:3128"));
+  o.threads =
+      s.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  if (s.timeouts.request_head) o.head_timeout = *s.timeouts.request_head;
+  if (s.timeouts.dns) o.dns_timeout = *s.timeouts.dns;
+  if (s.timeouts.connect) o.connect_timeout = *s.timeouts.connect;
+  if (s.timeouts.idle) o.idle_timeout = *s.timeouts.idle;
+  o.force_copy = s.relay == policy::RelayPath::Copy;
+  o.connect_to = s.connect_to;
+  o.users_file = s.users_file.value_or("");
+  if (s.auth_realm) o.auth_realm = *s.auth_realm;
+  return o;
+}
+
+}  // namespace
 
 int run_command(Args& args) {
   std::string config_path;
-  while (!args.done()) {
-    std::string error;
-    if (auto value = args.option("--config", error)) {
-      config_path = *value;
-    } else {
-      std::cerr << "chokepoint: "
-                << (error.empty() ? "unexpected argument '" + args.peek() + "'" : error) << '\n';
-      return kExitUsage;
-    }
-  }
+  policy::Settings flags;
+  std::string error;
+  if (!read_flags(args, config_path, flags, error)) return usage(error);
+
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
-  auto snapshot = policy::Snapshot::build(std::move(*config));
-  print_diagnostics(snapshot.diagnostics(), std::cerr);
-  if (!snapshot) return kExitUsage;
-  const policy::Policy& p = snapshot.value()->policy();
-  std::cout << "chokepoint: loaded " << p.rules.size() << " rules ("
-            << snapshot.value()->matcher().entry_count() << " destinations); the proxy listener is "
-            << "not built yet\n";
+  config->settings.override_with(flags);
+  const policy::Settings settings = config->settings;
+  auto built = policy::Snapshot::build(std::move(*config));
+  print_diagnostics(built.diagnostics(), std::cerr);
+  if (!built) return kExitUsage;
+  const auto snapshot = built.value();
+  const proxy::ProxyOptions options = resolve_options(settings);
+
+  std::unique_ptr<auth::Authenticator> authenticator;
+  if (!options.users_file.empty()) {
+    auto users = auth::load_users(options.users_file);
+    print_diagnostics(users.diagnostics(), std::cerr);
+    if (!users) return kExitUsage;
+    authenticator =
+        std::make_unique<auth::Authenticator>(std::move(users).value(), options.threads);
+  }
+
+  audit::AuditLog::Options audit_options;
+  audit_options.path = settings.audit_log.value_or("-");
+  audit_options.producers = options.threads;
+  auto audit = audit::AuditLog::start(audit_options, error);
+  if (!audit) {
+    std::cerr << "chokepoint: " << error << '\n';
+    return kExitUsage;
+  }
+
+  // A peer that goes away mid-splice must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  proxy::Server server(options, snapshot, *audit, std::move(authenticator));
+  if (!server.bind(error)) {
+    std::cerr << "chokepoint: " << error << '\n';
+    return kExitUsage;
+  }
+  for (const auto& endpoint : server.bound()) {
+    std::cerr << "chokepoint: listening on " << endpoint.to_string() << " (explicit proxy)\n";
+  }
+  std::cerr << "chokepoint: policy "
+            << (config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path)
+            << " (" << snapshot->policy().rules.size() << " rules, mode "
+            << policy::to_string(snapshot->policy().mode) << "), " << options.threads
+            << " threads, audit to "
+            << (audit_options.path == "-" ? std::string("stdout") : audit_options.path)
+            << std::endl;
+
+  asio::io_context signals_io;
+  asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGUSR1);
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGUSR1) {
+        audit->reopen();
+        wait_signal();
+        return;
+      }
+      std::cerr << "chokepoint: stopping (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")"
+                << std::endl;
+      signals_io.stop();
+    });
+  };
+  wait_signal();
+  server.start();
+  signals_io.run();
+  server.stop();
+  audit->stop();
+  std::cerr << "chokepoint: stopped; " << audit->written() << " audit records written, "
+            << audit->lost() << " lost" << std::endl;
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/pattern.hpp>
 
+#include "settings_reader.hpp"
 #include "yaml_reader.hpp"
 
 namespace chokepoint::policy {
@@ -84,6 +85,7 @@ class Loader {
     if (has_errors(diagnostics_)) return Result<Config>::failure(std::move(diagnostics_));
     Config config;
     config.policy = std::move(policy_);
+    config.settings = std::move(settings_);
     return Result<Config>(std::move(config), std::move(diagnostics_));
   }
 
@@ -181,10 +183,10 @@ class Loader {
   // Phase 1: what other sections refer to.
   void read_definitions(const Document& doc) {
     reader_.set_file(doc.file);
-    for (const auto& [key, value] :
-         reader_.map_entries(doc.root, "the top level",
-                             {"version", "include", "mode", "default_role", "roles",
-                              "version_groups", "variables", "clients", "rules", "ports"})) {
+    for (const auto& [key, value] : reader_.map_entries(
+             doc.root, "the top level",
+             {"version", "include", "mode", "default_role", "roles", "version_groups", "variables",
+              "clients", "rules", "ports", "settings"})) {
       const std::string& k = key.Scalar();
       if (k == "mode") {
         if (const auto text = reader_.scalar(value, "mode")) {
@@ -207,6 +209,8 @@ class Loader {
         read_version_groups(value);
       } else if (k == "variables") {
         read_variables(value);
+      } else if (k == "settings") {
+        settings_.override_with(detail::read_settings(reader_, value));
       }
     }
   }
@@ -683,6 +687,7 @@ class Loader {
 
   Diagnostics diagnostics_;
   Policy policy_;
+  Settings settings_;
   detail::YamlReader reader_{diagnostics_, policy_.files};
   std::vector<Document> documents_;
   std::vector<std::string> include_stack_;

@@ -1,9 +1,9 @@
 #include "yaml_reader.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
+#include <chokepoint/core/duration.hpp>
 #include <chokepoint/core/host.hpp>
 
 namespace chokepoint::policy::detail {
@@ -152,27 +152,17 @@ std::optional<PortSet> YamlReader::ports(const YAML::Node& node) {
   return set;
 }
 
-std::optional<std::chrono::seconds> YamlReader::duration(const YAML::Node& node,
-                                                         std::string_view what) {
+std::optional<std::chrono::milliseconds> YamlReader::duration(const YAML::Node& node,
+                                                              std::string_view what) {
   const auto text = scalar(node, what);
   if (!text) return std::nullopt;
-  std::int64_t value = 0;
-  const char* begin = text->data();
-  const char* end = begin + text->size();
-  const auto [next, ec] = std::from_chars(begin, end, value);
-  const std::string_view unit(next, static_cast<std::size_t>(end - next));
-  std::int64_t scale = 0;
-  if (unit.empty() || unit == "s") scale = 1;
-  if (unit == "m") scale = 60;
-  if (unit == "h") scale = 3600;
-  if (unit == "d") scale = 86400;
-  constexpr std::int64_t kLongest = 366 * 86400;
-  if (ec != std::errc() || next == begin || scale == 0 || value <= 0 || value > kLongest / scale) {
-    error(node, std::string(what) + " must be a positive duration such as 30s, 5m, 1h or 2d, not " +
+  const auto value = parse_duration(*text);
+  if (!value) {
+    error(node, std::string(what) +
+                    " must be a positive duration such as 500ms, 30s, 5m, 1h or 2d, not " +
                     quote(*text));
-    return std::nullopt;
   }
-  return std::chrono::seconds(value * scale);
+  return value;
 }
 
 }  // namespace chokepoint::policy::detail

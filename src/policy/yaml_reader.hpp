@@ -45,7 +45,7 @@ class YamlReader {
   std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
   // One port or range ("443", "11000-11999") or a list of them.
   std::optional<PortSet> ports(const YAML::Node& node);
-  std::optional<std::chrono::seconds> duration(const YAML::Node& node, std::string_view what);
+  std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, std::string_view what);
 
  private:
   Diagnostics& diagnostics_;

@@ -14,6 +14,7 @@ namespace chokepoint::app {
 int check_command(Args& args);
 int explain_command(Args& args);
 int run_command(Args& args);
+int passwd_command(Args& args);
 
 // Loads `path`, or the built-in catalog when it is empty; prints every
 // diagnostic to `out`. Returns nullopt on errors.

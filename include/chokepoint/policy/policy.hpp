@@ -96,7 +96,6 @@ struct Rule {
   std::vector<std::string> role_names;  // as written, for messages
   PortSet ports;
   std::vector<Destination> destinations;
-  std::optional<std::chrono::seconds> idle_timeout;
   SourcePos pos;
 };
 

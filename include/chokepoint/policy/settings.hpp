@@ -1,17 +1,39 @@
-// Process settings that may live in the config file beside the policy
-// (DESIGN.md: "every process setting also has a flag, and a flag wins").
-// Every field is optional here; the command line fills the gaps with flags
-// and then with defaults.
+// Process settings that may live in the config file beside the policy, under
+// `settings:` (DESIGN.md: "every process setting also has a flag, and a flag
+// wins"). Every field is optional here: unset means "take the flag, else the
+// default" (app/run_options.hpp holds the defaults).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <chokepoint/policy/policy.hpp>
+#include <chokepoint/core/endpoint.hpp>
 
 namespace chokepoint::policy {
 
-struct Settings {};
+struct Timeouts {
+  std::optional<std::chrono::milliseconds> request_head;  // the whole head, not per read
+  std::optional<std::chrono::milliseconds> dns;
+  std::optional<std::chrono::milliseconds> connect;
+  std::optional<std::chrono::milliseconds> idle;  // an open tunnel with no bytes either way
+};
+
+enum class RelayPath : std::uint8_t { Auto, Copy };
+
+struct Settings {
+  std::vector<Endpoint> listen;          // explicit proxy listeners
+  std::optional<std::string> audit_log;  // a path, or "-" for stdout
+  std::vector<ConnectTo> connect_to;
+  std::optional<int> threads;
+  std::optional<std::string> users_file;  // proxy auth: `chokepoint passwd` writes it
+  std::optional<std::string> auth_realm;
+  std::optional<RelayPath> relay;  // auto: splice, falling back to copy; copy: always copy
+  Timeouts timeouts;
+
+  // Fields set in `other` replace those here (a later file, or the flags).
+  void override_with(const Settings& other);
+};
 
 }  // namespace chokepoint::policy

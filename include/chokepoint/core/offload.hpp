@@ -1,0 +1,47 @@
+// Running slow blocking work (getaddrinfo, password hashing) on a pool of its
+// own and resuming the calling coroutine on its own thread, with a deadline.
+//
+// Awaiting asio::post(pool, use_awaitable) would not do: the completion
+// runs on the coroutine's executor, so the work would still happen on the
+// I/O thread. Here the work runs on the pool, its result is posted back to
+// the caller's executor, and a timer stands for the event of its arrival.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <chokepoint/core/asio.hpp>
+
+namespace chokepoint {
+
+// Runs `work()` on `pool`; the result, or nullopt when it takes longer than
+// `timeout` (a late result is dropped). `work` must own what it uses.
+template <class Work>
+asio::awaitable<std::optional<std::invoke_result_t<Work&>>> offload(
+    asio::thread_pool& pool, Work work, std::chrono::milliseconds timeout) {
+  using T = std::invoke_result_t<Work&>;
+  struct Slot {
+    explicit Slot(const asio::any_io_executor& executor) : arrived(executor) {}
+    asio::steady_timer arrived;
+    std::optional<T> result;
+  };
+  const auto executor = co_await asio::this_coro::executor;
+  auto slot = std::make_shared<Slot>(executor);
+  asio::post(pool, [slot, executor, work = std::move(work)]() mutable {
+    T result = work();
+    asio::post(executor, [slot, result = std::move(result)]() mutable {
+      slot->result.emplace(std::move(result));
+      slot->arrived.cancel();
+    });
+  });
+  slot->arrived.expires_after(timeout);
+  error_code ignored;
+  co_await slot->arrived.async_wait(await_into(ignored));
+  co_return std::move(slot->result);
+}
+
+}  // namespace chokepoint

@@ -1,0 +1,90 @@
+// From a decided destination to a connected upstream socket: resolve, vet,
+// connect (DESIGN.md, "Data flow").
+//
+//   plan()     resolves the name (A and AAAA, with a deadline), classifies
+//              every address (address_class.hpp) and keeps only those the
+//              proxy may dial: public ones, and special ones a CIDR rule
+//              allows. --connect-to rules apply first and, because the
+//              operator chose that address, skip DNS and vetting.
+//   connect()  dials exactly the planned addresses, never resolving again,
+//              Happy Eyeballs style (RFC 8305): IPv6 and IPv4 interleaved,
+//              a new attempt every 250 ms while earlier ones are pending,
+//              the first to connect wins, all under one connect deadline.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/core/host.hpp>
+#include <chokepoint/net/resolver.hpp>
+
+namespace chokepoint::net {
+
+enum class DialError : std::uint8_t {
+  None,
+  NotFound,  // the name does not exist
+  DnsTimeout,
+  DnsFailed,
+  Forbidden,    // every address is in a refused range
+  Refused,      // connection refused
+  Timeout,      // no address answered within the connect deadline
+  Unreachable,  // network or host unreachable
+  Failed,       // anything else
+};
+
+// Stable snake_case reason codes for records: "dns_not_found", "forbidden_address", ...
+std::string_view to_string(DialError error);
+
+// True when a rule lets this special address through (policy CIDR rules).
+using AddressVetter = std::function<bool(const IpAddress& address, std::uint16_t port)>;
+
+struct DialPlan {
+  DialError error = DialError::None;
+  std::string detail;
+  std::vector<IpAddress> addresses;  // vetted, in attempt order
+  std::uint16_t port = 0;
+  bool operator_chosen = false;  // from --connect-to
+};
+
+struct DialResult {
+  DialError error = DialError::None;
+  std::string detail;
+  std::optional<tcp::socket> socket;  // connected on success
+  tcp::endpoint endpoint;             // the address that answered
+};
+
+struct DialOptions {
+  std::chrono::milliseconds dns_timeout{5000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds attempt_delay{250};  // RFC 8305 "Connection Attempt Delay"
+};
+
+class Dialer {
+ public:
+  Dialer(Resolver& resolver, std::vector<ConnectTo> connect_to, DialOptions options)
+      : resolver_(resolver), connect_to_(std::move(connect_to)), options_(options) {}
+
+  asio::awaitable<DialPlan> plan(const Host& host, std::uint16_t port, const AddressVetter& vet);
+  asio::awaitable<DialResult> connect(const DialPlan& plan);
+
+  const DialOptions& options() const { return options_; }
+
+ private:
+  Resolver& resolver_;
+  std::vector<ConnectTo> connect_to_;
+  DialOptions options_;
+};
+
+// IPv6 and IPv4 interleaved, IPv6 first, each family in resolver order (RFC 8305 4).
+std::vector<IpAddress> interleave_families(const std::vector<IpAddress>& addresses);
+
+tcp::endpoint to_endpoint(const IpAddress& address, std::uint16_t port);
+IpAddress to_ip(const asio::ip::address& address);
+std::string format_endpoint(const tcp::endpoint& endpoint);
+
+}  // namespace chokepoint::net

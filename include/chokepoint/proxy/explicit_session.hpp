@@ -1,0 +1,18 @@
+// One client connection on an explicit-proxy listener (DESIGN.md, "Data
+// flow"): read a request head -> identify the client -> learn the
+// destination -> decide -> resolve, vet and dial -> answer -> relay (CONNECT)
+// or forward (absolute-form, keep-alive, one decision per request). Every
+// request that reaches a decision, and every refused one, leaves a record.
+#pragma once
+
+#include <memory>
+
+#include <chokepoint/core/asio.hpp>
+#include <chokepoint/proxy/worker.hpp>
+
+namespace chokepoint::proxy {
+
+// Starts serving `socket` on `worker`'s thread.
+void start_explicit_session(Worker& worker, tcp::socket socket);
+
+}  // namespace chokepoint::proxy

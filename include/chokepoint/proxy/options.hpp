@@ -1,0 +1,31 @@
+// Run-time options of the proxy, with the defaults of DESIGN.md and issue 3:
+// the settings of the config file and the flags, resolved.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <chokepoint/core/endpoint.hpp>
+
+namespace chokepoint::proxy {
+
+using std::chrono::milliseconds;
+
+struct ProxyOptions {
+  std::vector<Endpoint> listen;       // explicit mode
+  int threads = 1;                    // one io_context (and SO_REUSEPORT acceptor) per thread
+  milliseconds head_timeout{10'000};  // the whole request head
+  milliseconds dns_timeout{5'000};
+  milliseconds connect_timeout{10'000};
+  milliseconds idle_timeout{3'600'000};      // open tunnels; Deep Security heartbeats are periodic
+  milliseconds upstream_keepalive{30'000};   // idle pooled upstream connections (plain HTTP)
+  std::size_t max_header_bytes = 16 * 1024;  // beyond: 431
+  bool force_copy = false;                   // relay by userspace copy instead of splice
+  std::vector<ConnectTo> connect_to;
+  std::string users_file;  // empty: no proxy authentication
+  std::string auth_realm = "chokepoint";
+};
+
+}  // namespace chokepoint::proxy

@@ -1,0 +1,93 @@
+// One I/O thread: its io_context and everything its connections share
+// without locks (pipes, live tunnels and sessions, pooled upstream
+// connections, the pinned policy snapshot, the audit queue).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/intrusive/list.hpp>
+
+#include <chokepoint/audit/log.hpp>
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/asio.hpp>
+#include <chokepoint/net/dialer.hpp>
+#include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/options.hpp>
+#include <chokepoint/proxy/upstream_pool.hpp>
+#include <chokepoint/relay/tunnel.hpp>
+
+namespace chokepoint::auth {
+class Authenticator;
+}
+
+namespace chokepoint::proxy {
+
+// A connection still in its handshake phase (reading the head, dialing), so
+// shutdown can cut it short; relays are tracked as relay::Tunnel.
+class LiveSession : public boost::intrusive::list_base_hook<
+                        boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  virtual ~LiveSession() = default;
+  virtual void cancel() = 0;
+};
+using SessionList =
+    boost::intrusive::list<LiveSession, boost::intrusive::constant_time_size<false>>;
+
+class Worker {
+ public:
+  Worker(int index, const ProxyOptions& options, net::Resolver& resolver, audit::AuditLog& audit,
+         auth::Authenticator* authenticator, std::shared_ptr<const policy::Snapshot> snapshot,
+         std::string id_prefix);
+
+  int index() const { return index_; }
+  asio::io_context& io() { return io_; }
+  const ProxyOptions& options() const { return options_; }
+  net::Dialer& dialer() { return dialer_; }
+  relay::PipePool& pipes() { return pipes_; }
+  relay::TunnelList& tunnels() { return tunnels_; }
+  SessionList& sessions() { return sessions_; }
+  UpstreamPool& upstreams() { return upstreams_; }
+  auth::Authenticator* authenticator() { return authenticator_; }
+  bool stopping() const { return stopping_; }
+
+  // The policy new connections of this thread decide with.
+  const std::shared_ptr<const policy::Snapshot>& snapshot() const { return snapshot_; }
+  // Called on this thread (posted) when the policy is reloaded.
+  void set_snapshot(std::shared_ptr<const policy::Snapshot> snapshot) {
+    snapshot_ = std::move(snapshot);
+  }
+
+  // A fresh connection id, unique across threads and restarts.
+  std::string next_id();
+  // Stamps and queues one record.
+  void emit(audit::Record& record, audit::Event event,
+            std::chrono::steady_clock::time_point started);
+
+  // Starts the idle sweep; runs the loop until stop() and every connection ended.
+  void run();
+  // On this thread: close listeners' work, end tunnels (with their records) and sessions.
+  void stop();
+
+ private:
+  void sweep();
+
+  int index_;
+  const ProxyOptions& options_;
+  asio::io_context io_{1};
+  net::Dialer dialer_;
+  audit::AuditLog& audit_;
+  auth::Authenticator* authenticator_;
+  std::shared_ptr<const policy::Snapshot> snapshot_;
+  std::string id_prefix_;
+  std::uint64_t next_id_ = 0;
+  relay::PipePool pipes_;
+  relay::TunnelList tunnels_;
+  SessionList sessions_;
+  UpstreamPool upstreams_;
+  asio::steady_timer sweep_timer_{io_};
+  bool stopping_ = false;
+};
+
+}  // namespace chokepoint::proxy

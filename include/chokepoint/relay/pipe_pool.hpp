@@ -1,0 +1,47 @@
+// Pipes for splice(2), pooled per I/O thread.
+//
+// A tunnel takes a pipe only while bytes are moving and gives it back as
+// soon as the pipe is empty, so an idle tunnel holds no pipe (and no kernel
+// pipe buffer). A pipe that still holds data is never pooled: it is closed,
+// because its bytes belong to a connection that is gone (HAProxy pipe.c).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace chokepoint::relay {
+
+struct Pipe {
+  int read_fd = -1;
+  int write_fd = -1;
+  explicit operator bool() const { return read_fd >= 0; }
+};
+
+class PipePool {
+ public:
+  // `pipe_size`: F_SETPIPE_SZ for new pipes (the kernel may round or refuse;
+  // a refusal keeps its default). `max_idle`: pipes kept for reuse.
+  explicit PipePool(std::size_t pipe_size = std::size_t{1} << 18, std::size_t max_idle = 64)
+      : pipe_size_(pipe_size), max_idle_(max_idle) {}
+  ~PipePool();
+  PipePool(const PipePool&) = delete;
+  PipePool& operator=(const PipePool&) = delete;
+
+  // A pipe, or an empty Pipe when the process is out of descriptors.
+  Pipe take();
+  // Returns an empty pipe to the pool.
+  void give_back(Pipe pipe);
+  // Closes a pipe that may hold data.
+  static void destroy(Pipe pipe);
+
+  std::size_t idle() const { return idle_.size(); }
+  std::size_t created() const { return created_; }
+
+ private:
+  std::size_t pipe_size_;
+  std::size_t max_idle_;
+  std::vector<Pipe> idle_;
+  std::size_t created_ = 0;
+};
+
+}  // namespace chokepoint::relay

@@ -1,0 +1,89 @@
+#include <ctime>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/json.hpp>
+
+namespace chokepoint::audit {
+
+std::string_view to_string(Event event) {
+  switch (event) {
+    case Event::Open:
+      return "open";
+    case Event::Close:
+      return "close";
+    case Event::Deny:
+      return "deny";
+    case Event::Error:
+      return "error";
+  }
+  return "error";
+}
+
+std::string_view to_string(Mode mode) {
+  switch (mode) {
+    case Mode::Connect:
+      return "connect";
+    case Mode::Http:
+      return "http";
+    case Mode::Transparent:
+      return "transparent";
+    case Mode::Sni:
+      return "sni";
+  }
+  return "connect";
+}
+
+std::string format_timestamp(std::chrono::system_clock::time_point ts) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(ts.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[40];
+  const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buffer + n, sizeof buffer - n, ".%06lldZ",
+                static_cast<long long>(micros % 1000000));
+  return buffer;
+}
+
+std::string to_json_line(const Record& r) {
+  std::string out;
+  out.reserve(512);
+  JsonObject json(out);
+  json.field("ts", format_timestamp(r.ts))
+      .field("event", to_string(r.event))
+      .field("id", r.id)
+      .string_or_null("client", r.client)
+      .string_or_null("user", r.user)
+      .string_or_null("role", r.role)
+      .field("mode", to_string(r.mode))
+      .string_or_null("host", r.host);
+  if (r.port != 0) {
+    json.field("port", unsigned{r.port});
+  } else {
+    json.null_field("port");
+  }
+  json.string_or_null("sni", r.sni)
+      .string_or_null("http_host", r.http_host)
+      .string_or_null("orig_dst", r.orig_dst)
+      .string_or_null("upstream", r.upstream)
+      .string_or_null("decision", r.decision)
+      .string_or_null("rule", r.rule)
+      .string_or_null("reason", r.reason)
+      .field("enforced", r.enforced)
+      .field("bytes_up", r.bytes_up)
+      .field("bytes_down", r.bytes_down)
+      .field("duration_ms", r.duration_ms);
+  if (!r.version.empty()) json.field("version", r.version);
+  if (!r.method.empty()) json.field("method", r.method);
+  if (!r.path.empty()) json.field("path", r.path);
+  if (r.status != 0) json.field("status", r.status);
+  if (!r.relay.empty()) json.field("relay", r.relay);
+  if (!r.end.empty()) json.field("end", r.end);
+  if (!r.detail.empty()) json.field("detail", r.detail);
+  json.close();
+  out += '\n';
+  return out;
+}
+
+}  // namespace chokepoint::audit

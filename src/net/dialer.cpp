@@ -1,0 +1,199 @@
+#include <memory>
+
+#include <chokepoint/net/address_class.hpp>
+#include <chokepoint/net/dialer.hpp>
+
+namespace chokepoint::net {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Shared by the attempts of one race; everything runs on the caller's thread.
+struct Race {
+  explicit Race(const asio::any_io_executor& executor) : event(executor) {}
+  asio::steady_timer event;  // cancelled whenever an attempt completes
+  std::vector<std::unique_ptr<tcp::socket>> sockets;
+  int winner = -1;
+  int failed = 0;
+  error_code last_error;
+};
+
+DialError classify_connect_error(const error_code& ec) {
+  if (ec == asio::error::connection_refused) return DialError::Refused;
+  if (ec == asio::error::timed_out) return DialError::Timeout;
+  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable) {
+    return DialError::Unreachable;
+  }
+  return DialError::Failed;
+}
+
+}  // namespace
+
+std::string_view to_string(DialError error) {
+  switch (error) {
+    case DialError::None:
+      return "ok";
+    case DialError::NotFound:
+      return "dns_not_found";
+    case DialError::DnsTimeout:
+      return "dns_timeout";
+    case DialError::DnsFailed:
+      return "dns_error";
+    case DialError::Forbidden:
+      return "forbidden_address";
+    case DialError::Refused:
+      return "connect_refused";
+    case DialError::Timeout:
+      return "connect_timeout";
+    case DialError::Unreachable:
+      return "unreachable";
+    case DialError::Failed:
+      return "connect_failed";
+  }
+  return "connect_failed";
+}
+
+std::vector<IpAddress> interleave_families(const std::vector<IpAddress>& addresses) {
+  std::vector<IpAddress> v6;
+  std::vector<IpAddress> v4;
+  for (const auto& a : addresses)
+    (a.is_v4() ? v4 : v6).push_back(a);
+  std::vector<IpAddress> out;
+  for (std::size_t i = 0; i < std::max(v6.size(), v4.size()); ++i) {
+    if (i < v6.size()) out.push_back(v6[i]);
+    if (i < v4.size()) out.push_back(v4[i]);
+  }
+  return out;
+}
+
+tcp::endpoint to_endpoint(const IpAddress& address, std::uint16_t port) {
+  if (address.is_v4()) return tcp::endpoint(asio::ip::address_v4(address.v4_host_order()), port);
+  asio::ip::address_v6::bytes_type bytes;
+  std::copy(address.bytes().begin(), address.bytes().end(), bytes.begin());
+  return tcp::endpoint(asio::ip::address_v6(bytes), port);
+}
+
+IpAddress to_ip(const asio::ip::address& address) {
+  if (address.is_v4()) return IpAddress::v4(address.to_v4().to_uint());
+  const auto bytes = address.to_v6().to_bytes();
+  std::array<std::uint8_t, 16> raw{};
+  std::copy(bytes.begin(), bytes.end(), raw.begin());
+  return IpAddress::v6(raw);
+}
+
+std::string format_endpoint(const tcp::endpoint& endpoint) {
+  const IpAddress ip = to_ip(endpoint.address());
+  return Endpoint{ip, endpoint.port()}.to_string();
+}
+
+asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
+                                       const AddressVetter& vet) {
+  DialPlan plan;
+  plan.port = port;
+  std::string name = host.name;
+  bool vetting = true;
+  if (const ConnectTo* rule = find_connect_to(connect_to_, host.name, port)) {
+    if (rule->to_port != 0) plan.port = rule->to_port;
+    if (!rule->to_host.empty()) {
+      name = rule->to_host;
+      vetting = false;
+      plan.operator_chosen = true;
+    }
+  }
+
+  std::vector<IpAddress> candidates;
+  if (const auto literal = IpAddress::parse(name)) {
+    candidates.push_back(*literal);
+  } else {
+    ResolveResult resolved = co_await resolver_.resolve(name, options_.dns_timeout);
+    switch (resolved.error) {
+      case ResolveError::None:
+        break;
+      case ResolveError::NotFound:
+        plan.error = DialError::NotFound;
+        break;
+      case ResolveError::Timeout:
+        plan.error = DialError::DnsTimeout;
+        break;
+      case ResolveError::Failed:
+        plan.error = DialError::DnsFailed;
+        break;
+    }
+    if (plan.error != DialError::None) {
+      plan.detail = name + ": " + resolved.detail;
+      co_return plan;
+    }
+    candidates = std::move(resolved.addresses);
+  }
+
+  std::string refused;
+  for (const auto& address : candidates) {
+    const AddressClass cls = classify(address);
+    if (!vetting || is_public(cls) || (vet && vet(address.unmapped(), plan.port))) {
+      plan.addresses.push_back(address);
+    } else {
+      refused += (refused.empty() ? "" : ", ") + address.to_string() + " (" +
+                 std::string(to_string(cls)) + ")";
+    }
+  }
+  if (plan.addresses.empty()) {
+    plan.error = DialError::Forbidden;
+    plan.detail = name + " resolves only to refused addresses: " + refused;
+  }
+  plan.addresses = interleave_families(plan.addresses);
+  co_return plan;
+}
+
+asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
+  DialResult result;
+  const auto executor = co_await asio::this_coro::executor;
+  auto race = std::make_shared<Race>(executor);
+  const auto deadline = Clock::now() + options_.connect_timeout;
+  const int total = static_cast<int>(plan.addresses.size());
+  error_code ignored;
+
+  for (int i = 0; i < total && race->winner < 0 && Clock::now() < deadline; ++i) {
+    auto& socket = race->sockets.emplace_back(std::make_unique<tcp::socket>(executor));
+    socket->async_connect(to_endpoint(plan.addresses[static_cast<std::size_t>(i)], plan.port),
+                          [race, i](const error_code& ec) {
+                            if (!ec && race->winner < 0) {
+                              race->winner = i;
+                            } else if (ec) {
+                              ++race->failed;
+                              race->last_error = ec;
+                            }
+                            race->event.cancel();
+                          });
+    // Give this attempt a head start before the next one, unless it fails first.
+    const int launched = i + 1;
+    while (race->winner < 0 && race->failed < launched) {
+      const auto now = Clock::now();
+      const auto until =
+          std::min(deadline, i + 1 < total ? now + options_.attempt_delay : deadline);
+      if (now >= until) break;
+      race->event.expires_at(until);
+      co_await race->event.async_wait(await_into(ignored));
+      if (Clock::now() >= until) break;
+    }
+  }
+
+  for (int i = 0; i < static_cast<int>(race->sockets.size()); ++i) {
+    if (i != race->winner) race->sockets[static_cast<std::size_t>(i)]->close(ignored);
+  }
+  if (race->winner >= 0) {
+    auto& socket = race->sockets[static_cast<std::size_t>(race->winner)];
+    result.endpoint = socket->remote_endpoint(ignored);
+    result.socket.emplace(std::move(*socket));
+    co_return result;
+  }
+  if (race->failed < static_cast<int>(race->sockets.size()) || race->sockets.empty()) {
+    result.error = DialError::Timeout;
+    result.detail = "no answer within " + std::to_string(options_.connect_timeout.count()) + " ms";
+  } else {
+    result.error = classify_connect_error(race->last_error);
+    result.detail = race->last_error.message();
+  }
+  co_return result;
+}
+
+}  // namespace chokepoint::net

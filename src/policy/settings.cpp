@@ -1,0 +1,32 @@
+#include <chokepoint/policy/settings.hpp>
+
+namespace chokepoint::policy {
+namespace {
+
+template <class T>
+void take(std::optional<T>& into, const std::optional<T>& from) {
+  if (from) into = from;
+}
+
+template <class T>
+void take(std::vector<T>& into, const std::vector<T>& from) {
+  if (!from.empty()) into = from;
+}
+
+}  // namespace
+
+void Settings::override_with(const Settings& other) {
+  take(listen, other.listen);
+  take(audit_log, other.audit_log);
+  take(connect_to, other.connect_to);
+  take(threads, other.threads);
+  take(users_file, other.users_file);
+  take(auth_realm, other.auth_realm);
+  take(relay, other.relay);
+  take(timeouts.request_head, other.timeouts.request_head);
+  take(timeouts.dns, other.timeouts.dns);
+  take(timeouts.connect, other.timeouts.connect);
+  take(timeouts.idle, other.timeouts.idle);
+}
+
+}  // namespace chokepoint::policy

@@ -1,0 +1,66 @@
+// Private to the proxy module: the session class behind start_explicit_session,
+// split over explicit_session.cpp (heads, CONNECT) and http_forward.cpp.
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/http/request_target.hpp>
+#include <chokepoint/proxy/error_response.hpp>
+#include <chokepoint/proxy/explicit_session.hpp>
+
+namespace chokepoint::proxy {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+class ExplicitSession : public LiveSession, public std::enable_shared_from_this<ExplicitSession> {
+ public:
+  ExplicitSession(Worker& worker, tcp::socket socket);
+  asio::awaitable<void> run();
+  void cancel() override;
+
+ private:
+  // One request; false when the connection is finished.
+  asio::awaitable<bool> serve_one();
+  // Reads a head into `parser`; on failure answers the client, writes the
+  // record and returns false.
+  asio::awaitable<bool> read_head(bhttp::request_parser<bhttp::empty_body>& parser,
+                                  audit::Record& record, Clock::time_point started, bool first);
+  // Proxy-Authorization; on failure answers 407 and returns false.
+  asio::awaitable<bool> authenticate(const http::RequestHeader& header, audit::Record& record,
+                                     Clock::time_point started, bool& keep_alive);
+  asio::awaitable<void> tunnel(http::RequestTarget& target, audit::Record record,
+                               Clock::time_point started);
+  asio::awaitable<bool> forward(bhttp::request_parser<bhttp::empty_body>& parser,
+                                http::RequestTarget& target, audit::Record record,
+                                Clock::time_point started);
+
+  // Resolves, vets and connects; on failure answers the client and records why.
+  asio::awaitable<std::optional<tcp::socket>> dial(const Host& host, std::uint16_t port,
+                                                   audit::Record& record, Clock::time_point started,
+                                                   bool keep_alive);
+  // Sends `response` and records `event`.
+  asio::awaitable<void> refuse(const ErrorResponse& response, audit::Record& record,
+                               audit::Event event, Clock::time_point started);
+  void apply_decision(audit::Record& record, const policy::Decision& decision, const Host& host,
+                      std::uint16_t port);
+
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
+  IpAddress client_ip_;
+  std::string client_;
+  std::string user_;
+  policy::ClientIdentity identity_;
+  bool identified_ = false;
+  bool cancelled_ = false;
+  tcp::socket* upstream_ = nullptr;  // while forwarding, for cancel()
+};
+
+}  // namespace chokepoint::proxy
