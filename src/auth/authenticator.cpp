@@ -67,9 +67,10 @@ asio::awaitable<Outcome> Authenticator::check(int thread, std::string_view heade
   const bool known = found != users_.end();
   // The users map and the decoy outlive every check (the authenticator
   // outlives the I/O threads), so the work may refer to them.
-  const auto verified = co_await offload(
-      pool_, [&stored, password] { return verify_password(stored, password); },
-      std::chrono::minutes(1));
+  // A named local, not a temporary: GCC 12 destroys temporaries of a
+  // co_await expression wrongly (a double free was seen here).
+  auto work = [&stored, password] { return verify_password(stored, password); };
+  const auto verified = co_await offload(pool_, std::move(work), std::chrono::minutes(1));
   if (!known || !verified.value_or(false)) co_return Outcome::Invalid;
   if (cache.size() >= kMaxRemembered) cache.clear();
   cache.emplace(key, Remembered{user, now + kRemember});

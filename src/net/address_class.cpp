@@ -39,6 +39,37 @@ constexpr Range kV4Ranges[] = {
     {v4(240, 0, 0, 0), 4, AddressClass::Reserved},
 };
 
+struct Range6 {
+  std::array<std::uint8_t, 16> prefix;
+  int bits;
+  AddressClass cls;
+};
+
+// Most specific first. Embedded-IPv4 forms are handled before this table.
+constexpr Range6 kV6Ranges[] = {
+    {{}, 128, AddressClass::Unspecified},                                             // ::
+    {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, AddressClass::Loopback},  // ::1
+    {{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
+     128,
+     AddressClass::Metadata},            // fd00:ec2::254 (AWS)
+    {{0xfc}, 7, AddressClass::Private},  // unique local
+    {{0xfe, 0x80}, 10, AddressClass::LinkLocal},
+    {{0xfe, 0xc0}, 10, AddressClass::Private},  // deprecated site-local
+    {{0xff}, 8, AddressClass::Multicast},
+    {{0x20, 0x01, 0x0d, 0xb8}, 32, AddressClass::Reserved},  // documentation
+    {{0x3f, 0xff}, 20, AddressClass::Reserved},              // documentation (RFC 9637)
+    {{0x01, 0x00}, 64, AddressClass::Reserved},              // discard-only
+};
+
+bool in_prefix(const std::array<std::uint8_t, 16>& address,
+               const std::array<std::uint8_t, 16>& prefix, int bits) {
+  for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+    const int mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((address[i] & mask) != (prefix[i] & mask)) return false;
+  }
+  return true;
+}
+
 AddressClass classify_v4(std::uint32_t a) {
   for (const auto& r : kV4Ranges) {
     const std::uint32_t mask = r.prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - r.prefix);
@@ -119,22 +150,11 @@ AddressClass classify(const IpAddress& address) {
   // is refused like the address itself.
   if (inner.is_v4()) return classify_v4(inner.v4_host_order());
   const auto& b = address.bytes();
-  if (all_zero(b, 0, 16)) return AddressClass::Unspecified;
-  if (all_zero(b, 0, 15) && b[15] == 1) return AddressClass::Loopback;
-  // fd00:ec2::254, the AWS metadata service over IPv6.
-  static constexpr std::array<std::uint8_t, 16> kAwsMetadata6 = {
-      0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
-  if (b == kAwsMetadata6) return AddressClass::Metadata;
-  if ((b[0] & 0xfe) == 0xfc) return AddressClass::Private;                    // fc00::/7
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return AddressClass::LinkLocal;  // fe80::/10
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
-    return AddressClass::Private;  // fec0::/10, deprecated site-local
-  if (b[0] == 0xff) return AddressClass::Multicast;
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)
-    return AddressClass::Reserved;  // 2001:db8::/32
-  if (b[0] == 0x01 && b[1] == 0x00 && all_zero(b, 2, 8))
-    return AddressClass::Reserved;                           // 100::/64 discard
-  if ((b[0] & 0xe0) != 0x20) return AddressClass::Reserved;  // outside 2000::/3 global unicast
+  for (const auto& r : kV6Ranges) {
+    if (in_prefix(b, r.prefix, r.bits)) return r.cls;
+  }
+  // Everything outside 2000::/3 global unicast is unassigned or special.
+  if ((b[0] & 0xe0) != 0x20) return AddressClass::Reserved;
   return AddressClass::Public;
 }
 

@@ -47,8 +47,10 @@ ResolveResult blocking_resolve(const std::string& name) {
 
 asio::awaitable<ResolveResult> Resolver::resolve(std::string name,
                                                  std::chrono::milliseconds timeout) {
-  auto result = co_await offload(
-      pool_, [name = std::move(name)] { return blocking_resolve(name); }, timeout);
+  // A named local, not a temporary: GCC 12 destroys temporaries of a
+  // co_await expression wrongly (see authenticator.cpp).
+  auto work = [name = std::move(name)] { return blocking_resolve(name); };
+  auto result = co_await offload(pool_, std::move(work), timeout);
   if (result) co_return std::move(*result);
   ResolveResult timed_out;
   timed_out.error = ResolveError::Timeout;

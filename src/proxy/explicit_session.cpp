@@ -9,6 +9,9 @@ namespace {
 
 constexpr std::string_view kConnectEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
 constexpr std::size_t kReadChunk = 4096;
+// Bounds of the lingering close after an error answer.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kLingerBytes = 1 << 20;
 
 ErrorResponse dial_failure(net::DialError error, const std::string& detail) {
   switch (error) {
@@ -40,7 +43,10 @@ void start_explicit_session(Worker& worker, tcp::socket socket) {
 }
 
 ExplicitSession::ExplicitSession(Worker& worker, tcp::socket socket)
-    : worker_(worker), stream_(std::move(socket)), snapshot_(worker.snapshot()) {
+    : worker_(worker),
+      stream_(std::move(socket)),
+      head_timer_(worker.io()),
+      snapshot_(worker.snapshot()) {
   error_code ec;
   const auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) {
@@ -81,7 +87,20 @@ asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::em
                                                  audit::Record& record, Clock::time_point started,
                                                  bool first) {
   parser.header_limit(static_cast<std::uint32_t>(worker_.options().max_header_bytes));
-  stream_.expires_after(worker_.options().head_timeout);  // one deadline for the whole head
+  // Bodies stream through (http_forward.cpp); the head reader must not judge
+  // their size. Not boost::none: see kNoBodyLimit there.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  // One deadline for the whole head, not per read. Its own timer cancels the
+  // read but keeps the socket (tcp_stream's expiry would close it), so the
+  // client still gets its 408.
+  bool expired = false;
+  head_timer_.expires_after(worker_.options().head_timeout);
+  head_timer_.async_wait([this, &expired](const error_code& timer_ec) {
+    if (timer_ec) return;
+    expired = true;
+    error_code ignored;
+    stream_.socket().cancel(ignored);
+  });
   error_code ec;
   while (true) {
     if (buffer_.size() > 0) {
@@ -98,11 +117,13 @@ asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::em
       if (ec != bhttp::error::need_more) break;
       ec = {};
     }
-    const auto read = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), await_into(ec));
+    const auto read =
+        co_await stream_.socket().async_read_some(buffer_.prepare(kReadChunk), await_into(ec));
     buffer_.commit(read);
+    if (expired) ec = beast::error::timeout;
     if (ec) break;
   }
-  stream_.expires_never();
+  head_timer_.cancel();
   if (!ec) co_return true;
   if (cancelled_) co_return false;
 
@@ -120,21 +141,23 @@ asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::em
   if (ec == beast::error::timeout) {
     if (nothing_read && !first) co_return false;  // an idle keep-alive connection
     record.reason = "request_head_timeout";
-    co_await refuse({408, "http_request_error", "request head not complete within the timeout"},
-                    record, audit::Event::Error, started);
+    const ErrorResponse response{408, "http_request_error",
+                                 "request head not complete within the timeout"};
+    co_await refuse(response, record, audit::Event::Error, started);
     co_return false;
   }
   if (ec == bhttp::error::header_limit) {
     record.reason = "header_too_large";
-    co_await refuse({431, "http_request_error",
-                     "request head larger than " +
-                         std::to_string(worker_.options().max_header_bytes) + " bytes"},
-                    record, audit::Event::Error, started);
+    const ErrorResponse response{431, "http_request_error",
+                                 "request head larger than " +
+                                     std::to_string(worker_.options().max_header_bytes) + " bytes"};
+    co_await refuse(response, record, audit::Event::Error, started);
     co_return false;
   }
   record.reason = "bad_request";
   if (record.detail.empty()) record.detail = ec.message();
-  co_await refuse({400, "http_request_error", record.detail}, record, audit::Event::Error, started);
+  const ErrorResponse response{400, "http_request_error", record.detail};
+  co_await refuse(response, record, audit::Event::Error, started);
   co_return false;
 }
 
@@ -163,8 +186,8 @@ asio::awaitable<bool> ExplicitSession::serve_one() {
     if (error == http::RequestError::BadAuthority)
       record.detail += ": " + std::string(to_string(target.host_error));
     record.path = std::string(header.target());
-    co_await refuse({400, "http_request_error", record.detail}, record, audit::Event::Error,
-                    started);
+    const ErrorResponse response{400, "http_request_error", record.detail};
+    co_await refuse(response, record, audit::Event::Error, started);
     co_return false;
   }
   record.host = target.host.name;
@@ -241,9 +264,19 @@ asio::awaitable<void> ExplicitSession::refuse(const ErrorResponse& response, aud
   error_code ec;
   co_await asio::async_write(stream_, asio::buffer(bytes), await_into(ec));
   stream_.expires_never();
-  if (response.close) {
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (!response.close || ec) co_return;
+  // Lingering close: closing with unread bytes in the receive buffer makes
+  // the kernel send a reset, which can destroy our answer before the client
+  // reads it. Send our FIN, then read and drop what the client still sends,
+  // within a bound, until its FIN.
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(kLingerTime);
+  std::size_t drained = 0;
+  char sink[4096];
+  while (!ec && drained < kLingerBytes) {
+    drained += co_await stream_.async_read_some(asio::buffer(sink), await_into(ec));
   }
+  stream_.expires_never();
 }
 
 asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& host,
@@ -287,8 +320,8 @@ asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit
   const policy::Decision decision = snapshot_->decide(target.host, target.port, identity_);
   apply_decision(record, decision, target.host, target.port);
   if (!decision.let_out()) {
-    co_await refuse({403, "http_request_denied", record.reason + ": " + record.detail}, record,
-                    audit::Event::Deny, started);
+    const ErrorResponse response{403, "http_request_denied", record.reason + ": " + record.detail};
+    co_await refuse(response, record, audit::Event::Deny, started);
     co_return;
   }
 

@@ -52,6 +52,7 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
 
   Worker& worker_;
   beast::tcp_stream stream_;
+  asio::steady_timer head_timer_;
   beast::flat_buffer buffer_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;

@@ -135,8 +135,8 @@ asio::awaitable<bool> ExplicitSession::forward(
     upstream_ = nullptr;
     record.reason = "upstream_write_failed";
     record.detail = ec.message();
-    co_await refuse({502, "connection_terminated", ec.message()}, record, audit::Event::Error,
-                    started);
+    const ErrorResponse response{502, "connection_terminated", ec.message()};
+    co_await refuse(response, record, audit::Event::Error, started);
     co_return false;
   }
   worker_.emit(record, audit::Event::Open, started);

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing from Debian 12's archive, then builds chokepoint
+# into build/ (Release with debug info). Run as root on a fresh machine.
+#
+#   deploy/build.sh            build the proxy, tests and benchmarks
+#   BUILD_DIR=out deploy/build.sh -DCHOKEPOINT_SANITIZE=ON   extra CMake options pass through
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build pkg-config libboost-dev libssl-dev libre2-dev
+          libyaml-cpp-dev publicsuffix catch2 libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,160 @@
+// The relay over real loopback sockets: exact bytes both ways, half-close in
+// either order, and the copy path forced.
+#include <future>
+#include <random>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include <chokepoint/relay/tunnel.hpp>
+
+using namespace chokepoint;
+using namespace chokepoint::relay;
+
+namespace {
+
+std::string pattern(std::size_t size, unsigned seed) {
+  std::string out(size, '\0');
+  std::mt19937 rng(seed);
+  for (auto& c : out)
+    c = static_cast<char>(rng());
+  return out;
+}
+
+// A connected pair of loopback sockets: `far` for the test, `near` for the relay.
+struct Pair {
+  tcp::socket far;
+  tcp::socket near;
+};
+
+Pair connected_pair(asio::io_context& far_io, asio::io_context& near_io) {
+  tcp::acceptor acceptor(near_io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  tcp::socket far(far_io);
+  far.connect(acceptor.local_endpoint());
+  tcp::socket near(near_io);
+  acceptor.accept(near);
+  return Pair{std::move(far), std::move(near)};
+}
+
+std::string read_all(tcp::socket& socket) {
+  std::string out;
+  boost::system::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(out), ec);
+  REQUIRE(ec == asio::error::eof);
+  return out;
+}
+
+struct Harness {
+  asio::io_context test_io;  // blocking sockets of the test side
+  asio::io_context relay_io;
+  PipePool pipes;
+  TunnelList tunnels;
+  Pair client;
+  Pair upstream;
+  std::promise<TunnelResult> done;
+  std::thread thread;
+
+  explicit Harness(bool force_copy, std::uint64_t already_up = 0)
+      : client(connected_pair(test_io, relay_io)), upstream(connected_pair(test_io, relay_io)) {
+    TunnelOptions options;
+    options.force_copy = force_copy;
+    Tunnel::start(std::move(client.near), std::move(upstream.near), pipes, tunnels, options,
+                  already_up, [this](const TunnelResult& r) { done.set_value(r); });
+    thread = std::thread([this] { relay_io.run(); });
+  }
+  ~Harness() {
+    if (thread.joinable()) thread.join();
+  }
+  TunnelResult wait() {
+    auto result = done.get_future().get();
+    thread.join();
+    return result;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("relay moves exact bytes both ways", "[relay]") {
+  const bool copy = GENERATE(false, true);
+  const std::size_t size = GENERATE(std::size_t{0}, std::size_t{1}, std::size_t{65536},
+                                    std::size_t{3} << 20, std::size_t{64} << 20);
+  INFO((copy ? "copy" : "splice") << " " << size << " bytes");
+  Harness h(copy);
+  const std::string up = pattern(size, 1);
+  const std::string down = pattern(size / 2 + 3, 2);
+
+  // Client sends everything and half-closes; the server reads to EOF, then
+  // answers and closes: the answer must still arrive after the client's FIN.
+  auto client_side = std::async(std::launch::async, [&] {
+    asio::write(h.client.far, asio::buffer(up));
+    h.client.far.shutdown(tcp::socket::shutdown_send);
+    return read_all(h.client.far);
+  });
+  const std::string got_up = read_all(h.upstream.far);
+  asio::write(h.upstream.far, asio::buffer(down));
+  h.upstream.far.shutdown(tcp::socket::shutdown_send);
+  const std::string got_down = client_side.get();
+
+  const TunnelResult r = h.wait();
+  CHECK(got_up == up);
+  CHECK(got_down == down);
+  CHECK(r.bytes_up == up.size());
+  CHECK(r.bytes_down == down.size());
+  CHECK(r.end == EndReason::Eof);
+  CHECK(to_string(r.path) == std::string(copy ? "copy" : "splice"));
+  CHECK(h.tunnels.empty());
+}
+
+TEST_CASE("relay half-close from the server side first", "[relay]") {
+  Harness h(false);
+  // The server speaks first and closes its sending side; the client keeps talking.
+  asio::write(h.upstream.far, asio::buffer("banner\n", 7));
+  h.upstream.far.shutdown(tcp::socket::shutdown_send);
+  std::string banner(7, '\0');
+  asio::read(h.client.far, asio::buffer(banner));
+  CHECK(banner == "banner\n");
+  asio::write(h.client.far, asio::buffer("late request", 12));
+  h.client.far.shutdown(tcp::socket::shutdown_send);
+  CHECK(read_all(h.upstream.far) == "late request");
+  CHECK(read_all(h.client.far).empty());
+  const TunnelResult r = h.wait();
+  CHECK(r.bytes_up == 12);
+  CHECK(r.bytes_down == 7);
+  CHECK(r.end == EndReason::Eof);
+}
+
+TEST_CASE("relay counts bytes sent before it started", "[relay]") {
+  Harness h(false, 42);
+  h.client.far.shutdown(tcp::socket::shutdown_send);
+  CHECK(read_all(h.upstream.far).empty());
+  h.upstream.far.shutdown(tcp::socket::shutdown_send);
+  CHECK(read_all(h.client.far).empty());
+  CHECK(h.wait().bytes_up == 42);
+}
+
+TEST_CASE("a reset ends both directions", "[relay]") {
+  Harness h(false);
+  asio::write(h.client.far, asio::buffer("x", 1));
+  std::string one(1, '\0');
+  asio::read(h.upstream.far, asio::buffer(one));
+  // SO_LINGER 0 turns close into a reset.
+  h.upstream.far.set_option(asio::socket_base::linger(true, 0));
+  h.upstream.far.close();
+  const TunnelResult r = h.wait();
+  CHECK(r.end == EndReason::Reset);
+  boost::system::error_code ec;
+  char byte;
+  h.client.far.read_some(asio::buffer(&byte, 1), ec);
+  CHECK(ec);  // the client's side was closed too
+}
+
+TEST_CASE("stop ends an idle tunnel with its reason", "[relay]") {
+  Harness h(false);
+  asio::post(h.relay_io, [&] { h.tunnels.front().stop(EndReason::IdleTimeout); });
+  const TunnelResult r = h.wait();
+  CHECK(r.end == EndReason::IdleTimeout);
+  CHECK(h.pipes.idle() <= h.pipes.created());
+}
