@@ -1,3 +1,4 @@
+#include <charconv>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -13,12 +14,14 @@ namespace chokepoint::app {
 namespace {
 
 int usage(const std::string& message) {
-  std::cerr << "chokepoint run: " << message << "\n"
-            << "options: --config FILE --listen ADDR:PORT --audit-log PATH|- --connect-to "
-               "HOST:PORT:ADDR:PORT\n"
-               "         --threads N --users-file FILE --relay auto|copy --head-timeout D "
-               "--dns-timeout D\n"
-               "         --connect-timeout D --idle-timeout D   (D: 500ms, 10s, 5m, 1h)\n";
+  std::cerr
+      << "chokepoint run: " << message << "\n"
+      << "options: --config FILE --listen ADDR:PORT --audit-log PATH|- --connect-to "
+         "HOST:PORT:ADDR:PORT\n"
+         "         --threads N --users-file FILE --relay auto|copy --head-timeout D "
+         "--dns-timeout D\n"
+         "         --connect-timeout D --idle-timeout D   (D: 500ms, 10s, 5m, 1h)\n"
+         "         --max-connections N --max-connections-per-client N --max-pending-heads N\n";
   return kExitUsage;
 }
 
@@ -30,6 +33,14 @@ bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, s
       into = parse_duration(text);
       if (!into) error = std::string(name) + ": bad duration '" + text + "'";
     };
+    auto count = [&](std::optional<std::size_t>& into, const std::string& text, const char* name) {
+      std::size_t value = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+        error = std::string(name) + ": expected a whole number, not '" + text + "'";
+      }
+      into = value;
+    };
     if (auto v = args.option("--config", error)) {
       config_path = *v;
     } else if (auto listen = args.option("--listen", error)) {
@@ -39,9 +50,10 @@ bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, s
     } else if (auto rule = args.option("--connect-to", error)) {
       if (auto parsed = ConnectTo::parse(*rule, &error)) flags.connect_to.push_back(*parsed);
     } else if (auto threads = args.option("--threads", error)) {
-      const int n = std::atoi(threads->c_str());
-      if (n < 1 || n > 256) error = "--threads must be 1 to 256";
-      flags.threads = n;
+      std::optional<std::size_t> n;
+      count(n, *threads, "--threads");
+      if (error.empty() && (*n < 1 || *n > 256)) error = "--threads must be 1 to 256";
+      flags.threads = static_cast<int>(n.value_or(1));
     } else if (auto users = args.option("--users-file", error)) {
       flags.users_file = *users;
     } else if (auto relay = args.option("--relay", error)) {
@@ -52,6 +64,12 @@ bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, s
       } else {
         error = "--relay must be auto or copy";
       }
+    } else if (auto max = args.option("--max-connections", error)) {
+      count(flags.limits.max_connections, *max, "--max-connections");
+    } else if (auto per = args.option("--max-connections-per-client", error)) {
+      count(flags.limits.max_connections_per_client, *per, "--max-connections-per-client");
+    } else if (auto pending = args.option("--max-pending-heads", error)) {
+      count(flags.limits.max_pending_heads, *pending, "--max-pending-heads");
     } else if (auto head = args.option("--head-timeout", error)) {
       duration(flags.timeouts.request_head, *head, "--head-timeout");
     } else if (auto dns = args.option("--dns-timeout", error)) {
@@ -79,6 +97,10 @@ proxy::ProxyOptions resolve_options(const policy::Settings& s) {
   if (s.timeouts.connect) o.connect_timeout = *s.timeouts.connect;
   if (s.timeouts.idle) o.idle_timeout = *s.timeouts.idle;
   o.force_copy = s.relay == policy::RelayPath::Copy;
+  if (s.limits.max_connections) o.max_connections = *s.limits.max_connections;
+  if (s.limits.max_connections_per_client)
+    o.max_connections_per_client = *s.limits.max_connections_per_client;
+  if (s.limits.max_pending_heads) o.max_pending_heads = *s.limits.max_pending_heads;
   o.connect_to = s.connect_to;
   o.users_file = s.users_file.value_or("");
   if (s.auth_realm) o.auth_realm = *s.auth_realm;

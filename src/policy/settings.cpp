@@ -27,6 +27,9 @@ void Settings::override_with(const Settings& other) {
   take(timeouts.dns, other.timeouts.dns);
   take(timeouts.connect, other.timeouts.connect);
   take(timeouts.idle, other.timeouts.idle);
+  take(limits.max_connections, other.limits.max_connections);
+  take(limits.max_connections_per_client, other.limits.max_connections_per_client);
+  take(limits.max_pending_heads, other.limits.max_pending_heads);
 }
 
 }  // namespace chokepoint::policy

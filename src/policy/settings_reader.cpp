@@ -23,7 +23,7 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
   for (const auto& [key, value] :
        reader.map_entries(node, "settings",
                           {"listen", "audit_log", "connect_to", "threads", "users_file",
-                           "auth_realm", "relay", "timeouts"})) {
+                           "auth_realm", "relay", "timeouts", "limits"})) {
     const std::string& k = key.Scalar();
     if (k == "listen") {
       s.listen = endpoints(reader, value, "listen");
@@ -41,16 +41,11 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
         }
       }
     } else if (k == "threads") {
-      const auto text = reader.scalar(value, "threads");
-      if (text) {
-        int n = 0;
-        for (char c : *text)
-          n = (c >= '0' && c <= '9' && n < 1000) ? n * 10 + (c - '0') : -1;
-        if (n < 1 || n > 256) {
-          reader.error(value, "threads must be 1 to 256");
-        } else {
-          s.threads = n;
-        }
+      const auto n = reader.count(value, "threads");
+      if (n && (*n < 1 || *n > 256)) {
+        reader.error(value, "threads must be 1 to 256");
+      } else if (n) {
+        s.threads = static_cast<int>(*n);
       }
     } else if (k == "users_file") {
       s.users_file = reader.scalar(value, "users_file");
@@ -67,6 +62,16 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
         s.relay = RelayPath::Copy;
       } else if (text) {
         reader.error(value, "relay must be auto or copy, not '" + *text + "'");
+      }
+    } else if (k == "limits") {
+      for (const auto& [field, field_value] : reader.map_entries(
+               value, "limits",
+               {"max_connections", "max_connections_per_client", "max_pending_heads"})) {
+        const auto count = reader.count(field_value, field.Scalar());
+        if (field.Scalar() == "max_connections") s.limits.max_connections = count;
+        if (field.Scalar() == "max_connections_per_client")
+          s.limits.max_connections_per_client = count;
+        if (field.Scalar() == "max_pending_heads") s.limits.max_pending_heads = count;
       }
     } else if (k == "timeouts") {
       for (const auto& [field, field_value] :

@@ -1,6 +1,7 @@
 #include "yaml_reader.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include <chokepoint/core/duration.hpp>
@@ -129,6 +130,18 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, std::string_view
   if (*text == "false") return false;
   error(node, std::string(what) + " must be true or false, not " + quote(*text));
   return std::nullopt;
+}
+
+std::optional<std::size_t> YamlReader::count(const YAML::Node& node, std::string_view what) {
+  const auto text = scalar(node, what);
+  if (!text) return std::nullopt;
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value > 1'000'000'000) {
+    error(node, std::string(what) + " must be a whole number, not " + quote(*text));
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<PortSet> YamlReader::ports(const YAML::Node& node) {

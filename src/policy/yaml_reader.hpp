@@ -43,6 +43,8 @@ class YamlReader {
   std::vector<std::pair<std::string, YAML::Node>> scalar_list(const YAML::Node& node,
                                                               std::string_view what);
   std::optional<bool> boolean(const YAML::Node& node, std::string_view what);
+  // A decimal count 0..10^9.
+  std::optional<std::size_t> count(const YAML::Node& node, std::string_view what);
   // One port or range ("443", "11000-11999") or a list of them.
   std::optional<PortSet> ports(const YAML::Node& node);
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, std::string_view what);

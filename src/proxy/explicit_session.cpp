@@ -36,14 +36,15 @@ ErrorResponse dial_failure(net::DialError error, const std::string& detail) {
 
 }  // namespace
 
-void start_explicit_session(Worker& worker, tcp::socket socket) {
-  auto session = std::make_shared<ExplicitSession>(worker, std::move(socket));
+void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict admitted) {
+  auto session = std::make_shared<ExplicitSession>(worker, std::move(socket), admitted);
   asio::co_spawn(
       worker.io(), [session] { return session->run(); }, asio::detached);
 }
 
-ExplicitSession::ExplicitSession(Worker& worker, tcp::socket socket)
-    : worker_(worker),
+ExplicitSession::ExplicitSession(Worker& worker, tcp::socket socket, LimitVerdict admitted)
+    : admitted_(admitted),
+      worker_(worker),
       stream_(std::move(socket)),
       head_timer_(worker.io()),
       snapshot_(worker.snapshot()) {
@@ -65,8 +66,13 @@ void ExplicitSession::cancel() {
 
 asio::awaitable<void> ExplicitSession::run() {
   worker_.sessions().push_back(*this);
+  worker_.handshake_started();
   try {
-    while (!cancelled_ && co_await serve_one()) {
+    if (admitted_ != LimitVerdict::Ok) {
+      co_await refuse_over_limit();
+    } else {
+      while (!cancelled_ && co_await serve_one()) {
+      }
     }
   } catch (const std::exception& e) {
     // Only resource exhaustion (bad_alloc) gets here; the connection is lost
@@ -79,8 +85,23 @@ asio::awaitable<void> ExplicitSession::run() {
     worker_.emit(record, audit::Event::Error, Clock::now());
   }
   unlink();
+  if (!handed_off_) {
+    worker_.handshake_ended();
+    if (admitted_ == LimitVerdict::Ok) worker_.limits().release(client_ip_);
+  }
   error_code ignored;
   stream_.socket().close(ignored);
+}
+
+asio::awaitable<void> ExplicitSession::refuse_over_limit() {
+  audit::Record record;
+  record.id = worker_.next_id();
+  record.client = client_;
+  record.reason = std::string(to_string(admitted_));
+  record.detail = "over the proxy's " + std::string(to_string(admitted_)) + "; try again later";
+  ErrorResponse response{503, "connection_limit_reached", record.detail};
+  response.extra_headers = "Retry-After: 1\r\n";
+  co_await refuse(response, record, audit::Event::Error, Clock::now());
 }
 
 asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::empty_body>& parser,
@@ -352,19 +373,24 @@ asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit
   record.status = 0;
   record.detail.clear();
 
+  handed_off_ = true;
+  worker_.handshake_ended();
   relay::TunnelOptions options;
   options.force_copy = worker_.options().force_copy;
   Worker* worker = &worker_;
-  relay::Tunnel::start(
-      stream_.release_socket(), std::move(*upstream), worker_.pipes(), worker_.tunnels(), options,
-      early, [worker, record = std::move(record), started](const relay::TunnelResult& r) mutable {
-        record.bytes_up = r.bytes_up;
-        record.bytes_down = r.bytes_down;
-        record.relay = std::string(relay::to_string(r.path));
-        record.end = std::string(relay::to_string(r.end));
-        if (r.error) record.detail = r.error.message();
-        worker->emit(record, audit::Event::Close, started);
-      });
+  const IpAddress client_ip = client_ip_;
+  relay::Tunnel::start(stream_.release_socket(), std::move(*upstream), worker_.pipes(),
+                       worker_.tunnels(), options, early,
+                       [worker, client_ip, record = std::move(record),
+                        started](const relay::TunnelResult& r) mutable {
+                         worker->limits().release(client_ip);
+                         record.bytes_up = r.bytes_up;
+                         record.bytes_down = r.bytes_down;
+                         record.relay = std::string(relay::to_string(r.path));
+                         record.end = std::string(relay::to_string(r.end));
+                         if (r.error) record.detail = r.error.message();
+                         worker->emit(record, audit::Event::Close, started);
+                       });
 }
 
 }  // namespace chokepoint::proxy

@@ -20,11 +20,13 @@ using Clock = std::chrono::steady_clock;
 
 class ExplicitSession : public LiveSession, public std::enable_shared_from_this<ExplicitSession> {
  public:
-  ExplicitSession(Worker& worker, tcp::socket socket);
+  ExplicitSession(Worker& worker, tcp::socket socket, LimitVerdict admitted);
   asio::awaitable<void> run();
   void cancel() override;
 
  private:
+  // Answers 503 to a connection over a limit.
+  asio::awaitable<void> refuse_over_limit();
   // One request; false when the connection is finished.
   asio::awaitable<bool> serve_one();
   // Reads a head into `parser`; on failure answers the client, writes the
@@ -50,6 +52,7 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   void apply_decision(audit::Record& record, const policy::Decision& decision, const Host& host,
                       std::uint16_t port);
 
+  LimitVerdict admitted_;
   Worker& worker_;
   beast::tcp_stream stream_;
   asio::steady_timer head_timer_;
@@ -61,6 +64,7 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   policy::ClientIdentity identity_;
   bool identified_ = false;
   bool cancelled_ = false;
+  bool handed_off_ = false;          // the connection now belongs to a relay::Tunnel
   tcp::socket* upstream_ = nullptr;  // while forwarding, for cancel()
 };
 

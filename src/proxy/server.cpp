@@ -43,10 +43,11 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       snapshot_(std::move(snapshot)),
       audit_(audit),
       authenticator_(std::move(authenticator)),
-      resolver_(4) {
+      resolver_(4),
+      limits_(options_.max_connections, options_.max_connections_per_client) {
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, options_, resolver_, audit_,
+    workers_.push_back(std::make_unique<Worker>(i, options_, resolver_, audit_, limits_,
                                                 authenticator_.get(), snapshot_, tag));
   }
   acceptors_.resize(workers_.size());
@@ -94,7 +95,8 @@ void Server::accept(Worker& worker, tcp::acceptor& acceptor) {
                                                                 tcp::socket socket) {
     if (ec == asio::error::operation_aborted || worker.stopping()) return;
     if (!ec) {
-      start_explicit_session(worker, std::move(socket));
+      const LimitVerdict admitted = admit(worker, socket);
+      start_explicit_session(worker, std::move(socket), admitted);
       accept(worker, acceptor);
       return;
     }
@@ -103,6 +105,18 @@ void Server::accept(Worker& worker, tcp::acceptor& acceptor) {
     timer->async_wait(
         [this, &worker, &acceptor, timer](const error_code&) { accept(worker, acceptor); });
   });
+}
+
+LimitVerdict Server::admit(Worker& worker, const tcp::socket& socket) {
+  error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) return LimitVerdict::Ok;  // the client is already gone; its session will notice
+  const std::size_t pending_share = std::max<std::size_t>(
+      1, options_.max_pending_heads / static_cast<std::size_t>(options_.threads));
+  if (options_.max_pending_heads != 0 && worker.handshakes() >= pending_share) {
+    return LimitVerdict::PendingHeads;
+  }
+  return limits_.acquire(net::to_ip(remote.address()));
 }
 
 void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {

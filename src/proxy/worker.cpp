@@ -9,7 +9,7 @@ constexpr std::chrono::seconds kSweepInterval{1};
 }  // namespace
 
 Worker::Worker(int index, const ProxyOptions& options, net::Resolver& resolver,
-               audit::AuditLog& audit, auth::Authenticator* authenticator,
+               audit::AuditLog& audit, ConnectionLimits& limits, auth::Authenticator* authenticator,
                std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix)
     : index_(index),
       options_(options),
@@ -17,6 +17,7 @@ Worker::Worker(int index, const ProxyOptions& options, net::Resolver& resolver,
               net::DialOptions{options.dns_timeout, options.connect_timeout,
                                std::chrono::milliseconds(250)}),
       audit_(audit),
+      limits_(limits),
       authenticator_(authenticator),
       snapshot_(std::move(snapshot)),
       id_prefix_(std::move(id_prefix)),

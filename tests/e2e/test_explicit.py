@@ -398,6 +398,57 @@ class VettingAndLifecycleTest(unittest.TestCase):
             sock.close()
         echo.stop()
 
+    def test_connection_limits_answer_503(self):
+        echo = EchoUpstream()
+        proxy = Proxy("--max-connections-per-client", "2", "--connect-to", "::127.0.0.1:%d" % echo.port)
+        try:
+            held = []
+            for _ in range(2):
+                sock = proxy.connect()
+                sock.sendall(b"CONNECT files.trendmicro.com:443 HTTP/1.1\r\n\r\n")
+                self.assertEqual(read_http_response(sock)[0], 200)
+                held.append(sock)
+            sock = proxy.connect()
+            status, headers, _ = read_http_response(sock)
+            sock.close()
+            self.assertEqual(status, 503)
+            self.assertIn("error=connection_limit_reached", headers["proxy-status"])
+            proxy.wait_records(lambda r: r["reason"] == "client_connection_limit")
+            # A slot comes back when a tunnel ends.
+            held.pop().close()
+            proxy.wait_records(lambda r: r["event"] == "close")
+            sock = proxy.connect()
+            sock.sendall(b"CONNECT files.trendmicro.com:443 HTTP/1.1\r\n\r\n")
+            self.assertEqual(read_http_response(sock)[0], 200)
+            sock.close()
+            for s in held:
+                s.close()
+        finally:
+            proxy.stop()
+            echo.stop()
+
+    def test_sigusr1_reopens_the_audit_file(self):
+        proxy = Proxy()
+        try:
+            sock = proxy.connect()
+            sock.sendall(b"CONNECT evil.example.com:443 HTTP/1.1\r\n\r\n")
+            read_http_response(sock)
+            sock.close()
+            proxy.wait_records(lambda r: r["event"] == "deny")
+            os.rename(proxy.audit_path, proxy.audit_path + ".1")  # what logrotate does
+            proxy.proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+            sock = proxy.connect()
+            sock.sendall(b"CONNECT evil2.example.com:443 HTTP/1.1\r\n\r\n")
+            read_http_response(sock)
+            sock.close()
+            [fresh] = proxy.wait_records(lambda r: r["event"] == "deny")
+            self.assertEqual(fresh["host"], "evil2.example.com")
+            with open(proxy.audit_path + ".1") as rotated:
+                self.assertIn("evil.example.com", rotated.read())
+        finally:
+            proxy.stop()
+
     def test_forced_copy_relay(self):
         echo = EchoUpstream()
         proxy = Proxy("--relay", "copy", "--connect-to", "::127.0.0.1:%d" % echo.port)

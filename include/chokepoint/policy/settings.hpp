@@ -20,6 +20,12 @@ struct Timeouts {
   std::optional<std::chrono::milliseconds> idle;  // an open tunnel with no bytes either way
 };
 
+struct Limits {
+  std::optional<std::size_t> max_connections;             // 0: no limit
+  std::optional<std::size_t> max_connections_per_client;  // 0: no limit
+  std::optional<std::size_t> max_pending_heads;           // 0: no limit
+};
+
 enum class RelayPath : std::uint8_t { Auto, Copy };
 
 struct Settings {
@@ -31,6 +37,7 @@ struct Settings {
   std::optional<std::string> auth_realm;
   std::optional<RelayPath> relay;  // auto: splice, falling back to copy; copy: always copy
   Timeouts timeouts;
+  Limits limits;
 
   // Fields set in `other` replace those here (a later file, or the flags).
   void override_with(const Settings& other);

@@ -12,7 +12,8 @@
 
 namespace chokepoint::proxy {
 
-// Starts serving `socket` on `worker`'s thread.
-void start_explicit_session(Worker& worker, tcp::socket socket);
+// Starts serving `socket` on `worker`'s thread. `admitted` is the limits'
+// verdict: anything but Ok is answered 503 (and recorded) instead.
+void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict admitted);
 
 }  // namespace chokepoint::proxy

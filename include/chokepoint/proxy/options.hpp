@@ -22,7 +22,10 @@ struct ProxyOptions {
   milliseconds idle_timeout{3'600'000};      // open tunnels; Deep Security heartbeats are periodic
   milliseconds upstream_keepalive{30'000};   // idle pooled upstream connections (plain HTTP)
   std::size_t max_header_bytes = 16 * 1024;  // beyond: 431
-  bool force_copy = false;                   // relay by userspace copy instead of splice
+  std::size_t max_connections = 65536;       // all connections; 0: no limit
+  std::size_t max_connections_per_client = 0;  // per client address; 0: no limit
+  std::size_t max_pending_heads = 4096;        // connections still reading a head or dialing
+  bool force_copy = false;                     // relay by userspace copy instead of splice
   std::vector<ConnectTo> connect_to;
   std::string users_file;  // empty: no proxy authentication
   std::string auth_realm = "chokepoint";

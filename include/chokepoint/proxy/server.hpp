@@ -38,12 +38,15 @@ class Server {
 
  private:
   void accept(Worker& worker, tcp::acceptor& acceptor);
+  // Whether a new connection fits the limits; Ok takes a slot its session gives back.
+  LimitVerdict admit(Worker& worker, const tcp::socket& socket);
 
   ProxyOptions options_;
   std::shared_ptr<const policy::Snapshot> snapshot_;
   audit::AuditLog& audit_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   net::Resolver resolver_;
+  ConnectionLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors_;  // per worker
   std::vector<Endpoint> bound_;

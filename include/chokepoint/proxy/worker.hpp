@@ -14,6 +14,7 @@
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/limits.hpp>
 #include <chokepoint/proxy/options.hpp>
 #include <chokepoint/proxy/upstream_pool.hpp>
 #include <chokepoint/relay/tunnel.hpp>
@@ -38,8 +39,8 @@ using SessionList =
 class Worker {
  public:
   Worker(int index, const ProxyOptions& options, net::Resolver& resolver, audit::AuditLog& audit,
-         auth::Authenticator* authenticator, std::shared_ptr<const policy::Snapshot> snapshot,
-         std::string id_prefix);
+         ConnectionLimits& limits, auth::Authenticator* authenticator,
+         std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix);
 
   int index() const { return index_; }
   asio::io_context& io() { return io_; }
@@ -50,6 +51,11 @@ class Worker {
   SessionList& sessions() { return sessions_; }
   UpstreamPool& upstreams() { return upstreams_; }
   auth::Authenticator* authenticator() { return authenticator_; }
+  ConnectionLimits& limits() { return limits_; }
+  // Connections of this thread still in their handshake (head, auth, dial).
+  std::size_t handshakes() const { return handshakes_; }
+  void handshake_started() { ++handshakes_; }
+  void handshake_ended() { --handshakes_; }
   bool stopping() const { return stopping_; }
 
   // The policy new connections of this thread decide with.
@@ -78,7 +84,9 @@ class Worker {
   asio::io_context io_{1};
   net::Dialer dialer_;
   audit::AuditLog& audit_;
+  ConnectionLimits& limits_;
   auth::Authenticator* authenticator_;
+  std::size_t handshakes_ = 0;
   std::shared_ptr<const policy::Snapshot> snapshot_;
   std::string id_prefix_;
   std::uint64_t next_id_ = 0;
