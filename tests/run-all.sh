@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(curl openssl python3 python3-requests iproute2 nftables gnutls-bin)
+packages=(curl openssl python3 python3-requests iproute2 nftables gnutls-bin clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,4 +27,19 @@ BUILD_DIR=build-sanitize deploy/build.sh -DCHOKEPOINT_SANITIZE=ON -DCHOKEPOINT_B
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-sanitize --output-on-failure -j2
+echo "== fuzzers (clang, libFuzzer), ${CHOKEPOINT_FUZZ_SECONDS:-60} s each, from the seed corpora"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCHOKEPOINT_FUZZ=ON -DCHOKEPOINT_SANITIZE=ON >/dev/null
+cmake --build build-fuzz -j"$(nproc)"
+for target in client_hello host request_head policy_yaml; do
+  work=$(mktemp -d)
+  cp -r "tests/fuzz/corpus/$target/." "$work/"
+  build-fuzz/tests/fuzz/${target}_fuzz -max_total_time="${CHOKEPOINT_FUZZ_SECONDS:-60}" -max_len=20000 \
+    -rss_limit_mb=2048 -print_final_stats=1 "$work" 2>&1 | grep -E "^(Done|stat::number_of_executed_units)|ERROR|SUMMARY" || true
+  # libFuzzer writes crash-* files into the working directory when it finds one.
+  if ls crash-* leak-* timeout-* >/dev/null 2>&1; then
+    echo "fuzzer $target found a failing input:"; ls crash-* leak-* timeout-* 2>/dev/null; exit 1
+  fi
+  rm -rf "$work"
+done
 echo "== all tests passed"

@@ -16,11 +16,12 @@ namespace {
 int usage(const std::string& message) {
   std::cerr
       << "chokepoint run: " << message << "\n"
-      << "options: --config FILE --listen ADDR:PORT --audit-log PATH|- --connect-to "
-         "HOST:PORT:ADDR:PORT\n"
-         "         --threads N --users-file FILE --relay auto|copy --head-timeout D "
-         "--dns-timeout D\n"
-         "         --connect-timeout D --idle-timeout D   (D: 500ms, 10s, 5m, 1h)\n"
+      << "options: --config FILE --listen ADDR:PORT --transparent ADDR:PORT --tproxy ADDR:PORT\n"
+         "         --audit-log PATH|- --connect-to HOST:PORT:ADDR:PORT --threads N --users-file "
+         "FILE\n"
+         "         --relay auto|copy --head-timeout D --dns-timeout D --connect-timeout D "
+         "--idle-timeout D\n"
+         "         --peek-timeout D --peek-bytes N  (D: 500ms, 10s, 5m, 1h)\n"
          "         --max-connections N --max-connections-per-client N --max-pending-heads N\n";
   return kExitUsage;
 }
@@ -45,6 +46,18 @@ bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, s
       config_path = *v;
     } else if (auto listen = args.option("--listen", error)) {
       if (auto endpoint = Endpoint::parse(*listen, &error)) flags.listen.push_back(*endpoint);
+    } else if (auto transparent = args.option("--transparent", error)) {
+      if (auto endpoint = Endpoint::parse(*transparent, &error))
+        flags.transparent.push_back(*endpoint);
+    } else if (auto tproxy = args.option("--tproxy", error)) {
+      if (auto endpoint = Endpoint::parse(*tproxy, &error)) flags.tproxy.push_back(*endpoint);
+    } else if (auto peek = args.option("--peek-timeout", error)) {
+      duration(flags.timeouts.peek, *peek, "--peek-timeout");
+    } else if (auto peek_bytes = args.option("--peek-bytes", error)) {
+      count(flags.limits.peek_bytes, *peek_bytes, "--peek-bytes");
+      if (error.empty() && (*flags.limits.peek_bytes < 1024 || *flags.limits.peek_bytes > 65536)) {
+        error = "--peek-bytes must be 1024 to 65536";
+      }
     } else if (auto audit = args.option("--audit-log", error)) {
       flags.audit_log = *audit;
     } else if (auto rule = args.option("--connect-to", error)) {
@@ -89,7 +102,14 @@ bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, s
 proxy::ProxyOptions resolve_options(const policy::Settings& s) {
   proxy::ProxyOptions o;
   o.listen = s.listen;
-  if (o.listen.empty()) o.listen.push_back(*Endpoint::parse("127.0.0.1:3128"));
+  o.transparent = s.transparent;
+  o.tproxy = s.tproxy;
+  // With no listener of any kind, the DESIGN.md default: explicit on 127.0.0.1:3128.
+  if (o.listen.empty() && o.transparent.empty() && o.tproxy.empty()) {
+    o.listen.push_back(*Endpoint::parse("127.0.0.1:3128"));
+  }
+  if (s.timeouts.peek) o.peek_timeout = *s.timeouts.peek;
+  if (s.limits.peek_bytes) o.peek_bytes = *s.limits.peek_bytes;
   o.threads =
       s.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   if (s.timeouts.request_head) o.head_timeout = *s.timeouts.request_head;
@@ -150,8 +170,13 @@ int run_command(Args& args) {
     std::cerr << "chokepoint: " << error << '\n';
     return kExitUsage;
   }
-  for (const auto& endpoint : server.bound()) {
-    std::cerr << "chokepoint: listening on " << endpoint.to_string() << " (explicit proxy)\n";
+  for (const auto& listener : server.bound()) {
+    const char* kind = listener.kind == proxy::Server::ListenerKind::Explicit ? "explicit proxy"
+                       : listener.kind == proxy::Server::ListenerKind::Transparent
+                           ? "transparent"
+                           : "transparent, tproxy";
+    std::cerr << "chokepoint: listening on " << listener.endpoint.to_string() << " (" << kind
+              << ")\n";
   }
   std::cerr << "chokepoint: policy "
             << (config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path)

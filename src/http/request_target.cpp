@@ -54,6 +54,13 @@ RequestError check_transfer_encoding(const RequestHeader& header) {
   return RequestError::None;
 }
 
+// The refusals every request form shares.
+RequestError check_common(const RequestHeader& header, std::string_view raw_head) {
+  if (has_obs_fold(raw_head)) return RequestError::ObsFold;
+  if (header.count(bhttp::field::host) > 1) return RequestError::DuplicateHost;
+  return check_transfer_encoding(header);
+}
+
 }  // namespace
 
 std::string_view to_string(RequestError error) {
@@ -84,6 +91,10 @@ std::string_view to_string(RequestError error) {
       return "Transfer-Encoding other than chunked";
     case RequestError::AmbiguousPath:
       return "dot-segments or encoded separators in the path";
+    case RequestError::MissingHost:
+      return "no Host header";
+    case RequestError::NotOriginForm:
+      return "a transparently intercepted request must be origin-form";
   }
   return "malformed request";
 }
@@ -100,11 +111,39 @@ bool has_obs_fold(std::string_view raw_head) {
   return false;
 }
 
+HttpGuess guess_http(std::string_view first) {
+  // RFC 9110 method names are tokens; the ones in use are uppercase letters.
+  constexpr std::size_t kLongestMethod = 16;
+  for (std::size_t i = 0; i < first.size() && i <= kLongestMethod; ++i) {
+    const char c = first[i];
+    if (c == ' ') return i >= 3 ? HttpGuess::Http : HttpGuess::NotHttp;
+    if (c < 'A' || c > 'Z') return HttpGuess::NotHttp;
+  }
+  return first.size() > kLongestMethod ? HttpGuess::NotHttp : HttpGuess::NeedMore;
+}
+
+RequestError read_origin_request(const RequestHeader& header, std::string_view raw_head,
+                                 std::uint16_t port, RequestTarget& out) {
+  if (const auto error = check_common(header, raw_head); error != RequestError::None) return error;
+  const std::string_view target = view(header.target());
+  if (header.method() == bhttp::verb::connect || target.empty() || target.front() != '/') {
+    return RequestError::NotOriginForm;
+  }
+  std::string_view path = target.substr(0, target.find('#'));
+  out.origin_form = std::string(path);
+  out.path = std::string(path.substr(0, path.find('?')));
+  if (ambiguous_path(out.path)) return RequestError::AmbiguousPath;
+  out.port = port;
+  const auto host_field = header.find(bhttp::field::host);
+  if (host_field == header.end()) return RequestError::MissingHost;
+  std::uint16_t ignored_port = 0;
+  out.host_error = parse_authority(view(host_field->value()), out.host, ignored_port, port);
+  return out.host_error == HostError::None ? RequestError::None : RequestError::BadAuthority;
+}
+
 RequestError read_request_target(const RequestHeader& header, std::string_view raw_head,
                                  RequestTarget& out) {
-  if (has_obs_fold(raw_head)) return RequestError::ObsFold;
-  if (header.count(bhttp::field::host) > 1) return RequestError::DuplicateHost;
-  if (const auto error = check_transfer_encoding(header); error != RequestError::None) return error;
+  if (const auto error = check_common(header, raw_head); error != RequestError::None) return error;
 
   const std::string_view target = view(header.target());
   if (header.method() == bhttp::verb::connect) {

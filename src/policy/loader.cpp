@@ -186,7 +186,7 @@ class Loader {
     for (const auto& [key, value] : reader_.map_entries(
              doc.root, "the top level",
              {"version", "include", "mode", "default_role", "roles", "version_groups", "variables",
-              "clients", "rules", "ports", "settings"})) {
+              "clients", "rules", "ports", "settings", "original_destination", "tls"})) {
       const std::string& k = key.Scalar();
       if (k == "mode") {
         if (const auto text = reader_.scalar(value, "mode")) {
@@ -209,8 +209,42 @@ class Loader {
         read_version_groups(value);
       } else if (k == "variables") {
         read_variables(value);
+      } else if (k == "original_destination") {
+        const auto text = reader_.scalar(value, "original_destination");
+        if (text == "ignore") {
+          policy_.original_destination = OriginalDestinationCheck::Ignore;
+        } else if (text == "require-match") {
+          policy_.original_destination = OriginalDestinationCheck::RequireMatch;
+        } else if (text) {
+          reader_.error(
+              value, "original_destination must be ignore or require-match, not " + quote(*text));
+        }
+      } else if (k == "tls") {
+        read_tls(value);
       } else if (k == "settings") {
         settings_.override_with(detail::read_settings(reader_, value));
+      }
+    }
+  }
+
+  void read_tls(const YAML::Node& node) {
+    for (const auto& [key, value] :
+         reader_.map_entries(node, "tls", {"ech", "check_tunnel_sni", "deny_alert"})) {
+      const std::string& k = key.Scalar();
+      if (k == "ech") {
+        const auto text = reader_.scalar(value, "ech");
+        if (text == "allow") {
+          policy_.ech = EchPolicy::Allow;
+        } else if (text == "deny") {
+          policy_.ech = EchPolicy::Deny;
+        } else if (text) {
+          reader_.error(value, "tls.ech must be allow or deny, not " + quote(*text));
+        }
+      } else if (k == "check_tunnel_sni") {
+        if (const auto on = reader_.boolean(value, "check_tunnel_sni"))
+          policy_.check_tunnel_sni = *on;
+      } else if (const auto on = reader_.boolean(value, "deny_alert")) {
+        policy_.deny_alert = *on;
       }
     }
   }

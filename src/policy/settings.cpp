@@ -17,6 +17,10 @@ void take(std::vector<T>& into, const std::vector<T>& from) {
 
 void Settings::override_with(const Settings& other) {
   take(listen, other.listen);
+  take(transparent, other.transparent);
+  take(tproxy, other.tproxy);
+  take(timeouts.peek, other.timeouts.peek);
+  take(limits.peek_bytes, other.limits.peek_bytes);
   take(audit_log, other.audit_log);
   take(connect_to, other.connect_to);
   take(threads, other.threads);

@@ -22,11 +22,15 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
   Settings s;
   for (const auto& [key, value] :
        reader.map_entries(node, "settings",
-                          {"listen", "audit_log", "connect_to", "threads", "users_file",
-                           "auth_realm", "relay", "timeouts", "limits"})) {
+                          {"listen", "transparent", "tproxy", "audit_log", "connect_to", "threads",
+                           "users_file", "auth_realm", "relay", "timeouts", "limits"})) {
     const std::string& k = key.Scalar();
     if (k == "listen") {
       s.listen = endpoints(reader, value, "listen");
+    } else if (k == "transparent") {
+      s.transparent = endpoints(reader, value, "transparent");
+    } else if (k == "tproxy") {
+      s.tproxy = endpoints(reader, value, "tproxy");
     } else if (k == "audit_log") {
       s.audit_log = reader.scalar(value, "audit_log");
       if (s.audit_log && s.audit_log->empty())
@@ -64,24 +68,33 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
         reader.error(value, "relay must be auto or copy, not '" + *text + "'");
       }
     } else if (k == "limits") {
-      for (const auto& [field, field_value] : reader.map_entries(
-               value, "limits",
-               {"max_connections", "max_connections_per_client", "max_pending_heads"})) {
+      for (const auto& [field, field_value] :
+           reader.map_entries(value, "limits",
+                              {"max_connections", "max_connections_per_client", "max_pending_heads",
+                               "peek_bytes"})) {
         const auto count = reader.count(field_value, field.Scalar());
         if (field.Scalar() == "max_connections") s.limits.max_connections = count;
         if (field.Scalar() == "max_connections_per_client")
           s.limits.max_connections_per_client = count;
         if (field.Scalar() == "max_pending_heads") s.limits.max_pending_heads = count;
+        if (field.Scalar() == "peek_bytes") {
+          if (count && (*count < 1024 || *count > 65536)) {
+            reader.error(field_value, "peek_bytes must be 1024 to 65536");
+          } else {
+            s.limits.peek_bytes = count;
+          }
+        }
       }
     } else if (k == "timeouts") {
-      for (const auto& [field, field_value] :
-           reader.map_entries(value, "timeouts", {"request_head", "dns", "connect", "idle"})) {
+      for (const auto& [field, field_value] : reader.map_entries(
+               value, "timeouts", {"request_head", "dns", "connect", "idle", "peek"})) {
         const std::string& f = field.Scalar();
         const auto duration = reader.duration(field_value, f);
         if (f == "request_head") s.timeouts.request_head = duration;
         if (f == "dns") s.timeouts.dns = duration;
         if (f == "connect") s.timeouts.connect = duration;
         if (f == "idle") s.timeouts.idle = duration;
+        if (f == "peek") s.timeouts.peek = duration;
       }
     }
   }

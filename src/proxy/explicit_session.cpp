@@ -1,8 +1,13 @@
 #include "explicit_session.hpp"
 
+#include <cstring>
+
 #include <boost/asio/write.hpp>
 
 #include <chokepoint/auth/authenticator.hpp>
+#include <chokepoint/tls/client_hello.hpp>
+
+#include "session_common.hpp"
 
 namespace chokepoint::proxy {
 namespace {
@@ -42,11 +47,27 @@ void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict adm
       worker.io(), [session] { return session->run(); }, asio::detached);
 }
 
+void start_transparent_http_session(Worker& worker, tcp::socket socket,
+                                    const tcp::endpoint& original_dst, std::string first_bytes) {
+  auto session = std::make_shared<ExplicitSession>(worker, std::move(socket), LimitVerdict::Ok);
+  session->become_transparent(original_dst, first_bytes);
+  asio::co_spawn(
+      worker.io(), [session] { return session->run(); }, asio::detached);
+}
+
+void ExplicitSession::become_transparent(const tcp::endpoint& original_dst,
+                                         std::string_view first_bytes) {
+  original_dst_ = original_dst;
+  const auto into = buffer_.prepare(first_bytes.size());
+  std::memcpy(into.data(), first_bytes.data(), first_bytes.size());
+  buffer_.commit(first_bytes.size());
+}
+
 ExplicitSession::ExplicitSession(Worker& worker, tcp::socket socket, LimitVerdict admitted)
     : admitted_(admitted),
       worker_(worker),
       stream_(std::move(socket)),
-      head_timer_(worker.io()),
+      deadline_(worker.io().get_executor()),
       snapshot_(worker.snapshot()) {
   error_code ec;
   const auto remote = stream_.socket().remote_endpoint(ec);
@@ -111,17 +132,9 @@ asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::em
   // Bodies stream through (http_forward.cpp); the head reader must not judge
   // their size. Not boost::none: see kNoBodyLimit there.
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  // One deadline for the whole head, not per read. Its own timer cancels the
-  // read but keeps the socket (tcp_stream's expiry would close it), so the
-  // client still gets its 408.
-  bool expired = false;
-  head_timer_.expires_after(worker_.options().head_timeout);
-  head_timer_.async_wait([this, &expired](const error_code& timer_ec) {
-    if (timer_ec) return;
-    expired = true;
-    error_code ignored;
-    stream_.socket().cancel(ignored);
-  });
+  // One deadline for the whole head, not per read; it keeps the socket, so
+  // the client still gets its 408.
+  deadline_.arm(worker_.options().head_timeout, stream_.socket(), shared_from_this());
   error_code ec;
   while (true) {
     if (buffer_.size() > 0) {
@@ -141,10 +154,10 @@ asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::em
     const auto read =
         co_await stream_.socket().async_read_some(buffer_.prepare(kReadChunk), await_into(ec));
     buffer_.commit(read);
-    if (expired) ec = beast::error::timeout;
+    if (deadline_.expired()) ec = beast::error::timeout;
     if (ec) break;
   }
-  head_timer_.cancel();
+  deadline_.disarm();
   if (!ec) co_return true;
   if (cancelled_) co_return false;
 
@@ -195,8 +208,22 @@ asio::awaitable<bool> ExplicitSession::serve_one() {
   const http::RequestHeader& header = parser.get().base();
 
   http::RequestTarget target;
-  const http::RequestError error = http::read_request_target(header, {}, target);
-  record.mode = target.connect ? audit::Mode::Connect : audit::Mode::Http;
+  http::RequestError error = http::RequestError::None;
+  if (original_dst_) {
+    record.mode = audit::Mode::Transparent;
+    record.orig_dst = net::format_endpoint(*original_dst_);
+    error = http::read_origin_request(header, {}, original_dst_->port(), target);
+    if (error == http::RequestError::MissingHost) {
+      // HTTP/1.0 without Host: the original destination is all there is.
+      target.host.kind = original_dst_->address().is_v4() ? HostKind::Ipv4 : HostKind::Ipv6;
+      target.host.address = net::to_ip(original_dst_->address()).unmapped();
+      target.host.name = target.host.address.to_string();
+      error = http::RequestError::None;
+    }
+  } else {
+    error = http::read_request_target(header, {}, target);
+    record.mode = target.connect ? audit::Mode::Connect : audit::Mode::Http;
+  }
   record.method = std::string(header.method_string());
   if (const auto host = header.find(bhttp::field::host); host != header.end()) {
     record.http_host = std::string(host->value());
@@ -265,17 +292,6 @@ asio::awaitable<bool> ExplicitSession::authenticate(const http::RequestHeader& h
   co_return false;
 }
 
-void ExplicitSession::apply_decision(audit::Record& record, const policy::Decision& decision,
-                                     const Host& host, std::uint16_t port) {
-  record.decision = std::string(policy::to_string(decision.action));
-  record.rule = std::string(decision.rule_id());
-  record.reason = std::string(policy::to_string(decision.reason));
-  record.enforced = decision.enforced;
-  if (!decision.let_out() || !decision.enforced) {
-    record.detail = snapshot_->describe(decision, host, port, identity_);
-  }
-}
-
 asio::awaitable<void> ExplicitSession::refuse(const ErrorResponse& response, audit::Record& record,
                                               audit::Event event, Clock::time_point started) {
   record.status = response.status;
@@ -305,12 +321,20 @@ asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& ho
                                                                   audit::Record& record,
                                                                   Clock::time_point started,
                                                                   bool keep_alive) {
-  const auto snapshot = snapshot_;
-  const auto identity = identity_;
-  const net::AddressVetter vet = [snapshot, identity](const IpAddress& address, std::uint16_t p) {
-    return snapshot->allows_address(address, p, identity);
-  };
-  const net::DialPlan plan = co_await worker_.dialer().plan(host, port, vet);
+  const net::AddressVetter vet = vetter_for(snapshot_, identity_);
+  net::DialPlan plan = co_await worker_.dialer().plan(host, port, vet);
+  if (plan.error == net::DialError::None && original_dst_ &&
+      snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch &&
+      !plan_contains(plan, *original_dst_)) {
+    // The client went to an address the name it gave does not resolve to.
+    record.decision = "deny";
+    record.reason = "original_destination_mismatch";
+    record.detail = host.name + " does not resolve to the original destination " + record.orig_dst;
+    const ErrorResponse response{403, "destination_ip_prohibited",
+                                 record.reason + ": " + record.detail};
+    co_await refuse(response, record, audit::Event::Deny, started);
+    co_return std::nullopt;
+  }
   net::DialResult result;
   if (plan.error == net::DialError::None && !cancelled_)
     result = co_await worker_.dialer().connect(plan);
@@ -339,7 +363,7 @@ asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& ho
 asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit::Record record,
                                               Clock::time_point started) {
   const policy::Decision decision = snapshot_->decide(target.host, target.port, identity_);
-  apply_decision(record, decision, target.host, target.port);
+  record_decision(record, decision, *snapshot_, target.host, target.port, identity_);
   if (!decision.let_out()) {
     const ErrorResponse response{403, "http_request_denied", record.reason + ": " + record.detail};
     co_await refuse(response, record, audit::Event::Deny, started);
@@ -349,18 +373,9 @@ asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit
   std::optional<tcp::socket> upstream =
       co_await dial(target.host, target.port, record, started, false);
   if (!upstream) co_return;
-  upstream_ = &*upstream;
 
-  // Bytes the client sent after the head, before our answer: they go first.
   error_code ec;
-  const std::size_t early = buffer_.size();
-  if (early > 0) {
-    co_await asio::async_write(*upstream, buffer_.data(), await_into(ec));
-    buffer_.consume(buffer_.size());
-  }
-  if (!ec)
-    co_await asio::async_write(stream_.socket(), asio::buffer(kConnectEstablished), await_into(ec));
-  upstream_ = nullptr;
+  co_await asio::async_write(stream_.socket(), asio::buffer(kConnectEstablished), await_into(ec));
   if (ec || cancelled_) {
     record.reason = cancelled_ ? "shutdown" : "client_closed";
     record.detail = ec.message();
@@ -368,29 +383,112 @@ asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit
     co_return;
   }
   record.status = 200;
-  record.bytes_up = early;
   worker_.emit(record, audit::Event::Open, started);
   record.status = 0;
   record.detail.clear();
 
+  // Bytes the client sent after the head (early data) and, when the tunnel
+  // check is on, its ClientHello: read here, sent upstream before the relay.
+  if (snapshot_->policy().check_tunnel_sni &&
+      !co_await check_tunnel_hello(target, *upstream, record, started)) {
+    co_return;
+  }
+  const std::size_t early = buffer_.size();
+  if (early > 0) co_await asio::async_write(*upstream, buffer_.data(), await_into(ec));
+  buffer_.consume(buffer_.size());
+  if (ec || cancelled_) {
+    record.end = cancelled_ ? "shutdown" : "reset";
+    record.detail = ec.message();
+    worker_.emit(record, audit::Event::Close, started);
+    co_return;
+  }
   handed_off_ = true;
   worker_.handshake_ended();
-  relay::TunnelOptions options;
-  options.force_copy = worker_.options().force_copy;
-  Worker* worker = &worker_;
-  const IpAddress client_ip = client_ip_;
-  relay::Tunnel::start(stream_.release_socket(), std::move(*upstream), worker_.pipes(),
-                       worker_.tunnels(), options, early,
-                       [worker, client_ip, record = std::move(record),
-                        started](const relay::TunnelResult& r) mutable {
-                         worker->limits().release(client_ip);
-                         record.bytes_up = r.bytes_up;
-                         record.bytes_down = r.bytes_down;
-                         record.relay = std::string(relay::to_string(r.path));
-                         record.end = std::string(relay::to_string(r.end));
-                         if (r.error) record.detail = r.error.message();
-                         worker->emit(record, audit::Event::Close, started);
-                       });
+  start_relay(worker_, stream_.release_socket(), std::move(*upstream), early, std::move(record),
+              started, client_ip_);
+}
+
+asio::awaitable<bool> ExplicitSession::check_tunnel_hello(const http::RequestTarget& target,
+                                                          tcp::socket& upstream,
+                                                          audit::Record& record,
+                                                          Clock::time_point started) {
+  tls::ClientHelloParser parser(worker_.options().peek_bytes);
+  parser.feed(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()));
+
+  // TLS clients speak first: if the server does, this is not a TLS client
+  // and there is nothing to check (and its banner must not wait for us).
+  server_spoke_ = false;
+  upstream.async_wait(tcp::socket::wait_read,
+                      [self = shared_from_this()](const error_code& wait_ec) {
+                        if (wait_ec) return;
+                        self->server_spoke_ = true;
+                        error_code ignored;
+                        self->stream_.socket().cancel(ignored);
+                      });
+  // A silent tunnel is idle: the idle timeout bounds this wait too.
+  deadline_.arm(std::min(worker_.options().peek_timeout, worker_.options().idle_timeout),
+                stream_.socket(), shared_from_this());
+  error_code ec;
+  while (parser.status() == tls::HelloStatus::NeedMore && !server_spoke_ && !deadline_.expired() &&
+         !ec) {
+    const auto n =
+        co_await stream_.socket().async_read_some(buffer_.prepare(kReadChunk), await_into(ec));
+    buffer_.commit(n);
+    const auto all = buffer_.data();
+    parser.feed(std::string_view(static_cast<const char*>(all.data()) + all.size() - n, n));
+  }
+  deadline_.disarm();
+  error_code ignored;
+  upstream.cancel(ignored);
+
+  const tls::HelloStatus status = parser.status();
+  std::string refusal;
+  if (status == tls::HelloStatus::Malformed || status == tls::HelloStatus::TooLarge) {
+    refusal = std::string(tls::to_string(status));
+    record.detail = std::string(parser.error());
+  } else if (status == tls::HelloStatus::NeedMore && deadline_.expired() && buffer_.size() > 0) {
+    // Part of a hello, then nothing: a slow client holding a slot.
+    refusal = "peek_timeout";
+    record.detail = "the ClientHello did not arrive within the peek timeout";
+  } else if (status == tls::HelloStatus::Done) {
+    const tls::ClientHelloInfo& hello = parser.info();
+    record.sni = hello.sni;
+    if (hello.ech && snapshot_->policy().ech == policy::EchPolicy::Deny) {
+      refusal = "ech_refused";
+      record.detail = "the ClientHello offers Encrypted Client Hello and tls.ech is deny";
+    } else if (hello.has_sni) {
+      Host sni;
+      if (normalize_host(hello.sni, sni) != HostError::None) {
+        refusal = "bad_sni";
+        record.detail = "the SNI is not a host name";
+      } else if (sni.name != target.host.name) {
+        // Domain fronting: the tunnel was allowed for one name, the TLS
+        // session names another. Only allowed if that name is itself.
+        const policy::Decision fronted = snapshot_->decide(sni, target.port, identity_);
+        if (!fronted.let_out()) {
+          refusal = "sni_mismatch";
+          record.detail = "the ClientHello names " + sni.name + ", not " + target.host.name + ": " +
+                          snapshot_->describe(fronted, sni, target.port, identity_);
+        }
+      }
+    }
+  }
+  if (cancelled_) {
+    record.end = "shutdown";
+    worker_.emit(record, audit::Event::Close, started);
+    co_return false;
+  }
+  if (refusal.empty()) co_return true;
+
+  record.decision = "deny";
+  record.reason = refusal;
+  worker_.emit(record, audit::Event::Deny, started);
+  if (snapshot_->policy().deny_alert && status != tls::HelloStatus::NeedMore) {
+    co_await asio::async_write(stream_.socket(), asio::buffer(kTlsAccessDenied), await_into(ec));
+  }
+  record.end = "denied";
+  worker_.emit(record, audit::Event::Close, started);
+  co_return false;
 }
 
 }  // namespace chokepoint::proxy

@@ -12,6 +12,8 @@
 #include <chokepoint/proxy/error_response.hpp>
 #include <chokepoint/proxy/explicit_session.hpp>
 
+#include "deadline.hpp"
+
 namespace chokepoint::proxy {
 
 namespace beast = boost::beast;
@@ -23,6 +25,8 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   ExplicitSession(Worker& worker, tcp::socket socket, LimitVerdict admitted);
   asio::awaitable<void> run();
   void cancel() override;
+  // Transparent plain HTTP: see start_transparent_http_session.
+  void become_transparent(const tcp::endpoint& original_dst, std::string_view first_bytes);
 
  private:
   // Answers 503 to a connection over a limit.
@@ -49,13 +53,17 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   // Sends `response` and records `event`.
   asio::awaitable<void> refuse(const ErrorResponse& response, audit::Record& record,
                                audit::Event event, Clock::time_point started);
-  void apply_decision(audit::Record& record, const policy::Decision& decision, const Host& host,
-                      std::uint16_t port);
+  // Inside an allowed tunnel: reads the client's first bytes (early data
+  // included) and refuses a ClientHello that names another host not itself
+  // allowed (domain fronting), a malformed or oversized one, ECH when denied,
+  // and a hello that stalls. Writes the deny and close records when it refuses.
+  asio::awaitable<bool> check_tunnel_hello(const http::RequestTarget& target, tcp::socket& upstream,
+                                           audit::Record& record, Clock::time_point started);
 
   LimitVerdict admitted_;
   Worker& worker_;
   beast::tcp_stream stream_;
-  asio::steady_timer head_timer_;
+  Deadline deadline_;
   beast::flat_buffer buffer_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
@@ -64,8 +72,10 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   policy::ClientIdentity identity_;
   bool identified_ = false;
   bool cancelled_ = false;
-  bool handed_off_ = false;          // the connection now belongs to a relay::Tunnel
-  tcp::socket* upstream_ = nullptr;  // while forwarding, for cancel()
+  bool handed_off_ = false;  // the connection now belongs to a relay::Tunnel
+  bool server_spoke_ = false;
+  std::optional<tcp::endpoint> original_dst_;  // transparent plain HTTP: where the client was going
+  tcp::socket* upstream_ = nullptr;            // while forwarding, for cancel()
 };
 
 }  // namespace chokepoint::proxy

@@ -10,6 +10,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "explicit_session.hpp"
+#include "session_common.hpp"
 
 namespace chokepoint::proxy {
 namespace {
@@ -77,7 +78,7 @@ asio::awaitable<bool> ExplicitSession::forward(
   const bool client_keep_alive = head_parser.keep_alive();
   const policy::Decision decision =
       snapshot_->decide(target.host, target.port, identity_, target.path);
-  apply_decision(record, decision, target.host, target.port);
+  record_decision(record, decision, *snapshot_, target.host, target.port, identity_);
   if (!decision.let_out()) {
     ErrorResponse response{403, "http_request_denied", record.reason + ": " + record.detail};
     response.close = has_body || !client_keep_alive;

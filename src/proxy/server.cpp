@@ -4,8 +4,10 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include <chokepoint/net/original_dst.hpp>
 #include <chokepoint/proxy/explicit_session.hpp>
 #include <chokepoint/proxy/server.hpp>
+#include <chokepoint/proxy/transparent_session.hpp>
 
 namespace chokepoint::proxy {
 namespace {
@@ -50,7 +52,7 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
     workers_.push_back(std::make_unique<Worker>(i, options_, resolver_, audit_, limits_,
                                                 authenticator_.get(), snapshot_, tag));
   }
-  acceptors_.resize(workers_.size());
+  listeners_.resize(workers_.size());
 }
 
 Server::~Server() {
@@ -58,52 +60,78 @@ Server::~Server() {
 }
 
 bool Server::bind(std::string& error) {
-  for (const Endpoint& wanted : options_.listen) {
-    tcp::endpoint endpoint = net::to_endpoint(wanted.address, wanted.port);
-    for (auto& worker : workers_) {
-      auto acceptor = std::make_unique<tcp::acceptor>(worker->io());
-      error_code ec;
-      acceptor->open(endpoint.protocol(), ec);
-      if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec) acceptor->set_option(ReusePort(true), ec);
-      if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-      if (!ec) acceptor->bind(endpoint, ec);
-      if (!ec) acceptor->listen(kBacklog, ec);
-      if (ec) {
-        error = "cannot listen on " + wanted.to_string() + ": " + ec.message();
-        return false;
-      }
-      // Port 0: every other thread joins the port the kernel gave the first.
-      endpoint = acceptor->local_endpoint(ec);
-      acceptors_[static_cast<std::size_t>(worker->index())].push_back(std::move(acceptor));
-    }
-    bound_.push_back(Endpoint{wanted.address, endpoint.port()});
+  for (const Endpoint& e : options_.listen) {
+    if (!bind_one(ListenerKind::Explicit, e, error)) return false;
   }
+  for (const Endpoint& e : options_.transparent) {
+    if (!bind_one(ListenerKind::Transparent, e, error)) return false;
+  }
+  for (const Endpoint& e : options_.tproxy) {
+    if (!bind_one(ListenerKind::Tproxy, e, error)) return false;
+  }
+  return true;
+}
+
+bool Server::bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error) {
+  tcp::endpoint endpoint = net::to_endpoint(wanted.address, wanted.port);
+  for (auto& worker : workers_) {
+    auto acceptor = std::make_unique<tcp::acceptor>(worker->io());
+    error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->set_option(ReusePort(true), ec);
+    if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec && kind == ListenerKind::Tproxy)
+      net::set_transparent(*acceptor, endpoint.address().is_v6(), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(kBacklog, ec);
+    if (ec) {
+      error = "cannot listen on " + wanted.to_string() + ": " + ec.message();
+      return false;
+    }
+    // Port 0: every other thread joins the port the kernel gave the first.
+    endpoint = acceptor->local_endpoint(ec);
+    listeners_[static_cast<std::size_t>(worker->index())].push_back(
+        Listener{std::move(acceptor), kind, endpoint});
+  }
+  bound_.push_back(Bound{kind, Endpoint{wanted.address, endpoint.port()}});
   return true;
 }
 
 void Server::start() {
   for (auto& worker : workers_) {
-    for (auto& acceptor : acceptors_[static_cast<std::size_t>(worker->index())])
-      accept(*worker, *acceptor);
+    for (auto& listener : listeners_[static_cast<std::size_t>(worker->index())])
+      accept(*worker, listener);
     threads_.emplace_back([w = worker.get()] { w->run(); });
   }
 }
 
-void Server::accept(Worker& worker, tcp::acceptor& acceptor) {
-  acceptor.async_accept(worker.io(), [this, &worker, &acceptor](const error_code& ec,
-                                                                tcp::socket socket) {
+void Server::accept(Worker& worker, Listener& listener) {
+  listener.acceptor->async_accept(worker.io(), [this, &worker, &listener](const error_code& ec,
+                                                                          tcp::socket socket) {
     if (ec == asio::error::operation_aborted || worker.stopping()) return;
     if (!ec) {
       const LimitVerdict admitted = admit(worker, socket);
-      start_explicit_session(worker, std::move(socket), admitted);
-      accept(worker, acceptor);
+      switch (listener.kind) {
+        case ListenerKind::Explicit:
+          start_explicit_session(worker, std::move(socket), admitted);
+          break;
+        case ListenerKind::Transparent:
+          start_transparent_session(worker, std::move(socket), net::Interception::Redirect,
+                                    listener.local, admitted);
+          break;
+        case ListenerKind::Tproxy:
+          start_transparent_session(worker, std::move(socket), net::Interception::Tproxy,
+                                    listener.local, admitted);
+          break;
+      }
+      accept(worker, listener);
       return;
     }
     // Out of descriptors or memory: back off instead of spinning on accept.
     auto timer = std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(100));
     timer->async_wait(
-        [this, &worker, &acceptor, timer](const error_code&) { accept(worker, acceptor); });
+        [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
   });
 }
 
@@ -130,11 +158,11 @@ void Server::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& worker : workers_) {
-    auto& acceptors = acceptors_[static_cast<std::size_t>(worker->index())];
-    asio::post(worker->io(), [w = worker.get(), &acceptors] {
-      for (auto& acceptor : acceptors) {
+    auto& listeners = listeners_[static_cast<std::size_t>(worker->index())];
+    asio::post(worker->io(), [w = worker.get(), &listeners] {
+      for (auto& listener : listeners) {
         error_code ignored;
-        acceptor->close(ignored);
+        listener.acceptor->close(ignored);
       }
       w->stop();
       finish_stopping(*w, std::chrono::steady_clock::now() + kStopGrace);

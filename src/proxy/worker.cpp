@@ -64,11 +64,10 @@ void Worker::stop() {
   stopping_ = true;
   sweep_timer_.cancel();
   upstreams_.clear();
-  while (!sessions_.empty()) {
-    LiveSession& session = sessions_.front();
-    session.unlink();
+  // Each session leaves the list itself once it has written its record;
+  // stopping waits for that (server.cpp, finish_stopping).
+  for (LiveSession& session : sessions_)
     session.cancel();
-  }
   while (!tunnels_.empty())
     tunnels_.front().stop(relay::EndReason::Shutdown);
 }

@@ -33,10 +33,11 @@ def wait_until(predicate, timeout=5.0, interval=0.02):
 class Proxy:
     """chokepoint run, on 127.0.0.1:0 unless told otherwise, auditing to a file."""
 
-    def __init__(self, *args, listen="127.0.0.1:0", threads=2, config=None):
+    def __init__(self, *args, listen="127.0.0.1:0", threads=2, config=None, netns=None):
         self.dir = tempfile.mkdtemp(prefix="chokepoint-e2e-")
         self.audit_path = os.path.join(self.dir, "audit.jsonl")
-        cmd = [CHOKEPOINT, "run", "--audit-log", self.audit_path, "--threads", str(threads)]
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        cmd = prefix + [CHOKEPOINT, "run", "--audit-log", self.audit_path, "--threads", str(threads)]
         if listen:
             cmd += ["--listen", listen]
         if config:
@@ -98,6 +99,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, status, body, headers=()):
         self.send_response(status)
+        self.send_header("X-Server-Name", self.server.name)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
@@ -145,12 +147,18 @@ class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
+class _ThreadingServer6(_ThreadingServer):
+    address_family = socket.AF_INET6
+
+
 class HttpUpstream:
     """A plain HTTP server (ActiveUpdate-like) on 127.0.0.1:0."""
 
-    def __init__(self, tls=False, require_client_cert=False):
-        self.server = _ThreadingServer(("127.0.0.1", 0), _Handler)
+    def __init__(self, tls=False, require_client_cert=False, address=("127.0.0.1", 0), name="upstream"):
+        server_class = _ThreadingServer6 if ":" in address[0] else _ThreadingServer
+        self.server = server_class(address, _Handler)
         self.server.seen = []
+        self.server.name = name
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(os.path.join(PKI, "server.pem"), os.path.join(PKI, "server.key"))

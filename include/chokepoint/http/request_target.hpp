@@ -38,6 +38,9 @@ enum class RequestError : std::uint8_t {
   ObsFold,
   BadTransferEncoding,
   AmbiguousPath,
+  MissingHost,    // transparent mode: no Host header (the original destination decides)
+  NotOriginForm,  // transparent mode: a client that believes it talks to the server sends
+                  // origin-form
 };
 
 // Short phrase for the 400 body and the audit detail.
@@ -58,6 +61,18 @@ using RequestHeader = boost::beast::http::request_header<>;
 // arrived (for obs-fold, which the parser would otherwise erase).
 RequestError read_request_target(const RequestHeader& header, std::string_view raw_head,
                                  RequestTarget& out);
+
+// Transparent mode: the client talks to what it thinks is the server, so the
+// request is origin-form; the host comes from the Host header (its port, if
+// any, is ignored) and the port from the original destination. The same
+// smuggling refusals apply. MissingHost leaves `out.host` unset.
+RequestError read_origin_request(const RequestHeader& header, std::string_view raw_head,
+                                 std::uint16_t port, RequestTarget& out);
+
+// Whether a stream that is not TLS starts like an HTTP/1 request line
+// ("GET /"): Http, NotHttp, or NeedMore until the method's end is seen.
+enum class HttpGuess : std::uint8_t { NeedMore, Http, NotHttp };
+HttpGuess guess_http(std::string_view first_bytes);
 
 // True when a header line continues on the next line (RFC 9112 5.2 obs-fold).
 bool has_obs_fold(std::string_view raw_head);

@@ -159,6 +159,7 @@ struct Policy {
   OriginalDestinationCheck original_destination = OriginalDestinationCheck::Ignore;
   EchPolicy ech = EchPolicy::Allow;
   bool check_tunnel_sni = true;  // peek at ClientHellos inside CONNECT tunnels
+  bool deny_alert = true;        // a refused TLS connection gets an access_denied alert
 
   int find_role(std::string_view name) const;     // index, or -1
   int find_group(std::string_view name) const;    // index, or -1

@@ -18,18 +18,22 @@ struct Timeouts {
   std::optional<std::chrono::milliseconds> dns;
   std::optional<std::chrono::milliseconds> connect;
   std::optional<std::chrono::milliseconds> idle;  // an open tunnel with no bytes either way
+  std::optional<std::chrono::milliseconds> peek;  // reading a ClientHello or first HTTP head
 };
 
 struct Limits {
   std::optional<std::size_t> max_connections;             // 0: no limit
   std::optional<std::size_t> max_connections_per_client;  // 0: no limit
   std::optional<std::size_t> max_pending_heads;           // 0: no limit
+  std::optional<std::size_t> peek_bytes;  // bound on a peeked ClientHello (16 KiB .. 64 KiB)
 };
 
 enum class RelayPath : std::uint8_t { Auto, Copy };
 
 struct Settings {
   std::vector<Endpoint> listen;          // explicit proxy listeners
+  std::vector<Endpoint> transparent;     // REDIRECT/DNAT listeners (SO_ORIGINAL_DST)
+  std::vector<Endpoint> tproxy;          // TPROXY listeners (IP_TRANSPARENT)
   std::optional<std::string> audit_log;  // a path, or "-" for stdout
   std::vector<ConnectTo> connect_to;
   std::optional<int> threads;

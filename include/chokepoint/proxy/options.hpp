@@ -15,14 +15,18 @@ using std::chrono::milliseconds;
 
 struct ProxyOptions {
   std::vector<Endpoint> listen;       // explicit mode
+  std::vector<Endpoint> transparent;  // REDIRECT/DNAT: SO_ORIGINAL_DST
+  std::vector<Endpoint> tproxy;       // TPROXY: IP_TRANSPARENT
   int threads = 1;                    // one io_context (and SO_REUSEPORT acceptor) per thread
   milliseconds head_timeout{10'000};  // the whole request head
   milliseconds dns_timeout{5'000};
   milliseconds connect_timeout{10'000};
-  milliseconds idle_timeout{3'600'000};      // open tunnels; Deep Security heartbeats are periodic
-  milliseconds upstream_keepalive{30'000};   // idle pooled upstream connections (plain HTTP)
-  std::size_t max_header_bytes = 16 * 1024;  // beyond: 431
-  std::size_t max_connections = 65536;       // all connections; 0: no limit
+  milliseconds idle_timeout{3'600'000};     // open tunnels; Deep Security heartbeats are periodic
+  milliseconds upstream_keepalive{30'000};  // idle pooled upstream connections (plain HTTP)
+  milliseconds peek_timeout{5'000};  // a ClientHello or first HTTP head, transparent and in tunnels
+  std::size_t peek_bytes = 16 * 1024;          // bound on a peeked ClientHello
+  std::size_t max_header_bytes = 16 * 1024;    // beyond: 431
+  std::size_t max_connections = 65536;         // all connections; 0: no limit
   std::size_t max_connections_per_client = 0;  // per client address; 0: no limit
   std::size_t max_pending_heads = 4096;        // connections still reading a head or dialing
   bool force_copy = false;                     // relay by userspace copy instead of splice

@@ -23,10 +23,16 @@ class Server {
          audit::AuditLog& audit, std::unique_ptr<auth::Authenticator> authenticator);
   ~Server();
 
+  enum class ListenerKind : std::uint8_t { Explicit, Transparent, Tproxy };
+  struct Bound {
+    ListenerKind kind;
+    Endpoint endpoint;
+  };
+
   // Binds every listener on every worker (start-up). Port 0 gets a port from
   // the kernel; bound() tells which.
   bool bind(std::string& error);
-  const std::vector<Endpoint>& bound() const { return bound_; }
+  const std::vector<Bound>& bound() const { return bound_; }
 
   // Starts the worker threads; returns at once.
   void start();
@@ -37,7 +43,13 @@ class Server {
   void replace_policy(std::shared_ptr<const policy::Snapshot> snapshot);
 
  private:
-  void accept(Worker& worker, tcp::acceptor& acceptor);
+  struct Listener {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    ListenerKind kind;
+    tcp::endpoint local;
+  };
+  bool bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error);
+  void accept(Worker& worker, Listener& listener);
   // Whether a new connection fits the limits; Ok takes a slot its session gives back.
   LimitVerdict admit(Worker& worker, const tcp::socket& socket);
 
@@ -48,8 +60,8 @@ class Server {
   net::Resolver resolver_;
   ConnectionLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors_;  // per worker
-  std::vector<Endpoint> bound_;
+  std::vector<std::vector<Listener>> listeners_;  // per worker
+  std::vector<Bound> bound_;
   std::vector<std::thread> threads_;
   std::mutex stop_mutex_;
   bool stopped_ = false;

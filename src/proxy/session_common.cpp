@@ -1,0 +1,50 @@
+#include "session_common.hpp"
+
+namespace chokepoint::proxy {
+
+void record_decision(audit::Record& record, const policy::Decision& decision,
+                     const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
+                     const policy::ClientIdentity& identity) {
+  record.decision = std::string(policy::to_string(decision.action));
+  record.rule = std::string(decision.rule_id());
+  record.reason = std::string(policy::to_string(decision.reason));
+  record.enforced = decision.enforced;
+  if (!decision.let_out() || !decision.enforced)
+    record.detail = snapshot.describe(decision, host, port, identity);
+}
+
+net::AddressVetter vetter_for(std::shared_ptr<const policy::Snapshot> snapshot,
+                              policy::ClientIdentity identity) {
+  return [snapshot = std::move(snapshot), identity](const IpAddress& address, std::uint16_t port) {
+    return snapshot->allows_address(address, port, identity);
+  };
+}
+
+bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
+  const IpAddress wanted = net::to_ip(original.address()).unmapped();
+  if (original.port() != plan.port) return false;
+  for (const auto& address : plan.addresses) {
+    if (address.unmapped() == wanted) return true;
+  }
+  return false;
+}
+
+void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::uint64_t already_up,
+                 audit::Record record, Clock::time_point started, const IpAddress& client_ip) {
+  relay::TunnelOptions options;
+  options.force_copy = worker.options().force_copy;
+  Worker* w = &worker;
+  relay::Tunnel::start(
+      std::move(client), std::move(upstream), worker.pipes(), worker.tunnels(), options, already_up,
+      [w, client_ip, record = std::move(record), started](const relay::TunnelResult& r) mutable {
+        w->limits().release(client_ip);
+        record.bytes_up = r.bytes_up;
+        record.bytes_down = r.bytes_down;
+        record.relay = std::string(relay::to_string(r.path));
+        record.end = std::string(relay::to_string(r.end));
+        if (r.error) record.detail = r.error.message();
+        w->emit(record, audit::Event::Close, started);
+      });
+}
+
+}  // namespace chokepoint::proxy

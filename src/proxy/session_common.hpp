@@ -1,0 +1,37 @@
+// Private to the proxy module: the steps every kind of session shares once
+// it knows its destination (DESIGN.md, "Data flow": decide -> vet and dial
+// -> relay -> record).
+#pragma once
+
+#include <chrono>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/proxy/worker.hpp>
+
+namespace chokepoint::proxy {
+
+using Clock = std::chrono::steady_clock;
+
+// Copies a decision into the record; a deny (or an unenforced one) also
+// gets the sentence that says why.
+void record_decision(audit::Record& record, const policy::Decision& decision,
+                     const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
+                     const policy::ClientIdentity& identity);
+
+// The vetting exception for this client: CIDR rules of `snapshot`.
+net::AddressVetter vetter_for(std::shared_ptr<const policy::Snapshot> snapshot,
+                              policy::ClientIdentity identity);
+
+// Whether `original` is among the addresses the name resolved to
+// (original_destination: require-match).
+bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original);
+
+// Hands both sockets to a relay::Tunnel; when it ends, the `close` record is
+// written and the client's connection slot given back.
+void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::uint64_t already_up,
+                 audit::Record record, Clock::time_point started, const IpAddress& client_ip);
+
+// A fatal TLS alert (access_denied), for refusing a client whose hello we read.
+inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};
+
+}  // namespace chokepoint::proxy
