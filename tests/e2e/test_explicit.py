@@ -104,6 +104,28 @@ class ExplicitProxyTest(unittest.TestCase):
             input=request, capture_output=True, timeout=20)
         self.assertIn(b"hello from ds2000-en-census.trendmicro.com path /mtls", result.stdout, result.stderr)
 
+    def test_sni_inside_a_tunnel_must_match_or_be_allowed(self):
+        # Domain fronting: a tunnel to an allowed name carrying a hello for another.
+        result = subprocess.run(
+            ["openssl", "s_client", "-proxy", "%s:%d" % (self.proxy.host, self.proxy.port),
+             "-connect", "ds20.icrc.trendmicro.com:443", "-servername", "evil.example.com", "-CAfile", CA,
+             "-quiet"], input=b"GET / HTTP/1.1\r\nHost: evil.example.com\r\n\r\n", capture_output=True, timeout=20)
+        self.assertNotIn(b"hello from", result.stdout)
+        self.assertIn(b"access denied", result.stderr.lower())
+        [deny] = self.proxy.wait_records(lambda r: r["event"] == "deny" and r["reason"] == "sni_mismatch")
+        self.assertEqual(deny["sni"], "evil.example.com")
+        self.assertEqual(deny["host"], "ds20.icrc.trendmicro.com")
+        # The same tunnel's open and close records share the deny's id.
+        events = [r["event"] for r in self.proxy.records() if r["id"] == deny["id"]]
+        self.assertEqual(events, ["open", "deny", "close"])
+        # An SNI that is itself allowed on that port passes (a CDN serving two catalog names).
+        result = subprocess.run(
+            ["openssl", "s_client", "-proxy", "%s:%d" % (self.proxy.host, self.proxy.port),
+             "-connect", "ds20.icrc.trendmicro.com:443", "-servername", "files.trendmicro.com", "-CAfile", CA,
+             "-quiet"], input=b"GET /fronted-ok HTTP/1.1\r\nHost: files.trendmicro.com\r\nConnection: close\r\n\r\n",
+            capture_output=True, timeout=20)
+        self.assertIn(b"path /fronted-ok", result.stdout, result.stderr)
+
     def test_python_requests_https_and_http(self):
         proxies = {"https": self.proxy.url, "http": self.proxy.url}
         r = requests.get("https://ds20.icrc.trendmicro.com/requests", proxies=proxies, verify=CA, timeout=10)

@@ -138,3 +138,40 @@ TEST_CASE("Beast refuses the smuggling shapes we rely on it for", "[http][reques
     CHECK(parse(raw).parse_error);
   }
 }
+
+TEST_CASE("transparent requests: origin-form, Host decides, port from the original destination", "[http][request]") {
+  auto origin = [](const std::string& raw, std::uint16_t port, RequestTarget& target) {
+    bhttp::request_parser<bhttp::empty_body> parser;
+    boost::system::error_code ec;
+    parser.put(boost::asio::buffer(raw), ec);
+    REQUIRE_FALSE(ec);
+    return read_origin_request(parser.get().base(), raw, port, target);
+  };
+  RequestTarget t;
+  CHECK(origin("GET /x?y HTTP/1.1\r\nHost: IAUS.activeupdate.trendmicro.com:8080\r\n\r\n", 80, t) ==
+        RequestError::None);
+  CHECK(t.host.name == "iaus.activeupdate.trendmicro.com");
+  CHECK(t.port == 80);  // the Host header's port does not choose the destination
+  CHECK(t.origin_form == "/x?y");
+  CHECK(t.path == "/x");
+  CHECK(origin("GET / HTTP/1.0\r\n\r\n", 80, t) == RequestError::MissingHost);
+  CHECK(origin("GET http://a.example.com/ HTTP/1.1\r\nHost: a.example.com\r\n\r\n", 80, t) ==
+        RequestError::NotOriginForm);
+  CHECK(origin("CONNECT a.example.com:443 HTTP/1.1\r\n\r\n", 80, t) == RequestError::NotOriginForm);
+  CHECK(origin("GET /a/../b HTTP/1.1\r\nHost: a.example.com\r\n\r\n", 80, t) == RequestError::AmbiguousPath);
+  CHECK(origin("GET / HTTP/1.1\r\nHost: a.example.com\r\nHost: b.example.com\r\n\r\n", 80, t) ==
+        RequestError::DuplicateHost);
+  CHECK(origin("GET / HTTP/1.1\r\nHost: 127.1\r\n\r\n", 80, t) == RequestError::BadAuthority);
+}
+
+TEST_CASE("telling plain HTTP from other protocols by the first bytes", "[http][request]") {
+  CHECK(guess_http("GET / HTTP/1.1") == HttpGuess::Http);
+  CHECK(guess_http("OPTIONS * HTTP/1.1") == HttpGuess::Http);
+  CHECK(guess_http("PO") == HttpGuess::NeedMore);
+  CHECK(guess_http("") == HttpGuess::NeedMore);
+  CHECK(guess_http("SSH-2.0-OpenSSH") == HttpGuess::NotHttp);
+  CHECK(guess_http("get / HTTP/1.1") == HttpGuess::NotHttp);
+  CHECK(guess_http(" GET") == HttpGuess::NotHttp);
+  CHECK(guess_http("AB /") == HttpGuess::NotHttp);  // shorter than any method in use
+  CHECK(guess_http("ABCDEFGHIJKLMNOPQRS") == HttpGuess::NotHttp);
+}
