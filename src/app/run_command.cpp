@@ -17,6 +17,7 @@ int usage(const std::string& message) {
   std::cerr
       << "chokepoint run: " << message << "\n"
       << "options: --config FILE --listen ADDR:PORT --transparent ADDR:PORT --tproxy ADDR:PORT\n"
+         "         --sni-listen ADDR:PORT --sni-port PORT\n"
          "         --audit-log PATH|- --connect-to HOST:PORT:ADDR:PORT --threads N --users-file "
          "FILE\n"
          "         --relay auto|copy --head-timeout D --dns-timeout D --connect-timeout D "
@@ -51,6 +52,13 @@ bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, s
         flags.transparent.push_back(*endpoint);
     } else if (auto tproxy = args.option("--tproxy", error)) {
       if (auto endpoint = Endpoint::parse(*tproxy, &error)) flags.tproxy.push_back(*endpoint);
+    } else if (auto sni = args.option("--sni-listen", error)) {
+      if (auto endpoint = Endpoint::parse(*sni, &error)) flags.sni_listen.push_back(*endpoint);
+    } else if (auto sni_port = args.option("--sni-port", error)) {
+      std::uint16_t port = 0;
+      if (parse_port(*sni_port, port) != HostError::None)
+        error = "--sni-port: bad port '" + *sni_port + "'";
+      flags.sni_port = port;
     } else if (auto peek = args.option("--peek-timeout", error)) {
       duration(flags.timeouts.peek, *peek, "--peek-timeout");
     } else if (auto peek_bytes = args.option("--peek-bytes", error)) {
@@ -104,8 +112,10 @@ proxy::ProxyOptions resolve_options(const policy::Settings& s) {
   o.listen = s.listen;
   o.transparent = s.transparent;
   o.tproxy = s.tproxy;
+  o.sni_listen = s.sni_listen;
+  if (s.sni_port) o.sni_port = *s.sni_port;
   // With no listener of any kind, the DESIGN.md default: explicit on 127.0.0.1:3128.
-  if (o.listen.empty() && o.transparent.empty() && o.tproxy.empty()) {
+  if (o.listen.empty() && o.transparent.empty() && o.tproxy.empty() && o.sni_listen.empty()) {
     o.listen.push_back(*Endpoint::parse("127.0.0.1:3128"));
   }
   if (s.timeouts.peek) o.peek_timeout = *s.timeouts.peek;
@@ -172,9 +182,9 @@ int run_command(Args& args) {
   }
   for (const auto& listener : server.bound()) {
     const char* kind = listener.kind == proxy::Server::ListenerKind::Explicit ? "explicit proxy"
-                       : listener.kind == proxy::Server::ListenerKind::Transparent
-                           ? "transparent"
-                           : "transparent, tproxy";
+                       : listener.kind == proxy::Server::ListenerKind::Transparent ? "transparent"
+                       : listener.kind == proxy::Server::ListenerKind::Sni         ? "sni"
+                                                                           : "transparent, tproxy";
     std::cerr << "chokepoint: listening on " << listener.endpoint.to_string() << " (" << kind
               << ")\n";
   }

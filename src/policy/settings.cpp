@@ -19,6 +19,8 @@ void Settings::override_with(const Settings& other) {
   take(listen, other.listen);
   take(transparent, other.transparent);
   take(tproxy, other.tproxy);
+  take(sni_listen, other.sni_listen);
+  take(sni_port, other.sni_port);
   take(timeouts.peek, other.timeouts.peek);
   take(limits.peek_bytes, other.limits.peek_bytes);
   take(audit_log, other.audit_log);

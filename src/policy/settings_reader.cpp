@@ -20,10 +20,10 @@ std::vector<Endpoint> endpoints(YamlReader& reader, const YAML::Node& node, std:
 
 Settings read_settings(YamlReader& reader, const YAML::Node& node) {
   Settings s;
-  for (const auto& [key, value] :
-       reader.map_entries(node, "settings",
-                          {"listen", "transparent", "tproxy", "audit_log", "connect_to", "threads",
-                           "users_file", "auth_realm", "relay", "timeouts", "limits"})) {
+  for (const auto& [key, value] : reader.map_entries(
+           node, "settings",
+           {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log", "connect_to",
+            "threads", "users_file", "auth_realm", "relay", "timeouts", "limits"})) {
     const std::string& k = key.Scalar();
     if (k == "listen") {
       s.listen = endpoints(reader, value, "listen");
@@ -31,6 +31,15 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
       s.transparent = endpoints(reader, value, "transparent");
     } else if (k == "tproxy") {
       s.tproxy = endpoints(reader, value, "tproxy");
+    } else if (k == "sni_listen") {
+      s.sni_listen = endpoints(reader, value, "sni_listen");
+    } else if (k == "sni_port") {
+      const auto ports = reader.ports(value);
+      if (ports && ports->size() == 1 && ports->front().first == ports->front().last) {
+        s.sni_port = ports->front().first;
+      } else if (ports) {
+        reader.error(value, "sni_port is one port");
+      }
     } else if (k == "audit_log") {
       s.audit_log = reader.scalar(value, "audit_log");
       if (s.audit_log && s.audit_log->empty())

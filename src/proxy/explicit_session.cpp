@@ -48,16 +48,18 @@ void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict adm
 }
 
 void start_transparent_http_session(Worker& worker, tcp::socket socket,
-                                    const tcp::endpoint& original_dst, std::string first_bytes) {
+                                    const std::optional<tcp::endpoint>& original_dst,
+                                    std::uint16_t port, std::string first_bytes) {
   auto session = std::make_shared<ExplicitSession>(worker, std::move(socket), LimitVerdict::Ok);
-  session->become_transparent(original_dst, first_bytes);
+  session->become_transparent(original_dst, port, first_bytes);
   asio::co_spawn(
       worker.io(), [session] { return session->run(); }, asio::detached);
 }
 
-void ExplicitSession::become_transparent(const tcp::endpoint& original_dst,
-                                         std::string_view first_bytes) {
+void ExplicitSession::become_transparent(const std::optional<tcp::endpoint>& original_dst,
+                                         std::uint16_t port, std::string_view first_bytes) {
   original_dst_ = original_dst;
+  origin_port_ = port;
   const auto into = buffer_.prepare(first_bytes.size());
   std::memcpy(into.data(), first_bytes.data(), first_bytes.size());
   buffer_.commit(first_bytes.size());
@@ -209,11 +211,11 @@ asio::awaitable<bool> ExplicitSession::serve_one() {
 
   http::RequestTarget target;
   http::RequestError error = http::RequestError::None;
-  if (original_dst_) {
-    record.mode = audit::Mode::Transparent;
-    record.orig_dst = net::format_endpoint(*original_dst_);
-    error = http::read_origin_request(header, {}, original_dst_->port(), target);
-    if (error == http::RequestError::MissingHost) {
+  if (origin_port_ != 0) {
+    record.mode = original_dst_ ? audit::Mode::Transparent : audit::Mode::Sni;
+    if (original_dst_) record.orig_dst = net::format_endpoint(*original_dst_);
+    error = http::read_origin_request(header, {}, origin_port_, target);
+    if (error == http::RequestError::MissingHost && original_dst_) {
       // HTTP/1.0 without Host: the original destination is all there is.
       target.host.kind = original_dst_->address().is_v4() ? HostKind::Ipv4 : HostKind::Ipv6;
       target.host.address = net::to_ip(original_dst_->address()).unmapped();

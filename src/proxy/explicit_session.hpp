@@ -26,7 +26,8 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   asio::awaitable<void> run();
   void cancel() override;
   // Transparent plain HTTP: see start_transparent_http_session.
-  void become_transparent(const tcp::endpoint& original_dst, std::string_view first_bytes);
+  void become_transparent(const std::optional<tcp::endpoint>& original_dst, std::uint16_t port,
+                          std::string_view first_bytes);
 
  private:
   // Answers 503 to a connection over a limit.
@@ -75,7 +76,8 @@ class ExplicitSession : public LiveSession, public std::enable_shared_from_this<
   bool handed_off_ = false;  // the connection now belongs to a relay::Tunnel
   bool server_spoke_ = false;
   std::optional<tcp::endpoint> original_dst_;  // transparent plain HTTP: where the client was going
-  tcp::socket* upstream_ = nullptr;            // while forwarding, for cancel()
+  std::uint16_t origin_port_ = 0;    // transparent and SNI listeners: the port requests go to
+  tcp::socket* upstream_ = nullptr;  // while forwarding, for cancel()
 };
 
 }  // namespace chokepoint::proxy

@@ -1,3 +1,4 @@
+#include <netinet/tcp.h>
 #include <random>
 #include <sys/socket.h>
 
@@ -69,6 +70,9 @@ bool Server::bind(std::string& error) {
   for (const Endpoint& e : options_.tproxy) {
     if (!bind_one(ListenerKind::Tproxy, e, error)) return false;
   }
+  for (const Endpoint& e : options_.sni_listen) {
+    if (!bind_one(ListenerKind::Sni, e, error)) return false;
+  }
   return true;
 }
 
@@ -85,6 +89,13 @@ bool Server::bind_one(ListenerKind kind, const Endpoint& wanted, std::string& er
       net::set_transparent(*acceptor, endpoint.address().is_v6(), ec);
     if (!ec) acceptor->bind(endpoint, ec);
     if (!ec) acceptor->listen(kBacklog, ec);
+    // Clients of these listeners speak first: wake up once their bytes are
+    // there (the kernel hands the connection over anyway after the delay).
+    if (!ec && kind != ListenerKind::Explicit) {
+      const int seconds = 1;
+      ::setsockopt(acceptor->native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
+                   sizeof seconds);
+    }
     if (ec) {
       error = "cannot listen on " + wanted.to_string() + ": " + ec.message();
       return false;
@@ -122,6 +133,10 @@ void Server::accept(Worker& worker, Listener& listener) {
           break;
         case ListenerKind::Tproxy:
           start_transparent_session(worker, std::move(socket), net::Interception::Tproxy,
+                                    listener.local, admitted);
+          break;
+        case ListenerKind::Sni:
+          start_transparent_session(worker, std::move(socket), net::Interception::None,
                                     listener.local, admitted);
           break;
       }

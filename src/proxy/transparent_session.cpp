@@ -12,6 +12,7 @@ namespace chokepoint::proxy {
 namespace {
 
 constexpr std::size_t kReadChunk = 4096;
+constexpr std::uint16_t kPlainHttpPort = 80;
 
 class TransparentSession : public LiveSession,
                            public std::enable_shared_from_this<TransparentSession> {
@@ -31,8 +32,9 @@ class TransparentSession : public LiveSession,
       client_ip_ = net::to_ip(remote.address()).unmapped();
       record_.client = net::format_endpoint(remote);
     }
+    socket_.set_option(tcp::no_delay(true), ec);
     record_.id = worker_.next_id();
-    record_.mode = audit::Mode::Transparent;
+    record_.mode = how == net::Interception::None ? audit::Mode::Sni : audit::Mode::Transparent;
   }
 
   asio::awaitable<void> run() {
@@ -68,6 +70,10 @@ class TransparentSession : public LiveSession,
     if (admitted_ != LimitVerdict::Ok)
       co_return fail(audit::Event::Error, std::string(to_string(admitted_)), "");
     error_code ec;
+    if (how_ == net::Interception::None) {
+      co_await serve_steered();
+      co_return;
+    }
     const auto original = net::original_destination(socket_, how_, ec);
     if (!original) co_return fail(audit::Event::Error, "no_original_destination", ec.message());
     original_ = *original;
@@ -90,7 +96,7 @@ class TransparentSession : public LiveSession,
       // Plain HTTP: per-request decisions, as in explicit mode.
       handed_off_ = true;
       worker_.handshake_ended();
-      start_transparent_http_session(worker_, std::move(socket_), original_,
+      start_transparent_http_session(worker_, std::move(socket_), original_, original_.port(),
                                      std::move(first_bytes_));
       co_return;
     }
@@ -107,7 +113,34 @@ class TransparentSession : public LiveSession,
       host.kind = host.address.is_v4() ? HostKind::Ipv4 : HostKind::Ipv6;
       host.name = host.address.to_string();
     }
-    co_await decide_and_relay(host);
+    co_await decide_and_relay(host, original_.port());
+  }
+
+  // The SNI listener (DNS-steered clients): no original destination, so the
+  // name must come from the client, and the port from the configuration.
+  asio::awaitable<void> serve_steered() {
+    identity_ = snapshot_->identify(&client_ip_, "");
+    record_.role = snapshot_->role_label(identity_);
+    record_.version = snapshot_->version_label(identity_);
+    const Seen seen = co_await peek();
+    if (seen == Seen::Refused || cancelled_) co_return;
+    if (seen == Seen::Http) {
+      handed_off_ = true;
+      worker_.handshake_ended();
+      start_transparent_http_session(worker_, std::move(socket_), std::nullopt, kPlainHttpPort,
+                                     std::move(first_bytes_));
+      co_return;
+    }
+    Host host;
+    if (seen != Seen::Tls || !hello_.has_sni) {
+      co_return deny("no_sni", "a client of the SNI listener must name its host in the ClientHello",
+                     seen == Seen::Tls);
+    }
+    record_.sni = hello_.sni;
+    if (normalize_host(hello_.sni, host) != HostError::None) {
+      co_return deny("bad_sni", "the SNI is not a host name");
+    }
+    co_await decide_and_relay(host, worker_.options().sni_port);
   }
 
   // Reads until the first bytes say what this is: a ClientHello, an HTTP
@@ -164,8 +197,7 @@ class TransparentSession : public LiveSession,
     co_return Seen::Nothing;  // a server-speaks-first protocol: decide on the address
   }
 
-  asio::awaitable<void> decide_and_relay(const Host& host) {
-    const std::uint16_t port = original_.port();
+  asio::awaitable<void> decide_and_relay(const Host& host, std::uint16_t port) {
     record_.host = host.name;
     record_.port = port;
     if (hello_.ech && snapshot_->policy().ech == policy::EchPolicy::Deny) {
@@ -186,7 +218,8 @@ class TransparentSession : public LiveSession,
       if (plan.error == net::DialError::Forbidden) co_return deny(reason, plan.detail);
       co_return fail(audit::Event::Error, reason, plan.detail);
     }
-    if (snapshot_->policy().original_destination ==
+    if (how_ != net::Interception::None &&
+        snapshot_->policy().original_destination ==
             policy::OriginalDestinationCheck::RequireMatch &&
         !plan_contains(plan, original_)) {
       co_return deny(

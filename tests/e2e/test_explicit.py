@@ -253,6 +253,41 @@ class ExplicitProxyTest(unittest.TestCase):
         self.assertIn("path /still-serving", result.stdout)
 
 
+class SniListenerTest(unittest.TestCase):
+    """--sni-listen: DNS-steered clients connect to chokepoint itself."""
+
+    def test_sni_listener_routes_by_name(self):
+        tls = HttpUpstream(tls=True)
+        plain = HttpUpstream()
+        proxy = Proxy("--sni-listen", "127.0.0.1:0", "--connect-to", "ds20.icrc.trendmicro.com:443:127.0.0.1:%d" % tls.port,
+                      "--connect-to", "iaus.activeupdate.trendmicro.com:80:127.0.0.1:%d" % plain.port, listen=None)
+        try:
+            result = subprocess.run(
+                ["openssl", "s_client", "-connect", "%s:%d" % (proxy.host, proxy.port), "-servername",
+                 "ds20.icrc.trendmicro.com", "-verify_hostname", "ds20.icrc.trendmicro.com", "-CAfile", CA,
+                 "-verify_return_error", "-quiet"],
+                input=b"GET /steered HTTP/1.1\r\nHost: ds20.icrc.trendmicro.com\r\nConnection: close\r\n\r\n",
+                capture_output=True, timeout=20)
+            self.assertIn(b"path /steered", result.stdout, result.stderr)
+            [close] = proxy.wait_records(lambda r: r["event"] == "close" and r["mode"] == "sni")
+            self.assertEqual(close["sni"], "ds20.icrc.trendmicro.com")
+            self.assertIsNone(close["orig_dst"])
+            result = subprocess.run(["openssl", "s_client", "-connect", "%s:%d" % (proxy.host, proxy.port),
+                                     "-servername", "evil.example.com", "-quiet"], input=b"", capture_output=True,
+                                    timeout=20)
+            self.assertIn(b"access denied", result.stderr.lower())
+            sock = proxy.connect()
+            sock.sendall(b"GET /plain HTTP/1.1\r\nHost: iaus.activeupdate.trendmicro.com\r\nConnection: close\r\n\r\n")
+            status, _, body = read_http_response(sock)
+            sock.close()
+            self.assertEqual(status, 200)
+            self.assertIn(b"path /plain", body)
+        finally:
+            proxy.stop()
+            tls.stop()
+            plain.stop()
+
+
 class ProxyAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -16,7 +16,9 @@
 
 namespace chokepoint::net {
 
-enum class Interception : std::uint8_t { Redirect, Tproxy };
+// Redirect: nftables/iptables REDIRECT or DNAT; Tproxy: TPROXY; None: no
+// interception at all (the SNI listener of DNS-steered deployments).
+enum class Interception : std::uint8_t { Redirect, Tproxy, None };
 
 // The original destination of `socket`, or nullopt with `ec` set.
 std::optional<tcp::endpoint> original_destination(tcp::socket& socket, Interception how,

@@ -31,10 +31,12 @@ struct Limits {
 enum class RelayPath : std::uint8_t { Auto, Copy };
 
 struct Settings {
-  std::vector<Endpoint> listen;          // explicit proxy listeners
-  std::vector<Endpoint> transparent;     // REDIRECT/DNAT listeners (SO_ORIGINAL_DST)
-  std::vector<Endpoint> tproxy;          // TPROXY listeners (IP_TRANSPARENT)
-  std::optional<std::string> audit_log;  // a path, or "-" for stdout
+  std::vector<Endpoint> listen;           // explicit proxy listeners
+  std::vector<Endpoint> transparent;      // REDIRECT/DNAT listeners (SO_ORIGINAL_DST)
+  std::vector<Endpoint> tproxy;           // TPROXY listeners (IP_TRANSPARENT)
+  std::vector<Endpoint> sni_listen;       // SNI listeners (DNS-steered clients)
+  std::optional<std::uint16_t> sni_port;  // upstream port of SNI-listener TLS connections
+  std::optional<std::string> audit_log;   // a path, or "-" for stdout
   std::vector<ConnectTo> connect_to;
   std::optional<int> threads;
   std::optional<std::string> users_file;  // proxy auth: `chokepoint passwd` writes it

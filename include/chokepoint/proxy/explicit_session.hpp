@@ -16,11 +16,13 @@ namespace chokepoint::proxy {
 // verdict: anything but Ok is answered 503 (and recorded) instead.
 void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict admitted);
 
-// Transparent mode, plain HTTP: the same per-request handling, with the host
-// from each request's Host header and the port from `original_dst`.
-// `first_bytes` were already read from the client. The connection's limit
-// slot (admitted) passes to this session.
+// Transparent and SNI listeners, plain HTTP: the same per-request handling,
+// with the host from each request's Host header and the port from
+// `original_dst` (transparent) or `port` (SNI listener, no original
+// destination). `first_bytes` were already read from the client. The
+// connection's limit slot passes to this session.
 void start_transparent_http_session(Worker& worker, tcp::socket socket,
-                                    const tcp::endpoint& original_dst, std::string first_bytes);
+                                    const std::optional<tcp::endpoint>& original_dst,
+                                    std::uint16_t port, std::string first_bytes);
 
 }  // namespace chokepoint::proxy

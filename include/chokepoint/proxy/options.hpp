@@ -17,7 +17,10 @@ struct ProxyOptions {
   std::vector<Endpoint> listen;       // explicit mode
   std::vector<Endpoint> transparent;  // REDIRECT/DNAT: SO_ORIGINAL_DST
   std::vector<Endpoint> tproxy;       // TPROXY: IP_TRANSPARENT
-  int threads = 1;                    // one io_context (and SO_REUSEPORT acceptor) per thread
+  std::vector<Endpoint>
+      sni_listen;                // DNS-steered clients: host from SNI/Host, no original destination
+  std::uint16_t sni_port = 443;  // where SNI-listener TLS connections go (plain HTTP: 80)
+  int threads = 1;               // one io_context (and SO_REUSEPORT acceptor) per thread
   milliseconds head_timeout{10'000};  // the whole request head
   milliseconds dns_timeout{5'000};
   milliseconds connect_timeout{10'000};

@@ -23,7 +23,7 @@ class Server {
          audit::AuditLog& audit, std::unique_ptr<auth::Authenticator> authenticator);
   ~Server();
 
-  enum class ListenerKind : std::uint8_t { Explicit, Transparent, Tproxy };
+  enum class ListenerKind : std::uint8_t { Explicit, Transparent, Tproxy, Sni };
   struct Bound {
     ListenerKind kind;
     Endpoint endpoint;
