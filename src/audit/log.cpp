@@ -41,18 +41,23 @@ AuditLog::~AuditLog() {
   if (fd_ > STDERR_FILENO) ::close(fd_);
 }
 
-void AuditLog::write(int producer, std::string line) {
+void AuditLog::write(int producer, std::string lines, std::size_t count) {
   Queue& q = *queues_[static_cast<std::size_t>(producer) % queues_.size()];
+  bool wake_now = false;
   {
     std::lock_guard lock(q.mutex);
-    if (q.bytes + line.size() > max_queue_bytes_) {
-      lost_.fetch_add(1, std::memory_order_relaxed);
+    if (q.bytes + lines.size() > max_queue_bytes_) {
+      lost_.fetch_add(count, std::memory_order_relaxed);
       return;
     }
-    q.bytes += line.size();
-    q.lines.push_back(std::move(line));
+    q.bytes += lines.size();
+    q.records += count;
+    q.batches.push_back(std::move(lines));
+    // Normally the writer comes by every kWriteInterval; a queue filling up
+    // fast calls it early.
+    wake_now = q.bytes > max_queue_bytes_ / 8;
   }
-  if (!pending_.exchange(true)) wake();
+  if (wake_now && !pending_.exchange(true)) wake();
 }
 
 void AuditLog::wake() {
@@ -71,7 +76,7 @@ void AuditLog::run() {
   while (true) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_cv_.wait_for(lock, std::chrono::milliseconds(200),
+      wake_cv_.wait_for(lock, kWriteInterval,
                         [&] { return pending_.load() || stopping_.load() || reopen_.load(); });
     }
     if (reopen_.exchange(false) && options_.path != "-") {
@@ -99,18 +104,19 @@ void AuditLog::run() {
 
 bool AuditLog::drain() {
   std::string batch;
-  std::vector<std::string> lines;
+  std::vector<std::string> taken;
   std::uint64_t count = 0;
   for (auto& q : queues_) {
     {
       std::lock_guard lock(q->mutex);
-      lines.swap(q->lines);
+      taken.swap(q->batches);
+      count += q->records;
       q->bytes = 0;
+      q->records = 0;
     }
-    for (auto& line : lines)
-      batch += line;
-    count += lines.size();
-    lines.clear();
+    for (auto& lines : taken)
+      batch += lines;
+    taken.clear();
   }
   if (batch.empty()) return false;
   const std::uint64_t unwritten = write_all(batch);

@@ -49,6 +49,11 @@ std::string format_timestamp(std::chrono::system_clock::time_point ts) {
 std::string to_json_line(const Record& r) {
   std::string out;
   out.reserve(512);
+  append_json_line(out, r);
+  return out;
+}
+
+void append_json_line(std::string& out, const Record& r) {
   JsonObject json(out);
   json.field("ts", format_timestamp(r.ts))
       .field("event", to_string(r.event))
@@ -83,7 +88,6 @@ std::string to_json_line(const Record& r) {
   if (!r.detail.empty()) json.field("detail", r.detail);
   json.close();
   out += '\n';
-  return out;
 }
 
 }  // namespace chokepoint::audit

@@ -37,6 +37,16 @@ void append_json_string(std::string& out, std::string_view value) {
   out += '"';
   std::size_t i = 0;
   while (i < value.size()) {
+    // Most values need no escaping: copy the plain run in one go.
+    std::size_t plain = i;
+    while (plain < value.size()) {
+      const auto p = static_cast<unsigned char>(value[plain]);
+      if (p < 0x20 || p >= 0x7f || p == '"' || p == '\\') break;
+      ++plain;
+    }
+    out.append(value.data() + i, plain - i);
+    i = plain;
+    if (i == value.size()) break;
     const auto c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
       const auto length = utf8_sequence_length(value.substr(i));

@@ -182,7 +182,8 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
   }
   if (race->winner >= 0) {
     auto& socket = race->sockets[static_cast<std::size_t>(race->winner)];
-    result.endpoint = socket->remote_endpoint(ignored);
+    result.endpoint =
+        to_endpoint(plan.addresses[static_cast<std::size_t>(race->winner)], plan.port);
     // Requests and small TLS records must not wait for Nagle.
     socket->set_option(tcp::no_delay(true), ignored);
     result.socket.emplace(std::move(*socket));

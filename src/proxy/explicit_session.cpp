@@ -41,16 +41,18 @@ ErrorResponse dial_failure(net::DialError error, const std::string& detail) {
 
 }  // namespace
 
-void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict admitted) {
-  auto session = std::make_shared<ExplicitSession>(worker, std::move(socket), admitted);
+void start_explicit_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+                            LimitVerdict admitted) {
+  auto session = std::make_shared<ExplicitSession>(worker, std::move(socket), peer, admitted);
   asio::co_spawn(
       worker.io(), [session] { return session->run(); }, asio::detached);
 }
 
-void start_transparent_http_session(Worker& worker, tcp::socket socket,
+void start_transparent_http_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
                                     const std::optional<tcp::endpoint>& original_dst,
                                     std::uint16_t port, std::string first_bytes) {
-  auto session = std::make_shared<ExplicitSession>(worker, std::move(socket), LimitVerdict::Ok);
+  auto session =
+      std::make_shared<ExplicitSession>(worker, std::move(socket), peer, LimitVerdict::Ok);
   session->become_transparent(original_dst, port, first_bytes);
   asio::co_spawn(
       worker.io(), [session] { return session->run(); }, asio::detached);
@@ -65,20 +67,15 @@ void ExplicitSession::become_transparent(const std::optional<tcp::endpoint>& ori
   buffer_.commit(first_bytes.size());
 }
 
-ExplicitSession::ExplicitSession(Worker& worker, tcp::socket socket, LimitVerdict admitted)
+ExplicitSession::ExplicitSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+                                 LimitVerdict admitted)
     : admitted_(admitted),
       worker_(worker),
       stream_(std::move(socket)),
       deadline_(worker.io().get_executor()),
-      snapshot_(worker.snapshot()) {
-  error_code ec;
-  const auto remote = stream_.socket().remote_endpoint(ec);
-  if (!ec) {
-    client_ip_ = net::to_ip(remote.address()).unmapped();
-    client_ = net::format_endpoint(remote);
-  }
-  stream_.socket().set_option(tcp::no_delay(true), ec);
-}
+      snapshot_(worker.snapshot()),
+      client_ip_(net::to_ip(peer.address()).unmapped()),
+      client_(net::format_endpoint(peer)) {}
 
 void ExplicitSession::cancel() {
   cancelled_ = true;

@@ -22,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 class ExplicitSession : public LiveSession, public std::enable_shared_from_this<ExplicitSession> {
  public:
-  ExplicitSession(Worker& worker, tcp::socket socket, LimitVerdict admitted);
+  ExplicitSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+                  LimitVerdict admitted);
   asio::awaitable<void> run();
   void cancel() override;
   // Transparent plain HTTP: see start_transparent_http_session.

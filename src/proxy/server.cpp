@@ -85,6 +85,8 @@ bool Server::bind_one(ListenerKind kind, const Endpoint& wanted, std::string& er
     if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor->set_option(ReusePort(true), ec);
     if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    // Accepted sockets inherit TCP_NODELAY: one setsockopt here instead of one per connection.
+    if (!ec) acceptor->set_option(tcp::no_delay(true), ec);
     if (!ec && kind == ListenerKind::Tproxy)
       net::set_transparent(*acceptor, endpoint.address().is_v6(), ec);
     if (!ec) acceptor->bind(endpoint, ec);
@@ -103,7 +105,7 @@ bool Server::bind_one(ListenerKind kind, const Endpoint& wanted, std::string& er
     // Port 0: every other thread joins the port the kernel gave the first.
     endpoint = acceptor->local_endpoint(ec);
     listeners_[static_cast<std::size_t>(worker->index())].push_back(
-        Listener{std::move(acceptor), kind, endpoint});
+        Listener{std::move(acceptor), kind, endpoint, tcp::endpoint()});
   }
   bound_.push_back(Bound{kind, Endpoint{wanted.address, endpoint.port()}});
   return true;
@@ -118,48 +120,47 @@ void Server::start() {
 }
 
 void Server::accept(Worker& worker, Listener& listener) {
-  listener.acceptor->async_accept(worker.io(), [this, &worker, &listener](const error_code& ec,
-                                                                          tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || worker.stopping()) return;
-    if (!ec) {
-      const LimitVerdict admitted = admit(worker, socket);
-      switch (listener.kind) {
-        case ListenerKind::Explicit:
-          start_explicit_session(worker, std::move(socket), admitted);
-          break;
-        case ListenerKind::Transparent:
-          start_transparent_session(worker, std::move(socket), net::Interception::Redirect,
-                                    listener.local, admitted);
-          break;
-        case ListenerKind::Tproxy:
-          start_transparent_session(worker, std::move(socket), net::Interception::Tproxy,
-                                    listener.local, admitted);
-          break;
-        case ListenerKind::Sni:
-          start_transparent_session(worker, std::move(socket), net::Interception::None,
-                                    listener.local, admitted);
-          break;
-      }
-      accept(worker, listener);
-      return;
-    }
-    // Out of descriptors or memory: back off instead of spinning on accept.
-    auto timer = std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(100));
-    timer->async_wait(
-        [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
-  });
+  listener.acceptor->async_accept(
+      worker.io(), listener.peer,
+      [this, &worker, &listener](const error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || worker.stopping()) return;
+        if (!ec) {
+          const LimitVerdict admitted = admit(worker, listener.peer);
+          switch (listener.kind) {
+            case ListenerKind::Explicit:
+              start_explicit_session(worker, std::move(socket), listener.peer, admitted);
+              break;
+            case ListenerKind::Transparent:
+              start_transparent_session(worker, std::move(socket), net::Interception::Redirect,
+                                        listener.local, listener.peer, admitted);
+              break;
+            case ListenerKind::Tproxy:
+              start_transparent_session(worker, std::move(socket), net::Interception::Tproxy,
+                                        listener.local, listener.peer, admitted);
+              break;
+            case ListenerKind::Sni:
+              start_transparent_session(worker, std::move(socket), net::Interception::None,
+                                        listener.local, listener.peer, admitted);
+              break;
+          }
+          accept(worker, listener);
+          return;
+        }
+        // Out of descriptors or memory: back off instead of spinning on accept.
+        auto timer =
+            std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(100));
+        timer->async_wait(
+            [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
+      });
 }
 
-LimitVerdict Server::admit(Worker& worker, const tcp::socket& socket) {
-  error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (ec) return LimitVerdict::Ok;  // the client is already gone; its session will notice
+LimitVerdict Server::admit(Worker& worker, const tcp::endpoint& peer) {
   const std::size_t pending_share = std::max<std::size_t>(
       1, options_.max_pending_heads / static_cast<std::size_t>(options_.threads));
   if (options_.max_pending_heads != 0 && worker.handshakes() >= pending_share) {
     return LimitVerdict::PendingHeads;
   }
-  return limits_.acquire(net::to_ip(remote.address()));
+  return limits_.acquire(net::to_ip(peer.address()));
 }
 
 void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {

@@ -18,21 +18,18 @@ class TransparentSession : public LiveSession,
                            public std::enable_shared_from_this<TransparentSession> {
  public:
   TransparentSession(Worker& worker, tcp::socket socket, net::Interception how,
-                     const tcp::endpoint& listener, LimitVerdict admitted)
+                     const tcp::endpoint& listener, const tcp::endpoint& peer,
+                     LimitVerdict admitted)
       : worker_(worker),
+        peer_(peer),
         socket_(std::move(socket)),
         how_(how),
         listener_(listener),
         admitted_(admitted),
         deadline_(worker.io().get_executor()),
         snapshot_(worker.snapshot()) {
-    error_code ec;
-    const auto remote = socket_.remote_endpoint(ec);
-    if (!ec) {
-      client_ip_ = net::to_ip(remote.address()).unmapped();
-      record_.client = net::format_endpoint(remote);
-    }
-    socket_.set_option(tcp::no_delay(true), ec);
+    client_ip_ = net::to_ip(peer.address()).unmapped();
+    record_.client = net::format_endpoint(peer);
     record_.id = worker_.next_id();
     record_.mode = how == net::Interception::None ? audit::Mode::Sni : audit::Mode::Transparent;
   }
@@ -96,8 +93,8 @@ class TransparentSession : public LiveSession,
       // Plain HTTP: per-request decisions, as in explicit mode.
       handed_off_ = true;
       worker_.handshake_ended();
-      start_transparent_http_session(worker_, std::move(socket_), original_, original_.port(),
-                                     std::move(first_bytes_));
+      start_transparent_http_session(worker_, std::move(socket_), peer_, original_,
+                                     original_.port(), std::move(first_bytes_));
       co_return;
     }
     Host host;
@@ -127,8 +124,8 @@ class TransparentSession : public LiveSession,
     if (seen == Seen::Http) {
       handed_off_ = true;
       worker_.handshake_ended();
-      start_transparent_http_session(worker_, std::move(socket_), std::nullopt, kPlainHttpPort,
-                                     std::move(first_bytes_));
+      start_transparent_http_session(worker_, std::move(socket_), peer_, std::nullopt,
+                                     kPlainHttpPort, std::move(first_bytes_));
       co_return;
     }
     Host host;
@@ -270,6 +267,7 @@ class TransparentSession : public LiveSession,
   }
 
   Worker& worker_;
+  tcp::endpoint peer_;
   tcp::socket socket_;
   net::Interception how_;
   tcp::endpoint listener_;
@@ -291,9 +289,10 @@ class TransparentSession : public LiveSession,
 }  // namespace
 
 void start_transparent_session(Worker& worker, tcp::socket socket, net::Interception how,
-                               const tcp::endpoint& listener, LimitVerdict admitted) {
-  auto session =
-      std::make_shared<TransparentSession>(worker, std::move(socket), how, listener, admitted);
+                               const tcp::endpoint& listener, const tcp::endpoint& peer,
+                               LimitVerdict admitted) {
+  auto session = std::make_shared<TransparentSession>(worker, std::move(socket), how, listener,
+                                                      peer, admitted);
   asio::co_spawn(
       worker.io(), [session] { return session->run(); }, asio::detached);
 }

@@ -5,6 +5,7 @@ namespace {
 
 // How often idle tunnels and pooled connections are looked at.
 constexpr std::chrono::seconds kSweepInterval{1};
+constexpr std::size_t kAuditBatchReserve = 16 * 1024;
 
 }  // namespace
 
@@ -37,12 +38,29 @@ void Worker::emit(audit::Record& record, audit::Event event,
   record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)
                            .count();
-  audit_.write(index_, audit::to_json_line(record));
+  audit::append_json_line(audit_batch_, record);
+  ++audit_batch_records_;
+  // Hand the batch over once this turn of the event loop is done: one
+  // queue operation for all the records of the turn.
+  if (!audit_flush_posted_) {
+    audit_flush_posted_ = true;
+    asio::post(io_, [this] { flush_audit(); });
+  }
+}
+
+void Worker::flush_audit() {
+  audit_flush_posted_ = false;
+  if (audit_batch_records_ == 0) return;
+  audit_.write(index_, std::move(audit_batch_), audit_batch_records_);
+  audit_batch_ = std::string();
+  audit_batch_.reserve(kAuditBatchReserve);
+  audit_batch_records_ = 0;
 }
 
 void Worker::run() {
   sweep();
   io_.run();
+  flush_audit();  // what the last turns wrote, if the loop was stopped before its flush
 }
 
 void Worker::sweep() {

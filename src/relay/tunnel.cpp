@@ -60,9 +60,6 @@ std::shared_ptr<Tunnel> Tunnel::start(tcp::socket client, tcp::socket upstream, 
   auto tunnel = std::make_shared<Tunnel>(std::move(client), std::move(upstream), pipes, options,
                                          std::move(done));
   tunnel->up_.bytes = already_up;
-  error_code ignored;
-  tunnel->client_.native_non_blocking(true, ignored);
-  tunnel->upstream_.native_non_blocking(true, ignored);
   registry.push_back(*tunnel);
   // Start from the event loop so `done` never runs inside start().
   asio::post(tunnel->client_.get_executor(), [tunnel] {
@@ -170,10 +167,10 @@ void Tunnel::finish_direction(Direction& d) {
   pipes_.give_back(std::exchange(d.pipe, Pipe{}));
   d.buffer.reset();
   d.done = true;
+  if (up_.done && down_.done) return finish(EndReason::Eof, {});  // closing sends the FIN
   // Pass the FIN on: the other side may keep sending (half-close).
   error_code ignored;
   d.to->shutdown(tcp::socket::shutdown_send, ignored);
-  if (up_.done && down_.done) finish(EndReason::Eof, {});
 }
 
 void Tunnel::fail(const error_code& ec) {

@@ -49,6 +49,8 @@ struct Record {
 // The record as one line of JSON, newline included. Every DESIGN.md key is
 // always present (null when unknown), so consumers see one schema.
 std::string to_json_line(const Record& record);
+// The same, appended to `out` (a batch of lines being built).
+void append_json_line(std::string& out, const Record& record);
 
 // RFC 3339 UTC with microseconds: 2026-11-25T19:58:51.123456Z.
 std::string format_timestamp(std::chrono::system_clock::time_point ts);

@@ -14,14 +14,15 @@ namespace chokepoint::proxy {
 
 // Starts serving `socket` on `worker`'s thread. `admitted` is the limits'
 // verdict: anything but Ok is answered 503 (and recorded) instead.
-void start_explicit_session(Worker& worker, tcp::socket socket, LimitVerdict admitted);
+void start_explicit_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+                            LimitVerdict admitted);
 
 // Transparent and SNI listeners, plain HTTP: the same per-request handling,
 // with the host from each request's Host header and the port from
 // `original_dst` (transparent) or `port` (SNI listener, no original
 // destination). `first_bytes` were already read from the client. The
 // connection's limit slot passes to this session.
-void start_transparent_http_session(Worker& worker, tcp::socket socket,
+void start_transparent_http_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
                                     const std::optional<tcp::endpoint>& original_dst,
                                     std::uint16_t port, std::string first_bytes);
 

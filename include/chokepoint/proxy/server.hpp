@@ -47,11 +47,12 @@ class Server {
     std::unique_ptr<tcp::acceptor> acceptor;
     ListenerKind kind;
     tcp::endpoint local;
+    tcp::endpoint peer;  // filled by each accept: no getpeername per connection
   };
   bool bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error);
   void accept(Worker& worker, Listener& listener);
   // Whether a new connection fits the limits; Ok takes a slot its session gives back.
-  LimitVerdict admit(Worker& worker, const tcp::socket& socket);
+  LimitVerdict admit(Worker& worker, const tcp::endpoint& peer);
 
   ProxyOptions options_;
   std::shared_ptr<const policy::Snapshot> snapshot_;

@@ -19,6 +19,7 @@ namespace chokepoint::proxy {
 // `listener` is the transparent listener's own address: a connection whose
 // original destination is that address was not redirected and is refused.
 void start_transparent_session(Worker& worker, tcp::socket socket, net::Interception how,
-                               const tcp::endpoint& listener, LimitVerdict admitted);
+                               const tcp::endpoint& listener, const tcp::endpoint& peer,
+                               LimitVerdict admitted);
 
 }  // namespace chokepoint::proxy

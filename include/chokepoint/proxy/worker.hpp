@@ -78,12 +78,18 @@ class Worker {
 
  private:
   void sweep();
+  void flush_audit();
 
   int index_;
   const ProxyOptions& options_;
-  asio::io_context io_{1};
+  // Sockets are only ever touched from this thread (other threads only post),
+  // so the reactor needs no locks of its own.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   net::Dialer dialer_;
   audit::AuditLog& audit_;
+  std::string audit_batch_;  // records of this turn of the loop, as JSON lines
+  std::size_t audit_batch_records_ = 0;
+  bool audit_flush_posted_ = false;
   ConnectionLimits& limits_;
   auth::Authenticator* authenticator_;
   std::size_t handshakes_ = 0;

@@ -61,6 +61,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
  public:
   using Done = std::function<void(const TunnelResult&)>;
 
+  // Both sockets must already be non-blocking at the OS level (any Asio
+  // asynchronous read, write or connect on them has made them so), because
+  // splice() then returns EAGAIN instead of blocking the thread.
   // `already_up`: bytes the caller already sent upstream (early data), counted
   // in bytes_up. `registry` tracks live tunnels of this thread (idle sweeps,
   // shutdown); `done` runs once, when the tunnel ends.

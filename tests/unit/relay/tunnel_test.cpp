@@ -61,6 +61,10 @@ struct Harness {
       : client(connected_pair(test_io, relay_io)), upstream(connected_pair(test_io, relay_io)) {
     TunnelOptions options;
     options.force_copy = force_copy;
+    // The sessions' sockets are non-blocking after their first async operation; these were made
+    // blocking.
+    client.near.native_non_blocking(true);
+    upstream.near.native_non_blocking(true);
     Tunnel::start(std::move(client.near), std::move(upstream.near), pipes, tunnels, options,
                   already_up, [this](const TunnelResult& r) { done.set_value(r); });
     thread = std::thread([this] { relay_io.run(); });

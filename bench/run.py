@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""chokepoint side by side with the proxies a user would pick instead.
+
+    bench/run.py [--rounds 3] [--seconds 5] [--idle 10000] [--out bench/results/RESULTS.md]
+
+Starts one sink (loadgen sink) and, one after another, each proxy from
+Debian's packages with its best settings for this job; runs the same load
+generator through each, interleaving the proxies within every round and
+repeating the rounds; then writes a markdown table of medians, spreads (min
+to max over rounds) and ratios. Everything runs on loopback of this machine,
+where the load generator, the sink and the proxy share the cores.
+
+CONNECT proxies (squid, tinyproxy) are compared with chokepoint's explicit
+listener; SNI routers (haproxy with splice, nginx stream with ssl_preread)
+with chokepoint's --sni-listen. chokepoint decides every connection against
+the full Deep Security catalog and writes its audit records to a file; the
+peers run without access logs. Needs root (raises descriptor limits) and
+the packages squid, tinyproxy, haproxy, nginx-light, libnginx-mod-stream.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.environ.get("CHOKEPOINT_BUILD", os.path.join(ROOT, "build"))
+CHOKEPOINT = os.path.join(BUILD, "chokepoint")
+LOADGEN = os.path.join(BUILD, "bench", "loadgen")
+NAME = "ds20.icrc.trendmicro.com"
+PACKAGES = ["squid", "tinyproxy", "haproxy", "nginx-light", "libnginx-mod-stream"]
+
+
+def ensure_packages():
+    missing = [p for p in PACKAGES if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+                                                     text=True).stdout.find("install ok installed") < 0]
+    if missing:
+        print("installing", " ".join(missing), flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+def free_port():
+    """A port below the ephemeral range, so the load generator's own
+    connections (tens of thousands of them) can never be holding it."""
+    import random
+    import socket
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    while True:
+        port = random.randint(max(1024, low - 12000), low - 1)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+
+
+def wait_port(port, timeout=10):
+    import socket
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on %d" % port)
+
+
+def group_pids(pgid):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def cpu_seconds(pgid):
+    total = 0
+    for pid in group_pids(pgid):
+        try:
+            fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def memory_kib(pgid):
+    """Proportional set size of the whole process group (shared pages counted once)."""
+    total = 0
+    for pid in group_pids(pgid):
+        try:
+            for line in open("/proc/%d/smaps_rollup" % pid):
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Peer:
+    def __init__(self, name, mode, argv, port, workdir, one_line=False):
+        self.name, self.mode, self.argv, self.port, self.workdir = name, mode, argv, port, workdir
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True, cwd=self.workdir)
+        wait_port(self.port)
+        time.sleep(0.3)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        time.sleep(0.3)
+
+
+def make_peers(sink, work):
+    peers = []
+
+    def add(name, mode, argv, port):
+        peers.append(Peer(name, mode, argv, port, work))
+
+    port = free_port()
+    add("chokepoint (CONNECT)", "connect",
+        [CHOKEPOINT, "run", "--listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
+         "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-connect.jsonl")], port)
+
+    port = free_port()
+    one_line = os.path.join(work, "one-line.yaml")
+    with open(one_line, "w") as f:
+        f.write("version: 1\nrules:\n  - {id: one, ports: [443], destinations: [%s]}\n" % NAME)
+    add("chokepoint (CONNECT, one-line policy)", "connect",
+        [CHOKEPOINT, "run", "--config", one_line, "--listen", "127.0.0.1:%d" % port, "--threads", "2",
+         "--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-1.jsonl")],
+        port)
+
+    port = free_port()
+    add("chokepoint (SNI)", "sni",
+        [CHOKEPOINT, "run", "--sni-listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
+         "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-sni.jsonl")], port)
+
+    port = free_port()
+    squid_dir = os.path.join(work, "squid")
+    os.makedirs(squid_dir, exist_ok=True)
+    os.chmod(squid_dir, 0o777)
+    with open(os.path.join(squid_dir, "squid.conf"), "w") as f:
+        f.write("http_port 127.0.0.1:%d\nhttp_access allow all\ncache deny all\naccess_log none\n"
+                "cache_log %s/cache.log\npid_filename %s/squid.pid\ncoredump_dir %s\nmax_filedescriptors 65536\n"
+                "shutdown_lifetime 0 seconds\n" % (port, squid_dir, squid_dir, squid_dir))
+    add("squid", "connect-ip", ["squid", "-N", "-f", os.path.join(squid_dir, "squid.conf")], port)
+
+    port = free_port()
+    with open(os.path.join(work, "tinyproxy.conf"), "w") as f:
+        f.write("Port %d\nListen 127.0.0.1\nTimeout 3600\nMaxClients 20000\nLogLevel Critical\n" % port)
+    add("tinyproxy", "connect-ip", ["tinyproxy", "-d", "-c", os.path.join(work, "tinyproxy.conf")], port)
+
+    port = free_port()
+    with open(os.path.join(work, "haproxy.cfg"), "w") as f:
+        # maxconn within this machine's descriptor cap of 20,000 (haproxy reserves about 2.5 per connection).
+        f.write("global\n  maxconn 7900\n  nbthread 2\n"
+                "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n"
+                "  option splice-auto\n"
+                "frontend sni\n  bind 127.0.0.1:%d\n  tcp-request inspect-delay 5s\n"
+                "  tcp-request content accept if { req_ssl_hello_type 1 }\n"
+                "  use_backend sink if { req_ssl_sni -i %s }\n"
+                "backend sink\n  server s1 127.0.0.1:%d\n" % (port, NAME, sink))
+    add("haproxy (splice)", "sni", ["haproxy", "-db", "-f", os.path.join(work, "haproxy.cfg")], port)
+
+    port = free_port()
+    nginx_dir = os.path.join(work, "nginx")
+    os.makedirs(nginx_dir, exist_ok=True)
+    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
+        f.write("load_module /usr/lib/nginx/modules/ngx_stream_module.so;\nworker_processes 2;\n"
+                "worker_rlimit_nofile 20000;\npid %s/nginx.pid;\nerror_log %s/error.log crit;\n"
+                "events { worker_connections 19000; }\n"
+                "stream {\n  map $ssl_preread_server_name $upstream { %s 127.0.0.1:%d; default 127.0.0.1:1; }\n"
+                "  server { listen 127.0.0.1:%d reuseport; ssl_preread on; proxy_pass $upstream; "
+                "proxy_timeout 1h; }\n}\n" % (nginx_dir, nginx_dir, NAME, sink, port))
+    add("nginx stream (ssl_preread)", "sni",
+        ["nginx", "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"), "-g", "daemon off;"], port)
+    return peers
+
+
+def loadgen(*args, timeout=120):
+    out = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def target_args(peer, sink):
+    if peer is None:
+        return ["--mode", "direct", "--to", "127.0.0.1:%d" % sink]
+    if peer.mode == "connect-ip":
+        return ["--mode", "connect", "--to", "127.0.0.1:%d" % peer.port, "--name", "127.0.0.1", "--port", str(sink)]
+    return ["--mode", peer.mode, "--to", "127.0.0.1:%d" % peer.port, "--name", NAME, "--port", "443"]
+
+
+def measure(peer, sink, seconds, idle_count):
+    """One round of every scenario through `peer` (None: direct)."""
+    result = {}
+    args = target_args(peer, sink)
+    r = loadgen("rate", *args, "--concurrency", "64", "--threads", "2", "--seconds", str(seconds))
+    result.update({"rate": r["per_s"], "p50": r["p50_us"], "p99": r["p99_us"], "p999": r["p999_us"],
+                   "rate_failures": r["failures"]})
+    moved = 0
+    cpu_before = cpu_seconds(peer.proc.pid) if peer else 0
+    for streams in (1, 8):
+        for direction in ("up", "down"):
+            t = loadgen("throughput", *args, "--streams", str(streams), "--direction", direction,
+                        "--seconds", str(seconds))
+            result["%s%d" % (direction, streams)] = t["gbit_s"]
+            moved += t["bytes"]
+    if peer:
+        result["cpu_per_gib"] = (cpu_seconds(peer.proc.pid) - cpu_before) / (moved / 2**30)
+        before = memory_kib(peer.proc.pid)
+        holder = subprocess.Popen([LOADGEN, "idle", *args, "--count", str(idle_count)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        opened = json.loads(holder.stdout.readline())
+        time.sleep(1.0)
+        after = memory_kib(peer.proc.pid)
+        holder.stdin.close()
+        holder.wait(60)
+        result["idle_open"] = opened["open"]
+        result["idle_kib"] = (after - before) / max(1, opened["open"])
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    # A proxy holds two descriptors per tunnel; this machine caps a process at
+    # 20,000 (and root may not raise the cap here), and haproxy reserves about
+    # 2.5 per connection: 7,000 tunnels fit every peer.
+    parser.add_argument("--idle", type=int, default=7000)
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "RESULTS.md"))
+    parser.add_argument("--only", default="", help="comma-separated peer names to run (default all)")
+    options = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/run.py needs root (descriptor limits, package installs)")
+    ensure_packages()
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    work = tempfile.mkdtemp(prefix="chokepoint-bench-")
+    sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
+    sink = int(sink_proc.stdout.readline())
+    peers = make_peers(sink, work)
+    if options.only:
+        wanted = options.only.split(",")
+        peers = [p for p in peers if any(w in p.name for w in wanted)]
+    results = {"direct": []}
+    for p in peers:
+        results[p.name] = []
+    try:
+        for round_number in range(options.rounds):
+            print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
+            results["direct"].append(measure(None, sink, options.seconds, 0))
+            print("  direct", results["direct"][-1], flush=True)
+            for peer in peers:
+                peer.start()
+                try:
+                    results[peer.name].append(measure(peer, sink, options.seconds, options.idle))
+                finally:
+                    peer.stop()
+                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+    finally:
+        for peer in peers:
+            peer.stop()
+        os.killpg(sink_proc.pid, signal.SIGTERM)
+    report = render(results, options)
+    os.makedirs(os.path.dirname(options.out), exist_ok=True)
+    with open(options.out, "w") as f:
+        f.write(report)
+    with open(os.path.splitext(options.out)[0] + ".json", "w") as f:
+        json.dump(results, f, indent=1)
+    print(report)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def cell(values, fmt, direct=None):
+    if not values:
+        return "-"
+    text = fmt % med(values)
+    if len(values) > 1:
+        text += " (" + fmt % min(values) + "-" + fmt % max(values) + ")"
+    if direct:
+        text += " [%.2fx]" % (med(values) / direct)
+    return text
+
+
+def render(results, options):
+    lines = ["# chokepoint side by side", "",
+             "Generated by `bench/run.py --rounds %d --seconds %d --idle %d` on %s, %d cores, kernel %s, %s." % (
+                 options.rounds, options.seconds, options.idle, platform.node(), os.cpu_count(), platform.release(),
+                 time.strftime("%Y-%m-%d")),
+             "Load generator, sink and proxy share the cores on loopback. Each cell: median over rounds, "
+             "(min-max), and [ratio to direct in the same rounds] where it applies.", ""]
+    direct = results["direct"]
+    d = {k: med([r[k] for r in direct]) for k in direct[0]} if direct else {}
+    header = ("| proxy | exchanges/s (64 concurrent) | p50 / p99 / p99.9 ms | 1 stream up Gbit/s | 1 stream down | "
+              "8 streams up | 8 streams down | CPU s per GiB | idle tunnel KiB |")
+    lines += [header, "|" + "---|" * 9]
+    for name, rounds in results.items():
+        if not rounds:
+            continue
+        col = lambda k: [r[k] for r in rounds if k in r]
+        latency = "%.1f / %.1f / %.1f" % (med(col("p50")) / 1000, med(col("p99")) / 1000, med(col("p999")) / 1000)
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, cell(col("rate"), "%.0f", d.get("rate")), latency,
+            cell(col("up1"), "%.1f", d.get("up1")), cell(col("down1"), "%.1f", d.get("down1")),
+            cell(col("up8"), "%.1f", d.get("up8")), cell(col("down8"), "%.1f", d.get("down8")),
+            cell(col("cpu_per_gib"), "%.3f") if col("cpu_per_gib") else "-",
+            cell(col("idle_kib"), "%.2f") if col("idle_kib") else "-"))
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
