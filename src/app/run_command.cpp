@@ -1,140 +1,65 @@
-#include <charconv>
 #include <csignal>
 #include <iostream>
-#include <thread>
+#include <unistd.h>
 
-#include <boost/asio/signal_set.hpp>
+#include <sys/resource.h>
 
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
-#include <chokepoint/core/duration.hpp>
+#include <chokepoint/app/privileges.hpp>
+#include <chokepoint/proxy/control.hpp>
 #include <chokepoint/proxy/server.hpp>
+
+#include "run_settings.hpp"
 
 namespace chokepoint::app {
 namespace {
 
-int usage(const std::string& message) {
-  std::cerr
-      << "chokepoint run: " << message << "\n"
-      << "options: --config FILE --listen ADDR:PORT --transparent ADDR:PORT --tproxy ADDR:PORT\n"
-         "         --sni-listen ADDR:PORT --sni-port PORT\n"
-         "         --audit-log PATH|- --connect-to HOST:PORT:ADDR:PORT --threads N --users-file "
-         "FILE\n"
-         "         --relay auto|copy --head-timeout D --dns-timeout D --connect-timeout D "
-         "--idle-timeout D\n"
-         "         --peek-timeout D --peek-bytes N  (D: 500ms, 10s, 5m, 1h)\n"
-         "         --max-connections N --max-connections-per-client N --max-pending-heads N\n";
-  return kExitUsage;
+const char* describe(proxy::Server::ListenerKind kind) {
+  switch (kind) {
+    case proxy::Server::ListenerKind::Explicit:
+      return "explicit proxy";
+    case proxy::Server::ListenerKind::Transparent:
+      return "transparent";
+    case proxy::Server::ListenerKind::Sni:
+      return "sni";
+    case proxy::Server::ListenerKind::Tproxy:
+      return "transparent, tproxy";
+  }
+  return "";
 }
 
-// Flags are read into a Settings so they override the file's field by field.
-bool read_flags(Args& args, std::string& config_path, policy::Settings& flags, std::string& error) {
-  while (!args.done()) {
-    auto duration = [&](std::optional<std::chrono::milliseconds>& into, const std::string& text,
-                        const char* name) {
-      into = parse_duration(text);
-      if (!into) error = std::string(name) + ": bad duration '" + text + "'";
-    };
-    auto count = [&](std::optional<std::size_t>& into, const std::string& text, const char* name) {
-      std::size_t value = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-        error = std::string(name) + ": expected a whole number, not '" + text + "'";
-      }
-      into = value;
-    };
-    if (auto v = args.option("--config", error)) {
-      config_path = *v;
-    } else if (auto listen = args.option("--listen", error)) {
-      if (auto endpoint = Endpoint::parse(*listen, &error)) flags.listen.push_back(*endpoint);
-    } else if (auto transparent = args.option("--transparent", error)) {
-      if (auto endpoint = Endpoint::parse(*transparent, &error))
-        flags.transparent.push_back(*endpoint);
-    } else if (auto tproxy = args.option("--tproxy", error)) {
-      if (auto endpoint = Endpoint::parse(*tproxy, &error)) flags.tproxy.push_back(*endpoint);
-    } else if (auto sni = args.option("--sni-listen", error)) {
-      if (auto endpoint = Endpoint::parse(*sni, &error)) flags.sni_listen.push_back(*endpoint);
-    } else if (auto sni_port = args.option("--sni-port", error)) {
-      std::uint16_t port = 0;
-      if (parse_port(*sni_port, port) != HostError::None)
-        error = "--sni-port: bad port '" + *sni_port + "'";
-      flags.sni_port = port;
-    } else if (auto peek = args.option("--peek-timeout", error)) {
-      duration(flags.timeouts.peek, *peek, "--peek-timeout");
-    } else if (auto peek_bytes = args.option("--peek-bytes", error)) {
-      count(flags.limits.peek_bytes, *peek_bytes, "--peek-bytes");
-      if (error.empty() && (*flags.limits.peek_bytes < 1024 || *flags.limits.peek_bytes > 65536)) {
-        error = "--peek-bytes must be 1024 to 65536";
-      }
-    } else if (auto audit = args.option("--audit-log", error)) {
-      flags.audit_log = *audit;
-    } else if (auto rule = args.option("--connect-to", error)) {
-      if (auto parsed = ConnectTo::parse(*rule, &error)) flags.connect_to.push_back(*parsed);
-    } else if (auto threads = args.option("--threads", error)) {
-      std::optional<std::size_t> n;
-      count(n, *threads, "--threads");
-      if (error.empty() && (*n < 1 || *n > 256)) error = "--threads must be 1 to 256";
-      flags.threads = static_cast<int>(n.value_or(1));
-    } else if (auto users = args.option("--users-file", error)) {
-      flags.users_file = *users;
-    } else if (auto relay = args.option("--relay", error)) {
-      if (*relay == "auto") {
-        flags.relay = policy::RelayPath::Auto;
-      } else if (*relay == "copy") {
-        flags.relay = policy::RelayPath::Copy;
-      } else {
-        error = "--relay must be auto or copy";
-      }
-    } else if (auto max = args.option("--max-connections", error)) {
-      count(flags.limits.max_connections, *max, "--max-connections");
-    } else if (auto per = args.option("--max-connections-per-client", error)) {
-      count(flags.limits.max_connections_per_client, *per, "--max-connections-per-client");
-    } else if (auto pending = args.option("--max-pending-heads", error)) {
-      count(flags.limits.max_pending_heads, *pending, "--max-pending-heads");
-    } else if (auto head = args.option("--head-timeout", error)) {
-      duration(flags.timeouts.request_head, *head, "--head-timeout");
-    } else if (auto dns = args.option("--dns-timeout", error)) {
-      duration(flags.timeouts.dns, *dns, "--dns-timeout");
-    } else if (auto connect = args.option("--connect-timeout", error)) {
-      duration(flags.timeouts.connect, *connect, "--connect-timeout");
-    } else if (auto idle = args.option("--idle-timeout", error)) {
-      duration(flags.timeouts.idle, *idle, "--idle-timeout");
-    } else if (error.empty()) {
-      error = "unexpected argument '" + args.peek() + "'";
-    }
-    if (!error.empty()) return false;
+// Every tunnel holds two sockets and, while bytes move, two pipes: the
+// default soft limit (1024) would cap the proxy near 250 tunnels.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
   }
-  return true;
 }
 
-proxy::ProxyOptions resolve_options(const policy::Settings& s) {
-  proxy::ProxyOptions o;
-  o.listen = s.listen;
-  o.transparent = s.transparent;
-  o.tproxy = s.tproxy;
-  o.sni_listen = s.sni_listen;
-  if (s.sni_port) o.sni_port = *s.sni_port;
-  // With no listener of any kind, the DESIGN.md default: explicit on 127.0.0.1:3128.
-  if (o.listen.empty() && o.transparent.empty() && o.tproxy.empty() && o.sni_listen.empty()) {
-    o.listen.push_back(*Endpoint::parse("127.0.0.1:3128"));
+std::vector<std::unique_ptr<audit::Sink>> make_sinks(const policy::Settings& settings,
+                                                     std::string& error) {
+  std::vector<std::unique_ptr<audit::Sink>> sinks;
+  const std::string path = settings.audit_log.value_or("-");
+  if (path != "none") {
+    auto file = audit::make_file_sink(path, error);
+    if (!file) return {};
+    sinks.push_back(std::move(file));
   }
-  if (s.timeouts.peek) o.peek_timeout = *s.timeouts.peek;
-  if (s.limits.peek_bytes) o.peek_bytes = *s.limits.peek_bytes;
-  o.threads =
-      s.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  if (s.timeouts.request_head) o.head_timeout = *s.timeouts.request_head;
-  if (s.timeouts.dns) o.dns_timeout = *s.timeouts.dns;
-  if (s.timeouts.connect) o.connect_timeout = *s.timeouts.connect;
-  if (s.timeouts.idle) o.idle_timeout = *s.timeouts.idle;
-  o.force_copy = s.relay == policy::RelayPath::Copy;
-  if (s.limits.max_connections) o.max_connections = *s.limits.max_connections;
-  if (s.limits.max_connections_per_client)
-    o.max_connections_per_client = *s.limits.max_connections_per_client;
-  if (s.limits.max_pending_heads) o.max_pending_heads = *s.limits.max_pending_heads;
-  o.connect_to = s.connect_to;
-  o.users_file = s.users_file.value_or("");
-  if (s.auth_realm) o.auth_realm = *s.auth_realm;
-  return o;
+  for (SyslogTarget target : settings.syslog) {
+    if (target.transport == SyslogTarget::Transport::Tls && settings.syslog_ca)
+      target.ca_file = *settings.syslog_ca;
+    sinks.push_back(audit::make_syslog_sink(target, audit::SyslogOptions{}));
+  }
+  return sinks;
+}
+
+std::string sink_names(const audit::AuditLog& audit) {
+  std::string names;
+  for (const auto& sink : audit.sinks()) names += (names.empty() ? "" : ", ") + sink.name;
+  return names.empty() ? "nowhere (--audit-log none)" : names;
 }
 
 }  // namespace
@@ -143,7 +68,7 @@ int run_command(Args& args) {
   std::string config_path;
   policy::Settings flags;
   std::string error;
-  if (!read_flags(args, config_path, flags, error)) return usage(error);
+  if (!read_run_flags(args, config_path, flags, error)) return run_usage(error);
 
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
@@ -153,7 +78,7 @@ int run_command(Args& args) {
   print_diagnostics(built.diagnostics(), std::cerr);
   if (!built) return kExitUsage;
   const auto snapshot = built.value();
-  const proxy::ProxyOptions options = resolve_options(settings);
+  const proxy::ProxyOptions options = resolve_proxy_options(settings);
 
   std::unique_ptr<auth::Authenticator> authenticator;
   if (!options.users_file.empty()) {
@@ -164,60 +89,54 @@ int run_command(Args& args) {
         std::make_unique<auth::Authenticator>(std::move(users).value(), options.threads);
   }
 
-  audit::AuditLog::Options audit_options;
-  audit_options.path = settings.audit_log.value_or("-");
-  audit_options.producers = options.threads;
-  auto audit = audit::AuditLog::start(audit_options, error);
-  if (!audit) {
+  auto sinks = make_sinks(settings, error);
+  if (!error.empty()) {
     std::cerr << "chokepoint: " << error << '\n';
+    return kExitUsage;
+  }
+  audit::AuditLog audit(audit::AuditLog::Options{options.threads}, std::move(sinks));
+
+  raise_descriptor_limit();
+  // A peer that goes away mid-splice must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  proxy::Server server(options, snapshot, audit, std::move(authenticator));
+  proxy::Controller controller(server, audit, resolve_control_options(settings, config_path),
+                               snapshot);
+  if (!server.bind(error) || !controller.start(error)) {
+    std::cerr << "chokepoint: " << error << '\n';
+    audit.stop();
+    return kExitUsage;
+  }
+  const bool root = running_as_root();
+  if (!drop_privileges(settings.user.value_or(""), error)) {
+    std::cerr << "chokepoint: dropping privileges: " << error << '\n';
+    audit.stop();
     return kExitUsage;
   }
 
-  // A peer that goes away mid-splice must not kill the process.
-  std::signal(SIGPIPE, SIG_IGN);
-  proxy::Server server(options, snapshot, *audit, std::move(authenticator));
-  if (!server.bind(error)) {
-    std::cerr << "chokepoint: " << error << '\n';
-    return kExitUsage;
-  }
   for (const auto& listener : server.bound()) {
-    const char* kind = listener.kind == proxy::Server::ListenerKind::Explicit ? "explicit proxy"
-                       : listener.kind == proxy::Server::ListenerKind::Transparent ? "transparent"
-                       : listener.kind == proxy::Server::ListenerKind::Sni         ? "sni"
-                                                                           : "transparent, tproxy";
-    std::cerr << "chokepoint: listening on " << listener.endpoint.to_string() << " (" << kind
-              << ")\n";
+    std::cerr << "chokepoint: listening on " << listener.endpoint.to_string() << " ("
+              << describe(listener.kind) << ")\n";
+  }
+  if (const auto admin = controller.admin_endpoint()) {
+    std::cerr << "chokepoint: admin on http://" << admin->to_string()
+              << " (/metrics /healthz /readyz /policy /connections, POST /reload)\n";
+  }
+  if (root && !settings.user) {
+    std::cerr << "chokepoint: running as root without capabilities; --user NAME drops to an "
+                 "unprivileged user after binding\n";
   }
   std::cerr << "chokepoint: policy "
             << (config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path)
             << " (" << snapshot->policy().rules.size() << " rules, mode "
             << policy::to_string(snapshot->policy().mode) << "), " << options.threads
-            << " threads, audit to "
-            << (audit_options.path == "-" ? std::string("stdout") : audit_options.path)
-            << std::endl;
+            << " threads, audit to " << sink_names(audit) << std::endl;
 
-  asio::io_context signals_io;
-  asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGUSR1);
-  std::function<void()> wait_signal = [&] {
-    signals.async_wait([&](const error_code& ec, int signal) {
-      if (ec) return;
-      if (signal == SIGUSR1) {
-        audit->reopen();
-        wait_signal();
-        return;
-      }
-      std::cerr << "chokepoint: stopping (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")"
-                << std::endl;
-      signals_io.stop();
-    });
-  };
-  wait_signal();
   server.start();
-  signals_io.run();
-  server.stop();
-  audit->stop();
-  std::cerr << "chokepoint: stopped; " << audit->written() << " audit records written, "
-            << audit->lost() << " lost" << std::endl;
+  controller.run();
+  audit.stop();
+  std::cerr << "chokepoint: stopped; " << audit.queued_total() << " audit records, "
+            << audit.lost() << " lost" << std::endl;
   return kExitOk;
 }
 

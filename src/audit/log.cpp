@@ -1,61 +1,38 @@
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <fcntl.h>
-#include <iostream>
-#include <unistd.h>
-
 #include <chokepoint/audit/log.hpp>
 
+#include <iostream>
+
 namespace chokepoint::audit {
-namespace {
 
-int open_sink(const std::string& path, std::string& error) {
-  if (path == "-") return STDOUT_FILENO;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) error = "cannot open audit log " + path + ": " + std::strerror(errno);
-  return fd;
-}
-
-}  // namespace
-
-std::unique_ptr<AuditLog> AuditLog::start(const Options& options, std::string& error) {
-  const int fd = open_sink(options.path, error);
-  if (fd < 0) return nullptr;
-  std::unique_ptr<AuditLog> log(new AuditLog(options, fd));
-  log->thread_ = std::thread([raw = log.get()] { raw->run(); });
-  return log;
-}
-
-AuditLog::AuditLog(const Options& options, int fd)
+AuditLog::AuditLog(const Options& options, std::vector<std::unique_ptr<Sink>> sinks)
     : options_(options),
-      fd_(fd),
-      max_queue_bytes_(options.max_queued_bytes /
-                       static_cast<std::size_t>(std::max(1, options.producers))) {
-  for (int i = 0; i < std::max(1, options.producers); ++i)
-    queues_.push_back(std::make_unique<Queue>());
+      sinks_(std::move(sinks)),
+      max_per_queue_(options.max_queued_records / static_cast<std::size_t>(std::max(1, options.producers))) {
+  for (int i = 0; i < std::max(1, options.producers); ++i) queues_.push_back(std::make_unique<Queue>());
+  thread_ = std::thread([this] { run(); });
 }
 
-AuditLog::~AuditLog() {
-  stop();
-  if (fd_ > STDERR_FILENO) ::close(fd_);
-}
+AuditLog::~AuditLog() { stop(); }
 
-void AuditLog::write(int producer, std::string lines, std::size_t count) {
+void AuditLog::write(int producer, std::vector<Record> records) {
   Queue& q = *queues_[static_cast<std::size_t>(producer) % queues_.size()];
   bool wake_now = false;
   {
     std::lock_guard lock(q.mutex);
-    if (q.bytes + lines.size() > max_queue_bytes_) {
-      lost_.fetch_add(count, std::memory_order_relaxed);
-      return;
+    const std::size_t room = max_per_queue_ > q.records.size() ? max_per_queue_ - q.records.size() : 0;
+    const std::size_t taken = std::min(room, records.size());
+    if (taken < records.size()) dropped_.fetch_add(records.size() - taken, std::memory_order_relaxed);
+    if (q.records.empty()) {
+      records.resize(taken);
+      q.records = std::move(records);
+    } else {
+      q.records.insert(q.records.end(), std::make_move_iterator(records.begin()),
+                       std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(taken)));
     }
-    q.bytes += lines.size();
-    q.records += count;
-    q.batches.push_back(std::move(lines));
-    // Normally the writer comes by every kWriteInterval; a queue filling up
-    // fast calls it early.
-    wake_now = q.bytes > max_queue_bytes_ / 8;
+    queued_.fetch_add(taken, std::memory_order_relaxed);
+    // Normally the audit thread comes by every kWriteInterval; a queue filling
+    // up fast calls it early.
+    wake_now = q.records.size() > max_per_queue_ / 8;
   }
   if (wake_now && !pending_.exchange(true)) wake();
 }
@@ -70,87 +47,66 @@ void AuditLog::stop() {
   stopping_.store(true);
   wake();
   thread_.join();
+  for (auto& sink : sinks_) sink->stop();
+  report_losses();
 }
 
 void AuditLog::run() {
   while (true) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_cv_.wait_for(lock, kWriteInterval,
-                        [&] { return pending_.load() || stopping_.load() || reopen_.load(); });
+      wake_cv_.wait_for(lock, kWriteInterval, [&] { return pending_.load() || stopping_.load() || reopen_.load(); });
     }
-    if (reopen_.exchange(false) && options_.path != "-") {
-      std::string error;
-      const int fd = open_sink(options_.path, error);
-      if (fd < 0) {
-        std::cerr << "chokepoint: audit: " << error << "; still writing to the old file\n";
-      } else {
-        ::close(fd_);
-        fd_ = fd;
-      }
+    if (reopen_.exchange(false)) {
+      for (auto& sink : sinks_) sink->reopen();
     }
     pending_.store(false);
     drain();
     report_losses();
     if (stopping_.load()) {
-      // Producers may still be finishing their last records.
       while (drain()) {
-      }
-      report_losses();
+      }  // producers may still be finishing their last records
       return;
     }
   }
 }
 
 bool AuditLog::drain() {
-  std::string batch;
-  std::vector<std::string> taken;
-  std::uint64_t count = 0;
+  std::vector<Record> batch;
   for (auto& q : queues_) {
+    std::vector<Record> taken;
     {
       std::lock_guard lock(q->mutex);
-      taken.swap(q->batches);
-      count += q->records;
-      q->bytes = 0;
-      q->records = 0;
+      taken.swap(q->records);
     }
-    for (auto& lines : taken)
-      batch += lines;
-    taken.clear();
+    if (batch.empty()) {
+      batch = std::move(taken);
+    } else {
+      batch.insert(batch.end(), std::make_move_iterator(taken.begin()), std::make_move_iterator(taken.end()));
+    }
   }
   if (batch.empty()) return false;
-  const std::uint64_t unwritten = write_all(batch);
-  written_.fetch_add(count - unwritten, std::memory_order_relaxed);
-  lost_.fetch_add(unwritten, std::memory_order_relaxed);
+  for (auto& sink : sinks_) sink->write(batch);
   return true;
 }
 
-std::uint64_t AuditLog::write_all(const std::string& batch) {
-  const char* data = batch.data();
-  std::size_t left = batch.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, data, left);
-    if (n > 0) {
-      data += n;
-      left -= static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    // The sink refuses (disk full, closed pipe): what is left is lost, and said so.
-    std::cerr << "chokepoint: audit: write failed: " << std::strerror(errno) << '\n';
-    std::uint64_t unwritten = 0;
-    for (const char* p = data; p < batch.data() + batch.size(); ++p)
-      unwritten += *p == '\n';
-    return unwritten;
-  }
-  return 0;
+std::vector<AuditLog::SinkReport> AuditLog::sinks() const {
+  std::vector<SinkReport> out;
+  for (const auto& sink : sinks_) out.push_back(SinkReport{sink->name(), sink->stats()});
+  return out;
+}
+
+std::uint64_t AuditLog::lost() const {
+  std::uint64_t total = dropped_.load();
+  for (const auto& sink : sinks_) total += sink->stats().lost;
+  return total;
 }
 
 void AuditLog::report_losses() {
-  const std::uint64_t lost = lost_.load();
+  const std::uint64_t lost = this->lost();
   if (lost != lost_reported_) {
     std::cerr << "chokepoint: audit: " << (lost - lost_reported_) << " records lost (" << lost
-              << " in all): the audit queue was full or the sink refused them\n";
+              << " in all; " << dropped_.load() << " refused by a full queue, the rest by a sink)\n";
     lost_reported_ = lost;
   }
 }

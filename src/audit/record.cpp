@@ -80,6 +80,9 @@ void append_json_line(std::string& out, const Record& r) {
       .field("bytes_down", r.bytes_down)
       .field("duration_ms", r.duration_ms);
   if (!r.version.empty()) json.field("version", r.version);
+  if (!r.service.empty()) json.field("service", r.service);
+  if (r.dns_ms >= 0) json.field("dns_ms", r.dns_ms);
+  if (r.connect_ms >= 0) json.field("connect_ms", r.connect_ms);
   if (!r.method.empty()) json.field("method", r.method);
   if (!r.path.empty()) json.field("path", r.path);
   if (r.status != 0) json.field("status", r.status);

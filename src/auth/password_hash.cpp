@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <charconv>
 #include <fstream>
 #include <stdexcept>
@@ -107,6 +108,12 @@ Result<std::map<std::string, PasswordHash>> load_users(const std::string& path) 
   std::map<std::string, PasswordHash> users;
   if (!in) {
     problems.push_back(Diagnostic{path, 0, 0, Severity::Error, "cannot read the users file"});
+    return Result<std::map<std::string, PasswordHash>>::failure(std::move(problems));
+  }
+  struct stat status {};
+  if (::stat(path.c_str(), &status) == 0 && (status.st_mode & S_IWOTH) != 0) {
+    problems.push_back(Diagnostic{path, 0, 0, Severity::Error,
+                                  "writable by other users; refusing it (chmod o-w)"});
     return Result<std::map<std::string, PasswordHash>>::failure(std::move(problems));
   }
   std::string line;

@@ -105,7 +105,9 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   if (const auto literal = IpAddress::parse(name)) {
     candidates.push_back(*literal);
   } else {
+    const auto started = Clock::now();
     ResolveResult resolved = co_await resolver_.resolve(name, options_.dns_timeout);
+    plan.dns_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     switch (resolved.error) {
       case ResolveError::None:
         break;

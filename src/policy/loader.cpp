@@ -7,6 +7,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
 #include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/pattern.hpp>
 
@@ -112,6 +114,13 @@ class Loader {
   }
 
   bool read_file(const std::string& path, std::string& text, const SourcePos& included_at) {
+    // Whoever may write the policy decides what leaves the network: a file
+    // other users can write is refused, as sshd refuses such key files.
+    struct stat status {};
+    if (::stat(path.c_str(), &status) == 0 && (status.st_mode & S_IWOTH) != 0) {
+      file_error(path, included_at, "writable by other users; refusing it (chmod o-w)");
+      return false;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       file_error(path, included_at, std::string("cannot read: ") + std::strerror(errno));
@@ -504,9 +513,8 @@ class Loader {
     std::optional<YAML::Node> destinations;
     std::optional<YAML::Node> versions_node;
     for (const auto& [key, value] :
-         reader_.map_entries(node, "a rule",
-                             {"id", "action", "service", "description", "roles", "ports",
-                              "versions", "destinations"})) {
+         reader_.map_entries(node, "a rule", {"id", "action", "service", "description", "roles",
+                                              "ports", "versions", "destinations", "idle_timeout"})) {
       const std::string& k = key.Scalar();
       if (k == "id") {
         rule.id = reader_.scalar(value, "id").value_or("");
@@ -545,6 +553,8 @@ class Loader {
           reader_.error(value, "roles must name at least one role (or 'any')");
       } else if (k == "ports") {
         if (auto ports = reader_.ports(value)) rule.ports = std::move(*ports);
+      } else if (k == "idle_timeout") {
+        rule.idle_timeout = reader_.duration(value, "idle_timeout");
       } else if (k == "versions") {
         versions_node = value;
         rule_versions = group_mask(value, rule_version_label);

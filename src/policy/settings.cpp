@@ -24,6 +24,12 @@ void Settings::override_with(const Settings& other) {
   take(timeouts.peek, other.timeouts.peek);
   take(limits.peek_bytes, other.limits.peek_bytes);
   take(audit_log, other.audit_log);
+  take(syslog, other.syslog);
+  take(syslog_ca, other.syslog_ca);
+  take(admin, other.admin);
+  take(admin_public, other.admin_public);
+  take(user, other.user);
+  take(timeouts.drain, other.timeouts.drain);
   take(connect_to, other.connect_to);
   take(threads, other.threads);
   take(users_file, other.users_file);

@@ -22,8 +22,9 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
   Settings s;
   for (const auto& [key, value] : reader.map_entries(
            node, "settings",
-           {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log", "connect_to",
-            "threads", "users_file", "auth_realm", "relay", "timeouts", "limits"})) {
+           {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log", "syslog",
+            "syslog_ca", "admin", "admin_public", "user", "connect_to", "threads", "users_file",
+            "auth_realm", "relay", "timeouts", "limits"})) {
     const std::string& k = key.Scalar();
     if (k == "listen") {
       s.listen = endpoints(reader, value, "listen");
@@ -43,7 +44,32 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
     } else if (k == "audit_log") {
       s.audit_log = reader.scalar(value, "audit_log");
       if (s.audit_log && s.audit_log->empty())
-        reader.error(value, "audit_log must be a path or '-'");
+        reader.error(value, "audit_log must be a path, '-' or 'none'");
+    } else if (k == "syslog") {
+      for (const auto& [text, item] : reader.scalar_list(value, "syslog")) {
+        std::string error;
+        if (auto target = SyslogTarget::parse(text, &error)) {
+          s.syslog.push_back(*target);
+        } else {
+          reader.error(item, "syslog: " + error);
+        }
+      }
+    } else if (k == "syslog_ca") {
+      s.syslog_ca = reader.scalar(value, "syslog_ca");
+    } else if (k == "admin") {
+      const auto text = reader.scalar(value, "admin");
+      std::string error;
+      if (text == "none") {
+        s.admin = Endpoint{};
+      } else if (auto endpoint = text ? Endpoint::parse(*text, &error) : std::nullopt) {
+        s.admin = *endpoint;
+      } else if (text) {
+        reader.error(value, "admin: " + error);
+      }
+    } else if (k == "admin_public") {
+      s.admin_public = reader.boolean(value, "admin_public");
+    } else if (k == "user") {
+      s.user = reader.scalar(value, "user");
     } else if (k == "connect_to") {
       for (const auto& [text, item] : reader.scalar_list(value, "connect_to")) {
         std::string error;
@@ -80,12 +106,13 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
       for (const auto& [field, field_value] :
            reader.map_entries(value, "limits",
                               {"max_connections", "max_connections_per_client", "max_pending_heads",
-                               "peek_bytes"})) {
+                               "max_buffer_memory", "peek_bytes"})) {
         const auto count = reader.count(field_value, field.Scalar());
         if (field.Scalar() == "max_connections") s.limits.max_connections = count;
         if (field.Scalar() == "max_connections_per_client")
           s.limits.max_connections_per_client = count;
         if (field.Scalar() == "max_pending_heads") s.limits.max_pending_heads = count;
+        if (field.Scalar() == "max_buffer_memory") s.limits.max_buffer_memory = count;
         if (field.Scalar() == "peek_bytes") {
           if (count && (*count < 1024 || *count > 65536)) {
             reader.error(field_value, "peek_bytes must be 1024 to 65536");
@@ -96,7 +123,7 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
       }
     } else if (k == "timeouts") {
       for (const auto& [field, field_value] : reader.map_entries(
-               value, "timeouts", {"request_head", "dns", "connect", "idle", "peek"})) {
+               value, "timeouts", {"request_head", "dns", "connect", "idle", "peek", "drain"})) {
         const std::string& f = field.Scalar();
         const auto duration = reader.duration(field_value, f);
         if (f == "request_head") s.timeouts.request_head = duration;
@@ -104,6 +131,7 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
         if (f == "connect") s.timeouts.connect = duration;
         if (f == "idle") s.timeouts.idle = duration;
         if (f == "peek") s.timeouts.peek = duration;
+        if (f == "drain") s.timeouts.drain = duration;
       }
     }
   }

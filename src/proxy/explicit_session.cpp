@@ -315,46 +315,39 @@ asio::awaitable<void> ExplicitSession::refuse(const ErrorResponse& response, aud
   stream_.expires_never();
 }
 
-asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& host,
-                                                                  std::uint16_t port,
-                                                                  audit::Record& record,
-                                                                  Clock::time_point started,
+asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& host, std::uint16_t port,
+                                                                  audit::Record& record, Clock::time_point started,
                                                                   bool keep_alive) {
-  const net::AddressVetter vet = vetter_for(snapshot_, identity_);
-  net::DialPlan plan = co_await worker_.dialer().plan(host, port, vet);
-  if (plan.error == net::DialError::None && original_dst_ &&
-      snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch &&
-      !plan_contains(plan, *original_dst_)) {
-    // The client went to an address the name it gave does not resolve to.
-    record.decision = "deny";
-    record.reason = "original_destination_mismatch";
-    record.detail = host.name + " does not resolve to the original destination " + record.orig_dst;
-    const ErrorResponse response{403, "destination_ip_prohibited",
-                                 record.reason + ": " + record.detail};
-    co_await refuse(response, record, audit::Event::Deny, started);
-    co_return std::nullopt;
-  }
-  net::DialResult result;
-  if (plan.error == net::DialError::None && !cancelled_)
-    result = co_await worker_.dialer().connect(plan);
+  const bool require_match = original_dst_ && snapshot_->policy().original_destination ==
+                                                  policy::OriginalDestinationCheck::RequireMatch;
+  bool mismatch = false;
+  Dialled d = co_await resolve_and_connect(
+      worker_, host, port, vetter_for(snapshot_, identity_), record, [&](const net::DialPlan& plan) {
+        mismatch = require_match && !plan_contains(plan, *original_dst_);
+        return !mismatch && !cancelled_;
+      });
   if (cancelled_) {
     record.reason = "shutdown";
     worker_.emit(record, audit::Event::Error, started);
     co_return std::nullopt;
   }
-  const net::DialError error = plan.error != net::DialError::None ? plan.error : result.error;
-  if (error == net::DialError::None) {
-    record.upstream = net::format_endpoint(result.endpoint);
-    co_return std::move(result.socket);
+  if (mismatch) {
+    // The client went to an address the name it gave does not resolve to.
+    record.decision = "deny";
+    record.reason = "original_destination_mismatch";
+    record.detail = host.name + " does not resolve to the original destination " + record.orig_dst;
+    const ErrorResponse response{403, "destination_ip_prohibited", record.reason + ": " + record.detail};
+    co_await refuse(response, record, audit::Event::Deny, started);
+    co_return std::nullopt;
   }
-  const std::string detail = plan.error != net::DialError::None ? plan.detail : result.detail;
-  ErrorResponse response = dial_failure(error, detail);
+  const net::DialError error = d.error();
+  if (error == net::DialError::None) co_return std::move(d.result.socket);
+  ErrorResponse response = dial_failure(error, d.detail());
   response.close = !keep_alive;
   record.reason = std::string(net::to_string(error));
-  record.detail = detail;
+  record.detail = d.detail();
   if (error == net::DialError::Forbidden) record.decision = "deny";
-  co_await refuse(response, record,
-                  error == net::DialError::Forbidden ? audit::Event::Deny : audit::Event::Error,
+  co_await refuse(response, record, error == net::DialError::Forbidden ? audit::Event::Deny : audit::Event::Error,
                   started);
   co_return std::nullopt;
 }
@@ -403,8 +396,8 @@ asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit
   }
   handed_off_ = true;
   worker_.handshake_ended();
-  start_relay(worker_, stream_.release_socket(), std::move(*upstream), early, std::move(record),
-              started, client_ip_);
+  start_relay(worker_, stream_.release_socket(), std::move(*upstream), early, std::move(record), started,
+              client_ip_, decision.match.rule);
 }
 
 asio::awaitable<bool> ExplicitSession::check_tunnel_hello(const http::RequestTarget& target,

@@ -169,6 +169,19 @@ void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {
   }
 }
 
+void Server::stop_accepting() {
+  if (!accepting_.exchange(false)) return;
+  for (auto& worker : workers_) {
+    auto& listeners = listeners_[static_cast<std::size_t>(worker->index())];
+    asio::post(worker->io(), [&listeners] {
+      for (auto& listener : listeners) {
+        error_code ignored;
+        listener.acceptor->close(ignored);
+      }
+    });
+  }
+}
+
 void Server::stop() {
   std::lock_guard lock(stop_mutex_);
   if (stopped_) return;

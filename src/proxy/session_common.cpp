@@ -1,5 +1,7 @@
 #include "session_common.hpp"
 
+#include <chokepoint/core/json.hpp>
+
 namespace chokepoint::proxy {
 
 void record_decision(audit::Record& record, const policy::Decision& decision,
@@ -7,6 +9,7 @@ void record_decision(audit::Record& record, const policy::Decision& decision,
                      const policy::ClientIdentity& identity) {
   record.decision = std::string(policy::to_string(decision.action));
   record.rule = std::string(decision.rule_id());
+  if (decision.match.rule) record.service = decision.match.rule->service;
   record.reason = std::string(policy::to_string(decision.reason));
   record.enforced = decision.enforced;
   if (!decision.let_out() || !decision.enforced)
@@ -30,9 +33,27 @@ bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
 }
 
 void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::uint64_t already_up,
-                 audit::Record record, Clock::time_point started, const IpAddress& client_ip) {
+                 audit::Record record, Clock::time_point started, const IpAddress& client_ip,
+                 const policy::Rule* rule) {
   relay::TunnelOptions options;
   options.force_copy = worker.options().force_copy;
+  options.idle_timeout = rule && rule->idle_timeout ? *rule->idle_timeout : worker.options().idle_timeout;
+  {
+    std::string label;
+    JsonObject json(label);
+    json.field("id", record.id)
+        .field("client", record.client)
+        .string_or_null("user", record.user)
+        .string_or_null("role", record.role)
+        .field("mode", audit::to_string(record.mode))
+        .field("host", record.host)
+        .field("port", unsigned{record.port})
+        .string_or_null("sni", record.sni)
+        .string_or_null("upstream", record.upstream)
+        .string_or_null("rule", record.rule);
+    // Left open: the listing appends the live members and closes it.
+    options.label = std::move(label);
+  }
   Worker* w = &worker;
   relay::Tunnel::start(
       std::move(client), std::move(upstream), worker.pipes(), worker.tunnels(), options, already_up,
@@ -45,6 +66,24 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
         if (r.error) record.detail = r.error.message();
         w->emit(record, audit::Event::Close, started);
       });
+}
+
+}  // namespace chokepoint::proxy
+
+namespace chokepoint::proxy {
+
+asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, std::uint16_t port,
+                                             const net::AddressVetter& vet, audit::Record& record,
+                                             const std::function<bool(const net::DialPlan&)>& check_plan) {
+  Dialled d;
+  d.plan = co_await worker.dialer().plan(host, port, vet);
+  record.dns_ms = d.plan.dns_ms;
+  if (d.plan.error != net::DialError::None || !check_plan(d.plan)) co_return d;
+  const auto started = Clock::now();
+  d.result = co_await worker.dialer().connect(d.plan);
+  record.connect_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  if (d.result.error == net::DialError::None) record.upstream = net::format_endpoint(d.result.endpoint);
+  co_return d;
 }
 
 }  // namespace chokepoint::proxy

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/proxy/worker.hpp>
@@ -28,8 +29,22 @@ bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original);
 
 // Hands both sockets to a relay::Tunnel; when it ends, the `close` record is
 // written and the client's connection slot given back.
+// `rule`: the deciding rule, whose idle_timeout (if it has one) replaces the global one.
 void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::uint64_t already_up,
-                 audit::Record record, Clock::time_point started, const IpAddress& client_ip);
+                 audit::Record record, Clock::time_point started, const IpAddress& client_ip,
+                 const policy::Rule* rule);
+
+// Resolves and connects, filling the record's dns_ms, connect_ms and upstream.
+struct Dialled {
+  net::DialPlan plan;
+  net::DialResult result;
+  net::DialError error() const { return plan.error != net::DialError::None ? plan.error : result.error; }
+  const std::string& detail() const { return plan.error != net::DialError::None ? plan.detail : result.detail; }
+};
+// `check_plan` runs between the two (require-match); returning false stops there.
+asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, std::uint16_t port,
+                                             const net::AddressVetter& vet, audit::Record& record,
+                                             const std::function<bool(const net::DialPlan&)>& check_plan);
 
 // A fatal TLS alert (access_denied), for refusing a client whose hello we read.
 inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};

@@ -207,29 +207,26 @@ class TransparentSession : public LiveSession,
 
     // Dial by name: the vetted addresses the SNI resolves to, not the address
     // the client happened to pick.
-    const net::DialPlan plan =
-        co_await worker_.dialer().plan(host, port, vetter_for(snapshot_, identity_));
+    const bool require_match = how_ != net::Interception::None &&
+                               snapshot_->policy().original_destination ==
+                                   policy::OriginalDestinationCheck::RequireMatch;
+    bool mismatch = false;
+    Dialled d = co_await resolve_and_connect(worker_, host, port, vetter_for(snapshot_, identity_), record_,
+                                             [&](const net::DialPlan& plan) {
+                                               mismatch = require_match && !plan_contains(plan, original_);
+                                               return !mismatch && !cancelled_;
+                                             });
     if (cancelled_) co_return;
-    if (plan.error != net::DialError::None) {
-      const auto reason = std::string(net::to_string(plan.error));
-      if (plan.error == net::DialError::Forbidden) co_return deny(reason, plan.detail);
-      co_return fail(audit::Event::Error, reason, plan.detail);
+    if (mismatch) {
+      co_return deny("original_destination_mismatch",
+                     host.name + " does not resolve to the original destination " + record_.orig_dst);
     }
-    if (how_ != net::Interception::None &&
-        snapshot_->policy().original_destination ==
-            policy::OriginalDestinationCheck::RequireMatch &&
-        !plan_contains(plan, original_)) {
-      co_return deny(
-          "original_destination_mismatch",
-          host.name + " does not resolve to the original destination " + record_.orig_dst);
+    if (d.error() != net::DialError::None) {
+      const auto reason = std::string(net::to_string(d.error()));
+      if (d.error() == net::DialError::Forbidden) co_return deny(reason, d.detail());
+      co_return fail(audit::Event::Error, reason, d.detail());
     }
-    net::DialResult result = co_await worker_.dialer().connect(plan);
-    if (cancelled_) co_return;
-    if (result.error != net::DialError::None) {
-      co_return fail(audit::Event::Error, std::string(net::to_string(result.error)), result.detail);
-    }
-    record_.upstream = net::format_endpoint(result.endpoint);
-    tcp::socket upstream = std::move(*result.socket);
+    tcp::socket upstream = std::move(*d.result.socket);
     upstream_ = &upstream;
     error_code ec;
     co_await asio::async_write(upstream, asio::buffer(first_bytes_), await_into(ec));
@@ -243,8 +240,8 @@ class TransparentSession : public LiveSession,
     record_.detail.clear();
     handed_off_ = true;
     worker_.handshake_ended();
-    start_relay(worker_, std::move(socket_), std::move(upstream), first_bytes_.size(),
-                std::move(record_), started_, client_ip_);
+    start_relay(worker_, std::move(socket_), std::move(upstream), first_bytes_.size(), std::move(record_), started_,
+                client_ip_, decision.match.rule);
   }
 
   // A refusal: the record, then (for a client that spoke TLS) an alert, then close.

@@ -5,7 +5,6 @@ namespace {
 
 // How often idle tunnels and pooled connections are looked at.
 constexpr std::chrono::seconds kSweepInterval{1};
-constexpr std::size_t kAuditBatchReserve = 16 * 1024;
 
 }  // namespace
 
@@ -38,8 +37,8 @@ void Worker::emit(audit::Record& record, audit::Event event,
   record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)
                            .count();
-  audit::append_json_line(audit_batch_, record);
-  ++audit_batch_records_;
+  metrics_.observe(record);
+  audit_batch_.push_back(record);
   // Hand the batch over once this turn of the event loop is done: one
   // queue operation for all the records of the turn.
   if (!audit_flush_posted_) {
@@ -48,13 +47,46 @@ void Worker::emit(audit::Record& record, audit::Event event,
   }
 }
 
+Metrics Worker::metrics() const {
+  Metrics copy = metrics_;
+  for (const auto& tunnel : tunnels_) {
+    (void)tunnel;
+    ++copy.open_tunnels;
+  }
+  copy.handshakes = handshakes_;
+  return copy;
+}
+
+std::vector<std::string> Worker::connections() const {
+  std::vector<std::string> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& tunnel : tunnels_) {
+    std::string item = tunnel.label();
+    const auto seconds = [&](std::chrono::steady_clock::time_point since) {
+      return std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
+    };
+    item += ",\"bytes_up\":" + std::to_string(tunnel.bytes_up()) + ",\"bytes_down\":" +
+            std::to_string(tunnel.bytes_down()) + ",\"age_s\":" + std::to_string(seconds(tunnel.started())) +
+            ",\"idle_s\":" + std::to_string(seconds(tunnel.last_activity())) + "}";
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::size_t Worker::live_connections() const {
+  std::size_t n = handshakes_;
+  for (const auto& tunnel : tunnels_) {
+    (void)tunnel;
+    ++n;
+  }
+  return n;
+}
+
 void Worker::flush_audit() {
   audit_flush_posted_ = false;
-  if (audit_batch_records_ == 0) return;
-  audit_.write(index_, std::move(audit_batch_), audit_batch_records_);
-  audit_batch_ = std::string();
-  audit_batch_.reserve(kAuditBatchReserve);
-  audit_batch_records_ = 0;
+  if (audit_batch_.empty()) return;
+  audit_.write(index_, std::move(audit_batch_));
+  audit_batch_ = std::vector<audit::Record>();
 }
 
 void Worker::run() {
@@ -70,8 +102,7 @@ void Worker::sweep() {
     const auto now = std::chrono::steady_clock::now();
     for (auto it = tunnels_.begin(); it != tunnels_.end();) {
       relay::Tunnel& tunnel = *it++;  // stop() unlinks the tunnel
-      if (now - tunnel.last_activity() >= options_.idle_timeout)
-        tunnel.stop(relay::EndReason::IdleTimeout);
+      if (now - tunnel.last_activity() >= tunnel.idle_timeout()) tunnel.stop(relay::EndReason::IdleTimeout);
     }
     upstreams_.expire(now);
     sweep();

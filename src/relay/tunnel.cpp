@@ -46,7 +46,10 @@ Tunnel::Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes,
       upstream_(std::move(upstream)),
       pipes_(pipes),
       done_(std::move(done)),
-      last_activity_(std::chrono::steady_clock::now()) {
+      last_activity_(std::chrono::steady_clock::now()),
+      idle_timeout_(options.idle_timeout),
+      started_(last_activity_),
+      label_(options.label) {
   up_.from = &client_;
   up_.to = &upstream_;
   down_.from = &upstream_;

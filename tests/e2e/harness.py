@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 CHOKEPOINT = os.environ.get("CHOKEPOINT_BIN", "build/chokepoint")
 PKI = os.environ.get("CHOKEPOINT_PKI", "build/pki")
@@ -33,7 +35,8 @@ def wait_until(predicate, timeout=5.0, interval=0.02):
 class Proxy:
     """chokepoint run, on 127.0.0.1:0 unless told otherwise, auditing to a file."""
 
-    def __init__(self, *args, listen="127.0.0.1:0", threads=2, config=None, netns=None):
+    def __init__(self, *args, listen="127.0.0.1:0", threads=2, config=None, netns=None,
+                 admin="127.0.0.1:0"):
         self.dir = tempfile.mkdtemp(prefix="chokepoint-e2e-")
         self.audit_path = os.path.join(self.dir, "audit.jsonl")
         prefix = ["ip", "netns", "exec", netns] if netns else []
@@ -42,10 +45,13 @@ class Proxy:
             cmd += ["--listen", listen]
         if config:
             cmd += ["--config", config]
+        if admin:
+            cmd += ["--admin", admin]
         cmd += list(args)
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         self.stderr_lines = []
         self.endpoints = []
+        self.admin_url = None
         while True:
             line = self.proc.stderr.readline()
             if not line:
@@ -53,6 +59,8 @@ class Proxy:
             self.stderr_lines.append(line)
             if "listening on" in line:
                 self.endpoints.append(line.split("listening on ")[1].split(" ")[0])
+            if "admin on " in line:
+                self.admin_url = line.split("admin on ")[1].split(" ")[0]
             if line.startswith("chokepoint: policy"):
                 break
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
@@ -72,6 +80,18 @@ class Proxy:
             self.proc.wait(timeout)
         self._drain.join(timeout=2)
         return self.proc.returncode
+
+    def admin(self, path, method="GET", timeout=10):
+        """(status, body text) of an admin endpoint request."""
+        request = urllib.request.Request(self.admin_url + path, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def stderr_text(self):
+        return "".join(self.stderr_lines)
 
     def records(self):
         try:

@@ -436,7 +436,7 @@ class VettingAndLifecycleTest(unittest.TestCase):
             proxy.stop()
             echo.stop()
 
-    def test_shutdown_closes_tunnels_with_records(self):
+    def test_second_sigterm_ends_open_tunnels_each_with_a_record(self):
         echo = EchoUpstream()
         proxy = Proxy("--connect-to", "::127.0.0.1:%d" % echo.port)
         sockets = []
@@ -446,6 +446,9 @@ class VettingAndLifecycleTest(unittest.TestCase):
             self.assertEqual(read_http_response(sock)[0], 200)
             sockets.append(sock)
         proxy.wait_records(lambda r: r["event"] == "open", 5)
+        # The first SIGTERM drains (the tunnels stay open); a second ends them at once.
+        proxy.proc.send_signal(signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: "draining" in "".join(proxy.stderr_lines)))
         self.assertEqual(proxy.stop(), 0)
         closes = [r for r in proxy.records() if r["event"] == "close"]
         self.assertEqual(len(closes), 5)

@@ -1,9 +1,13 @@
 // The audit log: records go from the I/O threads into bounded per-thread
-// queues, and one writer thread of its own drains them to the sink. A relay
-// never waits on the disk or a SIEM (DESIGN.md: "Writing a record never
-// blocks the relay"); a record that cannot be queued or written is counted
-// and reported on stderr, never silently dropped.
+// queues, and one thread of its own hands them to the sinks (a file or
+// stdout, syslog destinations). A relay never waits on the disk or a SIEM
+// (DESIGN.md: "Writing a record never blocks the relay"); a record that
+// cannot be queued or delivered is counted and reported on stderr, never
+// silently dropped.
 #pragma once
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/audit/sink.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -20,62 +24,64 @@ namespace chokepoint::audit {
 class AuditLog {
  public:
   struct Options {
-    std::string path = "-";  // a file (appended to), or "-" for stdout
-    int producers = 1;       // one queue per I/O thread
-    std::size_t max_queued_bytes = std::size_t{64} << 20;  // across all queues
+    int producers = 1;                         // one queue per I/O thread
+    std::size_t max_queued_records = 1 << 20;  // across all queues
   };
 
-  // Opens the sink and starts the writer thread. Start-up only: on failure
-  // returns nullptr and sets `error`.
-  static std::unique_ptr<AuditLog> start(const Options& options, std::string& error);
+  // Starts the audit thread over `sinks` (start-up).
+  AuditLog(const Options& options, std::vector<std::unique_ptr<Sink>> sinks);
   ~AuditLog();
 
-  // Queues `count` formatted lines (a batch). `producer` is the calling I/O
-  // thread's index; each producer calls from one thread only. Never blocks
-  // on I/O; the writer picks batches up within kWriteInterval.
-  void write(int producer, std::string lines, std::size_t count);
+  // Queues a batch of records. `producer` is the calling I/O thread's index;
+  // each producer calls from one thread only. Never blocks on I/O; the audit
+  // thread picks batches up within kWriteInterval.
+  void write(int producer, std::vector<Record> records);
 
-  // How long a queued record may wait for the writer thread: batching over
+  // How long a queued record may wait for the audit thread: batching over
   // this interval keeps the I/O threads free of per-record wake-ups.
   static constexpr std::chrono::milliseconds kWriteInterval{20};
 
-  // Reopens the file (logrotate's SIGUSR1); safe from any thread.
+  // Reopens file sinks (logrotate's SIGUSR1); safe from any thread.
   void reopen() {
     reopen_.store(true);
     wake();
   }
-  // Writes everything queued, then stops the writer thread.
+  // Hands everything queued to the sinks, stops them, and stops the thread.
   void stop();
 
-  std::uint64_t written() const { return written_.load(); }
-  std::uint64_t lost() const { return lost_.load(); }
+  std::uint64_t queued_total() const { return queued_.load(); }
+  // Records refused by a full queue, before any sink saw them.
+  std::uint64_t dropped() const { return dropped_.load(); }
+  struct SinkReport {
+    std::string name;
+    SinkStats stats;
+  };
+  std::vector<SinkReport> sinks() const;
+  // Dropped, plus every record some sink failed to deliver.
+  std::uint64_t lost() const;
 
  private:
   struct Queue {
     std::mutex mutex;
-    std::vector<std::string> batches;
-    std::size_t bytes = 0;
-    std::size_t records = 0;
+    std::vector<Record> records;
   };
 
-  AuditLog(const Options& options, int fd);
   void run();
   void wake();
-  bool drain();                                       // true when something was written
-  std::uint64_t write_all(const std::string& batch);  // returns the lines not written
+  bool drain();
   void report_losses();
 
   Options options_;
-  int fd_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
   std::vector<std::unique_ptr<Queue>> queues_;
-  std::size_t max_queue_bytes_;
+  std::size_t max_per_queue_;
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;
   std::atomic<bool> pending_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> reopen_{false};
-  std::atomic<std::uint64_t> written_{0};
-  std::atomic<std::uint64_t> lost_{0};
+  std::atomic<std::uint64_t> queued_{0};
+  std::atomic<std::uint64_t> dropped_{0};
   std::uint64_t lost_reported_ = 0;
   std::thread thread_;
 };

@@ -33,6 +33,7 @@ struct Record {
   std::string upstream;   // the address dialled, "ip:port"
   std::string decision;   // allow | deny | log, or empty before a decision
   std::string rule;
+  std::string service;    // the rule's service, e.g. "Smart Protection Network: Smart Scan Service"
   std::string reason;  // a stable code: rule_allows, no_matching_rule, connect_refused, ...
   std::string detail;  // a sentence for people, optional
   bool enforced = true;
@@ -44,6 +45,8 @@ struct Record {
   std::uint64_t bytes_up = 0;    // client to destination
   std::uint64_t bytes_down = 0;  // destination to client
   std::int64_t duration_ms = 0;
+  std::int64_t dns_ms = -1;      // name resolution, when one was made
+  std::int64_t connect_ms = -1;  // connecting upstream, when one was made
 };
 
 // The record as one line of JSON, newline included. Every DESIGN.md key is

@@ -96,6 +96,9 @@ struct Rule {
   std::vector<std::string> role_names;  // as written, for messages
   PortSet ports;
   std::vector<Destination> destinations;
+  // How long a tunnel this rule let out may stay silent (the Manager's
+  // heartbeat channel wants longer than a lookup); none: the global one.
+  std::optional<std::chrono::milliseconds> idle_timeout;
   SourcePos pos;
 };
 

@@ -32,6 +32,7 @@ struct ProxyOptions {
   std::size_t max_connections = 65536;         // all connections; 0: no limit
   std::size_t max_connections_per_client = 0;  // per client address; 0: no limit
   std::size_t max_pending_heads = 4096;        // connections still reading a head or dialing
+  std::size_t max_buffer_memory = 0;  // bytes of pipes and copy buffers held by tunnels; 0: none
   bool force_copy = false;                     // relay by userspace copy instead of splice
   std::vector<ConnectTo> connect_to;
   std::string users_file;  // empty: no proxy authentication

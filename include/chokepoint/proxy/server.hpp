@@ -3,6 +3,7 @@
 // from accept to relay is shared between threads.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,6 +37,15 @@ class Server {
 
   // Starts the worker threads; returns at once.
   void start();
+  // Stops accepting; open connections go on (graceful drain). Safe from any thread.
+  void stop_accepting();
+  bool accepting() const { return accepting_.load(); }
+  // Runs `ask(worker)` on every worker's own thread and collects the answers
+  // on the caller's executor; a worker that does not answer within `timeout`
+  // contributes nothing.
+  template <class Ask>
+  asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> ask_workers(
+      Ask ask, std::chrono::milliseconds timeout = std::chrono::seconds(2));
   // Stops accepting, ends every connection (each leaves its record), and
   // waits for the workers. Safe from any thread, more than once.
   void stop();
@@ -66,6 +76,35 @@ class Server {
   std::vector<std::thread> threads_;
   std::mutex stop_mutex_;
   bool stopped_ = false;
+  std::atomic<bool> accepting_{true};
 };
+
+template <class Ask>
+asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> Server::ask_workers(
+    Ask ask, std::chrono::milliseconds timeout) {
+  using Answer = std::invoke_result_t<Ask&, Worker&>;
+  struct Gather {
+    explicit Gather(const asio::any_io_executor& executor) : done(executor) {}
+    asio::steady_timer done;
+    std::vector<Answer> answers;
+    std::size_t missing = 0;
+  };
+  const auto executor = co_await asio::this_coro::executor;
+  auto gather = std::make_shared<Gather>(executor);
+  gather->missing = workers_.size();
+  for (auto& worker : workers_) {
+    asio::post(worker->io(), [w = worker.get(), gather, executor, ask]() mutable {
+      Answer answer = ask(*w);
+      asio::post(executor, [gather, answer = std::move(answer)]() mutable {
+        gather->answers.push_back(std::move(answer));
+        if (--gather->missing == 0) gather->done.cancel();
+      });
+    });
+  }
+  gather->done.expires_after(timeout);
+  error_code ignored;
+  if (gather->missing > 0) co_await gather->done.async_wait(await_into(ignored));
+  co_return std::move(gather->answers);
+}
 
 }  // namespace chokepoint::proxy

@@ -15,6 +15,7 @@
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/limits.hpp>
+#include <chokepoint/proxy/metrics.hpp>
 #include <chokepoint/proxy/options.hpp>
 #include <chokepoint/proxy/upstream_pool.hpp>
 #include <chokepoint/relay/tunnel.hpp>
@@ -71,6 +72,13 @@ class Worker {
   void emit(audit::Record& record, audit::Event event,
             std::chrono::steady_clock::time_point started);
 
+  // A copy of this thread's counters and gauges (call on this thread).
+  Metrics metrics() const;
+  // This thread's open tunnels as JSON objects (call on this thread).
+  std::vector<std::string> connections() const;
+  // Connections of this thread in any phase (call on this thread).
+  std::size_t live_connections() const;
+
   // Starts the idle sweep; runs the loop until stop() and every connection ended.
   void run();
   // On this thread: close listeners' work, end tunnels (with their records) and sessions.
@@ -87,8 +95,8 @@ class Worker {
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   net::Dialer dialer_;
   audit::AuditLog& audit_;
-  std::string audit_batch_;  // records of this turn of the loop, as JSON lines
-  std::size_t audit_batch_records_ = 0;
+  std::vector<audit::Record> audit_batch_;  // records of this turn of the loop
+  Metrics metrics_;
   bool audit_flush_posted_ = false;
   ConnectionLimits& limits_;
   auth::Authenticator* authenticator_;

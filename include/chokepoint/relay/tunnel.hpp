@@ -53,6 +53,8 @@ using TunnelList = boost::intrusive::list<Tunnel, boost::intrusive::constant_tim
 
 struct TunnelOptions {
   bool force_copy = false;  // the fallback path on purpose (tests, odd sockets)
+  std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};  // enforced by the owner's sweeps
+  std::string label;  // JSON members describing the tunnel, for listings (/connections)
 };
 
 class Tunnel : public std::enable_shared_from_this<Tunnel>,
@@ -74,6 +76,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
   // Ends the tunnel now (idle timeout, shutdown); `done` runs with `reason`.
   void stop(EndReason reason);
   std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
+  std::chrono::milliseconds idle_timeout() const { return idle_timeout_; }
+  const std::string& label() const { return label_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
   std::uint64_t bytes_up() const { return up_.bytes; }
   std::uint64_t bytes_down() const { return down_.bytes; }
 
@@ -111,6 +116,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
   Direction down_;
   Done done_;
   std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::milliseconds idle_timeout_;
+  std::chrono::steady_clock::time_point started_;
+  std::string label_;
   bool finished_ = false;
 };
 

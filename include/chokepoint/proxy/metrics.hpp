@@ -1,0 +1,51 @@
+// Counters for /metrics, derived from the audit records themselves (each
+// Worker::emit feeds its thread's Metrics), so a metric can never disagree
+// with the log. Each I/O thread owns its Metrics; the admin endpoint asks
+// every thread for a copy and adds them up.
+#pragma once
+
+#include <chokepoint/audit/record.hpp>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace chokepoint::proxy {
+
+// Latency buckets in milliseconds (upper bounds; +Inf is implied).
+inline constexpr std::array<double, 12> kLatencyBucketsMs = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
+
+struct Histogram {
+  std::array<std::uint64_t, kLatencyBucketsMs.size() + 1> counts{};  // the last one is +Inf
+  std::uint64_t count = 0;
+  double sum_seconds = 0;
+
+  void observe(std::int64_t ms);
+  void add(const Histogram& other);
+};
+
+struct Metrics {
+  // decision|role|rule|service -> decisions (open, deny and error records that carry a decision)
+  std::map<std::string, std::uint64_t> decisions;
+  std::map<std::string, std::uint64_t> records;   // event -> records
+  std::map<std::string, std::uint64_t> refusals;  // reason of deny and error records
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  Histogram dns;
+  Histogram connect;
+  // Gauges, filled in when a copy is taken.
+  std::uint64_t open_tunnels = 0;
+  std::uint64_t handshakes = 0;
+
+  void observe(const audit::Record& record);
+  void add(const Metrics& other);
+};
+
+// Prometheus text exposition: a HELP and TYPE line per family.
+void write_counter(std::string& out, const std::string& name, const std::string& help,
+                   const std::map<std::string, std::uint64_t>& by_label, const std::string& label_names);
+std::string prometheus_label(std::string_view value);  // escaped, quoted
+void write_histogram(std::string& out, const std::string& name, const std::string& help, const Histogram& h);
+
+}  // namespace chokepoint::proxy
