@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(curl openssl python3 python3-requests iproute2 nftables gnutls-bin clang libclang-rt-14-dev)
+packages=(curl openssl python3 python3-requests python3-prometheus-client iproute2 nftables gnutls-bin clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -96,9 +96,10 @@ bool read_run_flags(Args& args, std::string& config_path, policy::Settings& flag
       duration(flags.timeouts.drain, *drain, "--drain-timeout");
     } else if (auto admin = args.option("--admin", error)) {
       if (*admin == "none") {
-        flags.admin = Endpoint{};
+        flags.admin_enabled = false;
       } else if (auto endpoint = Endpoint::parse(*admin, &error)) {
         flags.admin = *endpoint;
+        flags.admin_enabled = true;
       }
     } else if (args.flag("--admin-public")) {
       flags.admin_public = true;
@@ -161,11 +162,7 @@ proxy::ControlOptions resolve_control_options(const policy::Settings& s,
   o.config_path = config_path;
   if (s.timeouts.drain) o.drain = *s.timeouts.drain;
   o.admin_explicit = s.admin.has_value();
-  if (!s.admin) {
-    o.admin = Endpoint::parse("127.0.0.1:9090");
-  } else if (s.admin->port != 0) {
-    o.admin = s.admin;
-  }
+  if (s.admin_enabled.value_or(true)) o.admin = s.admin ? s.admin : Endpoint::parse("127.0.0.1:9090");
   o.admin_public = s.admin_public.value_or(false);
   return o;
 }

@@ -20,7 +20,7 @@ bool read_run_flags(Args& args, std::string& config_path, policy::Settings& flag
                     std::string& error);
 
 proxy::ProxyOptions resolve_proxy_options(const policy::Settings& settings);
-// The admin endpoint defaults to 127.0.0.1:9090; "none" (port 0) turns it off.
+// The admin endpoint defaults to 127.0.0.1:9090; "none" turns it off.
 proxy::ControlOptions resolve_control_options(const policy::Settings& settings,
                                               const std::string& config_path);
 

@@ -74,6 +74,8 @@ class SyslogSink final : public Sink {
     wake_.notify_one();
     thread_.join();
     disconnect();
+    if (ctx_) SSL_CTX_free(ctx_);
+    ctx_ = nullptr;
   }
 
   SinkStats stats() const override { return {written_.load(), lost_.load()}; }
@@ -92,14 +94,18 @@ class SyslogSink final : public Sink {
         if (queue_.empty()) return;
         batch.swap(queue_);
       }
+      // A SIEM that closed the connection since the last batch would
+      // otherwise swallow the next writes into a dead socket's buffer.
+      if (fd_ >= 0 && peer_closed()) disconnect();
       while (!batch.empty()) {
         if (fd_ < 0 && !connect()) break;
-        if (!send(batch.front())) {
+        const Sent sent = send(batch.front());
+        if (sent == Sent::Failed) {
           disconnect();
           break;
         }
         batch.pop_front();
-        written_.fetch_add(1, std::memory_order_relaxed);
+        (sent == Sent::Ok ? written_ : lost_).fetch_add(1, std::memory_order_relaxed);
         backoff = kFirstBackoff;
       }
       if (batch.empty()) continue;
@@ -178,27 +184,42 @@ class SyslogSink final : public Sink {
     return true;
   }
 
-  bool send(const std::string& message) {
+  enum class Sent : std::uint8_t { Ok, Lost, Failed };
+
+  Sent send(const std::string& message) {
     if (target_.transport == SyslogTarget::Transport::Udp) {
-      // A datagram is all or nothing; one that will not fit is cut, not dropped.
+      // A datagram is all or nothing; one that will not fit is cut, not
+      // dropped (RFC 5426 3.2 allows truncation).
       const std::size_t size = std::min(message.size(), kLargestDatagram);
-      if (::send(fd_, message.data(), size, MSG_NOSIGNAL) >= 0) return true;
-      // Nobody listening (an ICMP refusal on the connected socket): this one is lost.
-      if (errno == ECONNREFUSED) {
-        lost_.fetch_add(1, std::memory_order_relaxed);
-        written_.fetch_sub(1, std::memory_order_relaxed);
-        return true;
-      }
-      return complain("send failed");
+      if (::send(fd_, message.data(), size, MSG_NOSIGNAL) >= 0) return Sent::Ok;
+      // Nobody listening (an ICMP refusal on the connected socket): UDP
+      // cannot retry meaningfully, so this one message is counted as lost.
+      if (errno == ECONNREFUSED) return Sent::Lost;
+      complain("send failed");
+      return Sent::Failed;
     }
     std::size_t at = 0;
     while (at < message.size()) {
       const int n = ssl_ ? SSL_write(ssl_, message.data() + at, static_cast<int>(message.size() - at))
                          : static_cast<int>(::send(fd_, message.data() + at, message.size() - at, MSG_NOSIGNAL));
-      if (n <= 0) return complain("send failed");
+      if (n <= 0) {
+        complain("send failed");
+        return Sent::Failed;
+      }
       at += static_cast<std::size_t>(n);
     }
-    return true;
+    return Sent::Ok;
+  }
+
+  // Whether a stream SIEM has closed or reset the connection. A plain TCP
+  // SIEM never sends anything, so readable means closed; over TLS the
+  // server may send session tickets, so only the FIN counts there.
+  bool peer_closed() const {
+    if (target_.transport == SyslogTarget::Transport::Udp) return false;
+    const short closed = POLLRDHUP | POLLHUP | POLLERR;
+    const short watched = target_.transport == SyslogTarget::Transport::Tcp ? (POLLIN | closed) : closed;
+    pollfd p{fd_, watched, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & watched) != 0;
   }
 
   void disconnect() {

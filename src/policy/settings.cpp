@@ -27,6 +27,7 @@ void Settings::override_with(const Settings& other) {
   take(syslog, other.syslog);
   take(syslog_ca, other.syslog_ca);
   take(admin, other.admin);
+  take(admin_enabled, other.admin_enabled);
   take(admin_public, other.admin_public);
   take(user, other.user);
   take(timeouts.drain, other.timeouts.drain);
@@ -42,6 +43,7 @@ void Settings::override_with(const Settings& other) {
   take(limits.max_connections, other.limits.max_connections);
   take(limits.max_connections_per_client, other.limits.max_connections_per_client);
   take(limits.max_pending_heads, other.limits.max_pending_heads);
+  take(limits.max_buffer_memory, other.limits.max_buffer_memory);
 }
 
 }  // namespace chokepoint::policy

@@ -60,9 +60,10 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
       const auto text = reader.scalar(value, "admin");
       std::string error;
       if (text == "none") {
-        s.admin = Endpoint{};
+        s.admin_enabled = false;
       } else if (auto endpoint = text ? Endpoint::parse(*text, &error) : std::nullopt) {
         s.admin = *endpoint;
+        s.admin_enabled = true;
       } else if (text) {
         reader.error(value, "admin: " + error);
       }

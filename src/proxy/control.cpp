@@ -286,6 +286,14 @@ asio::awaitable<std::string> Controller::metrics_text() {
   out += "# HELP chokepoint_handshakes Connections reading a request head or ClientHello, or dialing.\n"
          "# TYPE chokepoint_handshakes gauge\n";
   out += "chokepoint_handshakes " + std::to_string(m.handshakes) + "\n";
+  out += "# HELP chokepoint_buffer_bytes Relay buffer memory held by tunnels (pipes and copy buffers).\n"
+         "# TYPE chokepoint_buffer_bytes gauge\nchokepoint_buffer_bytes " +
+         std::to_string(server_.buffers().used()) + "\n";
+  if (server_.buffers().limit() != 0) {
+    out += "# HELP chokepoint_buffer_limit_bytes The relay buffer budget (--max-buffer-memory).\n"
+           "# TYPE chokepoint_buffer_limit_bytes gauge\nchokepoint_buffer_limit_bytes " +
+           std::to_string(server_.buffers().limit()) + "\n";
+  }
   write_histogram(out, "chokepoint_dns_seconds", "Time to resolve a destination name.", m.dns);
   write_histogram(out, "chokepoint_connect_seconds", "Time to connect to the destination.", m.connect);
   std::map<std::string, std::uint64_t> written;

@@ -12,6 +12,8 @@ std::string_view to_string(LimitVerdict verdict) {
       return "client_connection_limit";
     case LimitVerdict::PendingHeads:
       return "pending_heads_limit";
+    case LimitVerdict::BufferMemory:
+      return "buffer_memory_limit";
   }
   return "connection_limit";
 }
@@ -23,6 +25,7 @@ std::string ConnectionLimits::key(const IpAddress& client) {
 }
 
 LimitVerdict ConnectionLimits::acquire(const IpAddress& client) {
+  if (buffers_.spent()) return LimitVerdict::BufferMemory;
   if (max_total_ != 0 && total_.fetch_add(1, std::memory_order_relaxed) >= max_total_) {
     total_.fetch_sub(1, std::memory_order_relaxed);
     return LimitVerdict::Total;

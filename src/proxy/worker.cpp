@@ -5,6 +5,10 @@ namespace {
 
 // How often idle tunnels and pooled connections are looked at.
 constexpr std::chrono::seconds kSweepInterval{1};
+// 256 KiB pipes move a lot per splice call; 64 idle ones per thread keep
+// pipe2() off the path of busy tunnels.
+constexpr std::size_t kPipeSize = std::size_t{1} << 18;
+constexpr std::size_t kIdlePipes = 64;
 
 }  // namespace
 
@@ -21,6 +25,7 @@ Worker::Worker(int index, const ProxyOptions& options, net::Resolver& resolver,
       authenticator_(authenticator),
       snapshot_(std::move(snapshot)),
       id_prefix_(std::move(id_prefix)),
+      pipes_(kPipeSize, kIdlePipes, &limits.buffers()),
       upstreams_(options.upstream_keepalive) {}
 
 std::string Worker::next_id() {

@@ -1,5 +1,6 @@
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/write.hpp>
@@ -75,7 +76,10 @@ std::shared_ptr<Tunnel> Tunnel::start(tcp::socket client, tcp::socket upstream, 
 void Tunnel::pump(Direction& d) {
   if (finished_ || d.done) return;
   if (d.copying) {
-    if (!d.buffer) d.buffer = std::make_unique<char[]>(kCopyBuffer);
+    if (!d.buffer) {
+      d.buffer = std::make_unique<char[]>(kCopyBuffer);
+      if (BufferBudget* budget = pipes_.budget()) budget->take(kCopyBuffer);
+    }
     copy_read(d);
   } else {
     splice_pump(d);
@@ -102,6 +106,11 @@ void Tunnel::splice_pump(Direction& d) {
     if (d.eof) return finish_direction(d);
     if (!d.pipe) {
       d.pipe = pipes_.take();
+      // The pipe is empty here, so the direction may switch paths.
+      if (!d.pipe && pipes_.over_budget()) {
+        d.copying = true;
+        return pump(d);
+      }
       if (!d.pipe) return fail(last_error(EMFILE));
     }
     const ssize_t n = ::splice(from, nullptr, d.pipe.write_fd, nullptr, kSpliceChunk,
@@ -142,17 +151,24 @@ void Tunnel::wait(Direction& d, tcp::socket& socket, tcp::socket::wait_type type
 }
 
 void Tunnel::copy_read(Direction& d) {
-  d.from->async_read_some(asio::buffer(d.buffer.get(), kCopyBuffer),
-                          [self = shared_from_this(), &d](const error_code& ec, std::size_t n) {
-                            if (self->finished_) return;
-                            if (ec == asio::error::eof) {
-                              d.eof = true;
-                              return self->finish_direction(d);
-                            }
-                            if (ec) return self->fail(ec);
-                            self->last_activity_ = std::chrono::steady_clock::now();
-                            self->copy_write(d, n);
-                          });
+  // Read directly and wait for readiness only on EAGAIN, as the splice path
+  // does. An Asio read would rely on an epoll edge, and the edge of a FIN
+  // that an earlier reader (the session's ClientHello peek) already saw
+  // never comes again: the tunnel would wait for ever.
+  while (true) {
+    const ssize_t n = ::recv(d.from->native_handle(), d.buffer.get(), kCopyBuffer, MSG_DONTWAIT);
+    if (n > 0) {
+      last_activity_ = std::chrono::steady_clock::now();
+      return copy_write(d, static_cast<std::size_t>(n));
+    }
+    if (n == 0) {
+      d.eof = true;
+      return finish_direction(d);
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return wait(d, *d.from, tcp::socket::wait_read);
+    return fail(last_error(errno));
+  }
 }
 
 void Tunnel::copy_write(Direction& d, std::size_t length) {
@@ -166,9 +182,20 @@ void Tunnel::copy_write(Direction& d, std::size_t length) {
                     });
 }
 
+void Tunnel::release_buffers(Direction& d) {
+  if (d.in_pipe > 0) {
+    pipes_.discard(std::exchange(d.pipe, Pipe{}));
+  } else {
+    pipes_.give_back(std::exchange(d.pipe, Pipe{}));
+  }
+  if (d.buffer) {
+    d.buffer.reset();
+    if (BufferBudget* budget = pipes_.budget()) budget->give_back(kCopyBuffer);
+  }
+}
+
 void Tunnel::finish_direction(Direction& d) {
-  pipes_.give_back(std::exchange(d.pipe, Pipe{}));
-  d.buffer.reset();
+  release_buffers(d);
   d.done = true;
   if (up_.done && down_.done) return finish(EndReason::Eof, {});  // closing sends the FIN
   // Pass the FIN on: the other side may keep sending (half-close).
@@ -190,14 +217,8 @@ void Tunnel::finish(EndReason reason, const error_code& ec) {
   error_code ignored;
   client_.close(ignored);
   upstream_.close(ignored);
-  for (Direction* d : {&up_, &down_}) {
-    if (d->in_pipe > 0) {
-      PipePool::destroy(std::exchange(d->pipe, Pipe{}));
-    } else {
-      pipes_.give_back(std::exchange(d->pipe, Pipe{}));
-    }
-    d->buffer.reset();
-  }
+  release_buffers(up_);
+  release_buffers(down_);
   unlink();
   TunnelResult result;
   result.bytes_up = up_.bytes;

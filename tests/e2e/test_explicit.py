@@ -416,7 +416,7 @@ class VettingAndLifecycleTest(unittest.TestCase):
             sock.settimeout(10)
             status, _, _ = read_http_response(sock)
             elapsed = time.monotonic() - start
-            self.assertEqual(status, 408)
+            self.assertEqual(status, 408, proxy.wait_records(lambda r: r["event"] == "error"))
             self.assertLess(elapsed, 3.0)
             proxy.wait_records(lambda r: r["reason"] == "request_head_timeout")
         finally:
@@ -435,6 +435,23 @@ class VettingAndLifecycleTest(unittest.TestCase):
         finally:
             proxy.stop()
             echo.stop()
+
+    def test_a_client_that_closes_right_after_200_ends_its_tunnel(self):
+        # Its FIN reaches the in-tunnel ClientHello peek first; the relay must
+        # still see it (it once waited for an epoll edge that never came).
+        for relay in ("auto", "copy"):
+            echo = EchoUpstream()
+            proxy = Proxy("--relay", relay, "--connect-to", "::127.0.0.1:%d" % echo.port)
+            try:
+                sock = proxy.connect()
+                sock.sendall(b"CONNECT files.trendmicro.com:443 HTTP/1.1\r\n\r\n")
+                self.assertEqual(read_http_response(sock)[0], 200)
+                sock.close()
+                [close] = proxy.wait_records(lambda r: r["event"] == "close", timeout=5)
+                self.assertEqual(close["end"], "eof", relay)
+            finally:
+                proxy.stop()
+                echo.stop()
 
     def test_second_sigterm_ends_open_tunnels_each_with_a_record(self):
         echo = EchoUpstream()

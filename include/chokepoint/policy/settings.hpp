@@ -43,6 +43,7 @@ struct Settings {
   std::vector<SyslogTarget> syslog;      // SIEM destinations
   std::optional<std::string> syslog_ca;  // CA for tls:// syslog destinations
   std::optional<Endpoint> admin;         // the admin endpoint (default 127.0.0.1:9090)
+  std::optional<bool> admin_enabled;     // false: `admin: none`
   std::optional<bool> admin_public;      // allow a non-loopback admin address
   std::optional<std::string> user;       // drop to this user after binding (when started as root)
   std::vector<ConnectTo> connect_to;

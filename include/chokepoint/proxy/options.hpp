@@ -24,7 +24,7 @@ struct ProxyOptions {
   milliseconds head_timeout{10'000};  // the whole request head
   milliseconds dns_timeout{5'000};
   milliseconds connect_timeout{10'000};
-  milliseconds idle_timeout{3'600'000};     // open tunnels; Deep Security heartbeats are periodic
+  milliseconds idle_timeout{900'000};  // open tunnels; rules may set their own (idle_timeout)
   milliseconds upstream_keepalive{30'000};  // idle pooled upstream connections (plain HTTP)
   milliseconds peek_timeout{5'000};  // a ClientHello or first HTTP head, transparent and in tunnels
   std::size_t peek_bytes = 16 * 1024;          // bound on a peeked ClientHello

@@ -40,6 +40,8 @@ class Server {
   // Stops accepting; open connections go on (graceful drain). Safe from any thread.
   void stop_accepting();
   bool accepting() const { return accepting_.load(); }
+  // Relay buffer memory held now, against --max-buffer-memory.
+  relay::BufferBudget& buffers() { return limits_.buffers(); }
   // Runs `ask(worker)` on every worker's own thread and collects the answers
   // on the caller's executor; a worker that does not answer within `timeout`
   // contributes nothing.

@@ -9,30 +9,39 @@
 #include <cstddef>
 #include <vector>
 
+#include <chokepoint/relay/buffer_budget.hpp>
+
 namespace chokepoint::relay {
 
 struct Pipe {
   int read_fd = -1;
   int write_fd = -1;
+  std::size_t capacity = 0;  // what the kernel granted (F_GETPIPE_SZ)
   explicit operator bool() const { return read_fd >= 0; }
 };
 
 class PipePool {
  public:
   // `pipe_size`: F_SETPIPE_SZ for new pipes (the kernel may round or refuse;
-  // a refusal keeps its default). `max_idle`: pipes kept for reuse.
-  explicit PipePool(std::size_t pipe_size = std::size_t{1} << 18, std::size_t max_idle = 64)
-      : pipe_size_(pipe_size), max_idle_(max_idle) {}
+  // a refusal keeps its default). `max_idle`: pipes kept for reuse. A pipe
+  // lent out counts against `budget` (if any) until it comes back.
+  explicit PipePool(std::size_t pipe_size = std::size_t{1} << 18, std::size_t max_idle = 64,
+                    BufferBudget* budget = nullptr)
+      : pipe_size_(pipe_size), max_idle_(max_idle), budget_(budget) {}
   ~PipePool();
   PipePool(const PipePool&) = delete;
   PipePool& operator=(const PipePool&) = delete;
 
-  // A pipe, or an empty Pipe when the process is out of descriptors.
+  // A pipe, or an empty Pipe when the process is out of descriptors or the
+  // budget is spent (see over_budget()).
   Pipe take();
   // Returns an empty pipe to the pool.
   void give_back(Pipe pipe);
-  // Closes a pipe that may hold data.
-  static void destroy(Pipe pipe);
+  // Closes a lent pipe that may still hold data.
+  void discard(Pipe pipe);
+  // Whether the last take() failed for the budget rather than descriptors.
+  bool over_budget() const { return over_budget_; }
+  BufferBudget* budget() const { return budget_; }
 
   std::size_t idle() const { return idle_.size(); }
   std::size_t created() const { return created_; }
@@ -40,6 +49,8 @@ class PipePool {
  private:
   std::size_t pipe_size_;
   std::size_t max_idle_;
+  BufferBudget* budget_;
+  bool over_budget_ = false;
   std::vector<Pipe> idle_;
   std::size_t created_ = 0;
 };

@@ -11,7 +11,9 @@
 // socket type or kernel without splice), that direction falls back to a
 // userspace copy through a fixed buffer. Nothing has moved yet at that
 // point, so the switch is safe (HAProxy raw_sock.c); the result says which
-// path carried the bytes.
+// path carried the bytes. A direction also switches to copying when it
+// needs a pipe while the buffer budget is spent (relay/buffer_budget.hpp);
+// its pipe is empty then, so no byte is reordered.
 //
 // All of a tunnel runs on one io_context thread; none of it is thread-safe.
 #pragma once
@@ -105,6 +107,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
   void copy_write(Direction& d, std::size_t length);
   void start_copying(Direction& d);
   void finish_direction(Direction& d);
+  void release_buffers(Direction& d);
   void fail(const error_code& ec);
   void finish(EndReason reason, const error_code& ec);
   void wait(Direction& d, tcp::socket& socket, tcp::socket::wait_type type);

@@ -50,6 +50,7 @@ std::string read_all(tcp::socket& socket) {
 struct Harness {
   asio::io_context test_io;  // blocking sockets of the test side
   asio::io_context relay_io;
+  BufferBudget budget;
   PipePool pipes;
   TunnelList tunnels;
   Pair client;
@@ -57,8 +58,11 @@ struct Harness {
   std::promise<TunnelResult> done;
   std::thread thread;
 
-  explicit Harness(bool force_copy, std::uint64_t already_up = 0)
-      : client(connected_pair(test_io, relay_io)), upstream(connected_pair(test_io, relay_io)) {
+  explicit Harness(bool force_copy, std::uint64_t already_up = 0, std::size_t budget_bytes = 0)
+      : budget(budget_bytes),
+        pipes(std::size_t{1} << 18, 64, &budget),
+        client(connected_pair(test_io, relay_io)),
+        upstream(connected_pair(test_io, relay_io)) {
     TunnelOptions options;
     options.force_copy = force_copy;
     // The sessions' sockets are non-blocking after their first async operation; these were made
@@ -110,6 +114,47 @@ TEST_CASE("relay moves exact bytes both ways", "[relay]") {
   CHECK(r.end == EndReason::Eof);
   CHECK(to_string(r.path) == std::string(copy ? "copy" : "splice"));
   CHECK(h.tunnels.empty());
+}
+
+TEST_CASE("relay copies instead of splicing while the buffer budget is spent", "[relay]") {
+  // Less room than one 256 KiB pipe: both directions copy (16 KiB buffers,
+  // granted past the budget); every byte still arrives in order, and the
+  // budget is whole again when the tunnel ends.
+  Harness h(false, 0, std::size_t{64} << 10);
+  const std::string up = pattern(std::size_t{4} << 20, 3);
+  const std::string down = pattern(std::size_t{3} << 20, 4);
+  auto client_side = std::async(std::launch::async, [&] {
+    asio::write(h.client.far, asio::buffer(up));
+    h.client.far.shutdown(tcp::socket::shutdown_send);
+    return read_all(h.client.far);
+  });
+  auto upstream_side = std::async(std::launch::async, [&] {
+    asio::write(h.upstream.far, asio::buffer(down));
+    h.upstream.far.shutdown(tcp::socket::shutdown_send);
+  });
+  const std::string got_up = read_all(h.upstream.far);
+  upstream_side.get();
+  const std::string got_down = client_side.get();
+  const TunnelResult r = h.wait();
+  CHECK(got_up == up);
+  CHECK(got_down == down);
+  CHECK(to_string(r.path) == std::string("copy"));
+  CHECK(h.budget.used() == 0);
+  CHECK(!h.budget.spent());
+}
+
+TEST_CASE("buffer budget refuses what does not fit and gives back exactly", "[relay]") {
+  BufferBudget budget(1000);
+  CHECK(budget.try_take(600));
+  CHECK_FALSE(budget.try_take(401));
+  CHECK(budget.used() == 600);
+  CHECK(budget.try_take(400));
+  CHECK(budget.spent());
+  budget.give_back(1000);
+  CHECK(budget.used() == 0);
+  BufferBudget unlimited;
+  CHECK(unlimited.try_take(std::size_t{1} << 40));
+  CHECK_FALSE(unlimited.spent());
 }
 
 TEST_CASE("relay half-close from the server side first", "[relay]") {

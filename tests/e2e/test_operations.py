@@ -1,0 +1,514 @@
+"""Operations with real parts: hot reload under load, a bad reload, graceful
+drain, the admin endpoint scraped with the Prometheus client's own parser,
+audit records received by real syslog listeners (UDP, TCP, TLS; JSON and
+CEF), a SIEM that is down, the buffer budget, and least privilege."""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import CA, CHOKEPOINT, EchoUpstream, HttpUpstream, Proxy, read_http_response, wait_until
+from syslog_receiver import SyslogReceiver
+
+ALLOW_FILES = """version: 1
+rules:
+  - {id: download, service: Download Center, ports: [443], destinations: [files.trendmicro.com]}
+  - {id: update, service: ActiveUpdate, ports: [443], destinations: [iaus.activeupdate.trendmicro.com]}
+"""
+# The same, without files.trendmicro.com.
+UPDATE_ONLY = """version: 1
+rules:
+  - {id: update, service: ActiveUpdate, ports: [443], destinations: [iaus.activeupdate.trendmicro.com]}
+"""
+
+
+def connect_through(proxy, host, port=443):
+    """A CONNECT tunnel: (socket, status)."""
+    sock = proxy.connect()
+    sock.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port, host.encode(), port))
+    status, headers, _ = read_http_response(sock)
+    return sock, status, headers
+
+
+def echo_round_trip(sock, payload):
+    """Sends payload, half-closes, and returns the echo server's answer."""
+    sock.sendall(payload)
+    sock.shutdown(socket.SHUT_WR)
+    answer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+
+
+def metrics(proxy):
+    status, text = proxy.admin("/metrics")
+    assert status == 200, status
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            samples[key] = sample.value
+    return samples
+
+
+def sample(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0)
+
+
+def serving(proxy, text):
+    """Whether the proxy's running policy is `text` (by its sha256)."""
+    return json.loads(proxy.admin("/policy")[1])["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_atomically(path, text):
+    """As editors and ConfigMaps do: a new file renamed over the old one."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
+class ReloadTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="chokepoint-reload-")
+        self.config = os.path.join(self.dir, "policy.yaml")
+        with open(self.config, "w") as f:
+            f.write(ALLOW_FILES)
+        self.echo = EchoUpstream()
+        self.proxy = Proxy("--connect-to", "::127.0.0.1:%d" % self.echo.port, config=self.config)
+
+    def tearDown(self):
+        self.proxy.stop()
+        self.echo.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_reload_under_load_drops_no_tunnel_and_loses_no_record(self):
+        stop = threading.Event()
+        failures = []
+        done = [0]
+        lock = threading.Lock()
+
+        def client(n):
+            i = 0
+            while not stop.is_set():
+                payload = b"client %d round %d " % (n, i) * 50
+                try:
+                    sock, status, _ = connect_through(self.proxy, "iaus.activeupdate.trendmicro.com")
+                    if status != 200:
+                        failures.append("status %d" % status)
+                        continue
+                    answer = echo_round_trip(sock, payload)
+                    sock.close()
+                    if not answer.startswith(b"got %d " % len(payload)):
+                        failures.append("answer %r" % answer[:40])
+                        continue
+                except OSError as e:
+                    failures.append(repr(e))
+                    continue
+                with lock:
+                    done[0] += 1
+                i += 1
+
+        # One long tunnel, opened under the old policy, to a host the new one drops.
+        long_sock, status, _ = connect_through(self.proxy, "files.trendmicro.com")
+        self.assertEqual(status, 200)
+        long_sock.sendall(b"before the reloads ")
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        # Six reloads, by each of the three triggers, alternating the policy.
+        for round_ in range(6):
+            time.sleep(0.3)
+            text = UPDATE_ONLY if round_ % 2 == 0 else ALLOW_FILES
+            trigger = ("sighup", "post", "file")[round_ % 3]
+            if trigger == "file":
+                write_atomically(self.config, text)
+            else:
+                with open(self.config, "w") as f:
+                    f.write(text)
+                if trigger == "sighup":
+                    self.proxy.proc.send_signal(signal.SIGHUP)
+                else:
+                    status, body = self.proxy.admin("/reload", method="POST")
+                    self.assertEqual(status, 200, body)
+            self.assertTrue(wait_until(lambda: serving(self.proxy, text)),
+                            "reload %d (%s) did not take effect" % (round_, trigger))
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(failures, [])
+        self.assertGreater(done[0], 50)
+
+        # The last policy (round 5) allows files again; round 4's did not.
+        # Now move to UPDATE_ONLY for good and check both sides of the swap.
+        write_atomically(self.config, UPDATE_ONLY)
+        self.assertTrue(wait_until(lambda: serving(self.proxy, UPDATE_ONLY)))
+        sock, status, headers = connect_through(self.proxy, "files.trendmicro.com")
+        sock.close()
+        self.assertEqual(status, 403)
+        # The tunnel opened before every reload still relays under its own decision.
+        self.assertEqual(echo_round_trip(long_sock, b"after them")[:7], b"got 29 ")
+        long_sock.close()
+
+        expected_opens = done[0] + 1  # every client round trip and the long tunnel
+        self.proxy.wait_records(lambda r: r["event"] == "close", count=expected_opens, timeout=10)
+        records = self.proxy.records()
+        opens = [r for r in records if r["event"] == "open"]
+        closes = [r for r in records if r["event"] == "close"]
+        self.assertEqual(len(opens), expected_opens)
+        self.assertEqual(sorted(r["id"] for r in opens), sorted(r["id"] for r in closes))
+        self.assertTrue(all(r["end"] == "eof" for r in closes), [r for r in closes if r["end"] != "eof"])
+        m = metrics(self.proxy)
+        # In-place writes also wake the file watch, so some rounds reload twice.
+        self.assertGreaterEqual(sample(m, "chokepoint_policy_reloads_total"), 7)
+        self.assertEqual(sample(m, "chokepoint_policy_reload_failures_total"), 0)
+        self.assertEqual(sample(m, "chokepoint_audit_records_dropped_total"), 0)
+
+    def test_a_bad_reload_changes_nothing(self):
+        before = json.loads(self.proxy.admin("/policy")[1])
+        broken = ALLOW_FILES.replace("ports: [443], destinations: [files", "ports: [70000], destinations: [files")
+        with open(self.config, "w") as f:
+            f.write(broken + "  - {id: oops, destinations: ['*.com']}\n")
+        status, body = self.proxy.admin("/reload", method="POST")
+        self.assertEqual(status, 422)
+        self.assertRegex(body, r"policy\.yaml:3:54: bad port '70000'")
+        self.assertRegex(body, r"policy\.yaml:5:31: '\*\.com' .* public suffix 'com'")
+        # The running policy stays, and the proxy is still ready.
+        self.assertEqual(self.proxy.admin("/readyz"), (200, "ready\n"))
+        after = json.loads(self.proxy.admin("/policy")[1])
+        self.assertEqual(after["sha256"], before["sha256"])
+        self.assertEqual(after["generation"], before["generation"])
+        sock, status, _ = connect_through(self.proxy, "files.trendmicro.com")
+        self.assertEqual(status, 200)
+        self.assertEqual(echo_round_trip(sock, b"still allowed")[:7], b"got 13 ")
+        sock.close()
+        # A broken file noticed by the watch is refused the same way, and counted.
+        write_atomically(self.config, "version: 1\nrules: [\n")
+        self.assertTrue(wait_until(lambda: sample(metrics(self.proxy), "chokepoint_policy_reload_failures_total") == 2))
+        self.assertIn("the running policy stays", self.proxy.stderr_text())
+        self.assertRegex(self.proxy.stderr_text(), r"policy\.yaml:\d+:\d+: ")
+        sock, status, _ = connect_through(self.proxy, "files.trendmicro.com")
+        sock.close()
+        self.assertEqual(status, 200)
+
+
+class DrainTest(unittest.TestCase):
+    def setUp(self):
+        self.echo = EchoUpstream()
+
+    def tearDown(self):
+        self.echo.stop()
+
+    def test_sigterm_stops_accepting_and_lets_open_tunnels_finish(self):
+        proxy = Proxy("--connect-to", "::127.0.0.1:%d" % self.echo.port)
+        tunnels = []
+        for _ in range(3):
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            self.assertEqual(status, 200)
+            tunnels.append(sock)
+        proxy.wait_records(lambda r: r["event"] == "open", count=3)
+        proxy.proc.send_signal(signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: "draining" in proxy.stderr_text()))
+        # Not ready, no longer accepting; the open tunnels still carry bytes.
+        self.assertTrue(wait_until(lambda: proxy.admin("/readyz")[0] == 503))
+        with self.assertRaises(ConnectionRefusedError):
+            proxy.connect()
+        self.assertEqual(proxy.proc.poll(), None)
+        for i, sock in enumerate(tunnels):
+            time.sleep(0.2)
+            self.assertEqual(proxy.proc.poll(), None, "exited with tunnels open")
+            self.assertEqual(echo_round_trip(sock, b"x" * (i + 1))[:6], b"got %d " % (i + 1))
+            sock.close()
+        proxy.proc.wait(5)
+        self.assertEqual(proxy.proc.returncode, 0)
+        closes = [r for r in proxy.records() if r["event"] == "close"]
+        self.assertEqual(len(closes), 3)
+        self.assertTrue(all(r["end"] == "eof" for r in closes))
+
+    def test_the_drain_period_ends_what_is_left_each_with_its_record(self):
+        proxy = Proxy("--drain-timeout", "1s", "--connect-to", "::127.0.0.1:%d" % self.echo.port)
+        sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+        self.assertEqual(status, 200)
+        proxy.wait_records(lambda r: r["event"] == "open")
+        start = time.monotonic()
+        proxy.proc.send_signal(signal.SIGTERM)
+        proxy.proc.wait(10)
+        self.assertGreaterEqual(time.monotonic() - start, 0.9)
+        self.assertEqual(proxy.proc.returncode, 0)
+        [close] = [r for r in proxy.records() if r["event"] == "close"]
+        self.assertEqual(close["end"], "shutdown")
+        self.assertIn("drain period over; ending 1 connections", proxy.stderr_text())
+        sock.close()
+
+
+class AdminTest(unittest.TestCase):
+    def test_metrics_health_policy_and_connections(self):
+        tls = HttpUpstream(tls=True)
+        proxy = Proxy("--connect-to", "::127.0.0.1:%d" % tls.port)
+        try:
+            self.assertEqual(proxy.admin("/healthz"), (200, "ok\n"))
+            self.assertEqual(proxy.admin("/readyz"), (200, "ready\n"))
+            policy = json.loads(proxy.admin("/policy")[1])
+            self.assertEqual(policy["source"], "builtin:deep-security.yaml")
+            self.assertRegex(policy["sha256"], "^[0-9a-f]{64}$")
+            self.assertEqual(policy["rules"], 30)
+
+            result = subprocess.run(["curl", "-sS", "-x", proxy.url, "--cacert", CA, "https://files.trendmicro.com/m"],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            sock, status, _ = connect_through(proxy, "evil.example.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            sock = proxy.connect()
+            sock.sendall(b"BREW /pot HTCPCP/1.0\r\n\r\n")
+            self.assertEqual(read_http_response(sock)[0], 400)
+            sock.close()
+            open_sock, status, _ = connect_through(proxy, "ds20.icrc.trendmicro.com")
+            self.assertEqual(status, 200)
+            open_sock.sendall(b"ping")  # not TLS: relayed as it is, and counted in the listing
+
+            proxy.wait_records(lambda r: r["event"] == "close")
+            m = metrics(proxy)
+            self.assertEqual(sample(m, "chokepoint_decisions_total", decision="allow", role="any",
+                                    rule="download-center", service="Download Center or web server"), 1)
+            self.assertEqual(sample(m, "chokepoint_decisions_total", decision="deny", role="any", rule="",
+                                    service=""), 1)
+            self.assertEqual(sample(m, "chokepoint_refusals_total", reason="no_matching_rule"), 1)
+            self.assertGreaterEqual(sample(m, "chokepoint_refusals_total", reason="bad_request"), 1)
+            self.assertEqual(sample(m, "chokepoint_open_tunnels"), 1)
+            self.assertGreater(sample(m, "chokepoint_bytes_total", direction="down"), 1000)
+            self.assertGreater(sample(m, "chokepoint_bytes_total", direction="up"), 100)
+            self.assertEqual(sample(m, "chokepoint_connect_seconds_count"), 2)
+            self.assertEqual(sample(m, "chokepoint_connect_seconds_bucket", le="+Inf"), 2)
+            self.assertEqual(sample(m, "chokepoint_ready"), 1)
+            self.assertEqual(sample(m, "chokepoint_policy_rules"), 30)
+            sinks = [k for k in m if k[0] == "chokepoint_audit_records_written_total"]
+            self.assertEqual(len(sinks), 1)
+            self.assertGreaterEqual(m[sinks[0]], 4)
+
+            connections = json.loads(proxy.admin("/connections")[1])
+            self.assertEqual(len(connections), 1)
+            [c] = connections
+            self.assertEqual(c["host"], "ds20.icrc.trendmicro.com")
+            self.assertEqual(c["port"], 443)
+            self.assertEqual(c["mode"], "connect")
+            self.assertEqual(c["rule"], "spn-smart-scan")
+            self.assertTrue(wait_until(lambda: json.loads(proxy.admin("/connections")[1])[0]["bytes_up"] == 4))
+            [opened] = [r for r in proxy.records() if r["event"] == "open" and r["host"] == c["host"]]
+            self.assertEqual(c["id"], opened["id"])
+            self.assertEqual(proxy.admin("/nope")[0], 404)
+            self.assertEqual(proxy.admin("/reload")[0], 405)
+            open_sock.close()
+        finally:
+            proxy.stop()
+            tls.stop()
+
+    def test_admin_refuses_a_public_address_unless_told(self):
+        result = subprocess.run([CHOKEPOINT, "run", "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0"],
+                                capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("not a loopback address; pass --admin-public", result.stderr)
+
+    def test_a_busy_default_admin_port_is_not_fatal_but_an_explicit_one_is(self):
+        blocker = socket.socket()
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        try:
+            result = subprocess.run([CHOKEPOINT, "run", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:%d" % port],
+                                    capture_output=True, text=True, timeout=10)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("(admin)", result.stderr)
+        finally:
+            blocker.close()
+
+
+RFC5424 = re.compile(r"^<(\d+)>1 (\S+) (\S+) chokepoint (\d+) (open|close|deny|error) - (.*)$", re.S)
+
+
+class SyslogTest(unittest.TestCase):
+    def test_udp_tcp_and_tls_receivers_get_exactly_the_records(self):
+        udp = SyslogReceiver("udp")
+        tcp = SyslogReceiver("tcp")
+        tls = SyslogReceiver("tls")
+        echo = EchoUpstream()
+        proxy = Proxy("--syslog", udp.url("json"), "--syslog", tcp.url("cef"), "--syslog", tls.url("cef"),
+                      "--syslog-ca", CA, "--connect-to", "::127.0.0.1:%d" % echo.port)
+        try:
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            self.assertEqual(status, 200)
+            echo_round_trip(sock, b"twelve bytes")
+            sock.close()
+            sock, status, _ = connect_through(proxy, "evil.example.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            # Records of different I/O threads may reach the sinks in either
+            # order, but every sink gets the same sequence.
+            records = proxy.wait_records(lambda r: True, count=3)
+            self.assertEqual(sorted(r["event"] for r in records), ["close", "deny", "open"])
+            by_event = {r["event"]: r for r in records}
+
+            got = {name: receiver.wait_messages(3) for name, receiver in
+                   (("udp", udp), ("tcp", tcp), ("tls", tls))}
+            for name, messages in got.items():
+                self.assertEqual(len(messages), 3, (name, messages))
+            self.assertEqual(tcp.framing_errors + tls.framing_errors, [])
+
+            for record, message in zip(records, got["udp"]):
+                m = RFC5424.match(message)
+                self.assertTrue(m, message)
+                pri, ts, _, pid, event, payload = m.groups()
+                self.assertEqual(int(pri), 16 * 8 + {"open": 6, "close": 6, "deny": 4}[record["event"]])
+                self.assertEqual(ts, record["ts"])
+                self.assertEqual(int(pid), proxy.proc.pid)
+                self.assertEqual(event, record["event"])
+                self.assertEqual(json.loads(payload), record)
+
+            for messages in (got["tcp"], got["tls"]):
+                self.assertEqual([RFC5424.match(m).group(5) for m in messages], [r["event"] for r in records])
+                cef = {RFC5424.match(m).group(5): RFC5424.match(m).group(6) for m in messages}
+                open_, close, deny = cef["open"], cef["close"], cef["deny"]
+                self.assertTrue(open_.startswith("CEF:0|Trend Micro|chokepoint|"), open_)
+                self.assertIn("|open|Connection opened|3|", open_)
+                fields = dict(re.findall(r"(\w+)=(\S+)", close.split("|", 7)[7]))
+                self.assertEqual(fields["src"], "127.0.0.1")
+                self.assertEqual(fields["spt"], by_event["close"]["client"].rsplit(":", 1)[1])
+                self.assertEqual(fields["dst"], "127.0.0.1")
+                self.assertEqual(fields["dpt"], "443")
+                self.assertEqual(fields["dhost"], "files.trendmicro.com")
+                self.assertEqual(fields["act"], "allow")
+                self.assertEqual(fields["out"], "12")
+                self.assertEqual(fields["cs1Label"], "rule")
+                self.assertEqual(fields["cs1"], "download-center")
+                self.assertEqual(fields["cs5"], by_event["close"]["id"])
+                self.assertIn("|deny|Connection denied|7|", deny)
+                self.assertIn("dhost=evil.example.com", deny)
+                self.assertIn("reason=no_matching_rule", deny)
+            self.assertEqual(tls.connections, 1)
+
+            m = metrics(proxy)
+            for receiver, fmt in ((udp, "json"), (tcp, "cef"), (tls, "cef")):
+                name = "syslog:" + receiver.url(fmt)
+                self.assertEqual(sample(m, "chokepoint_audit_records_written_total", sink=name), 3)
+                self.assertEqual(sample(m, "chokepoint_audit_records_lost_total", sink=name), 0)
+        finally:
+            proxy.stop()
+            for r in (udp, tcp, tls):
+                r.stop()
+            echo.stop()
+        self.assertIn(" 0 lost", proxy.stderr_text())
+
+    def test_a_siem_that_is_down_blocks_nothing_and_gets_the_backlog_later(self):
+        # A port with nothing listening: the SIEM is down when the proxy starts.
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        echo = EchoUpstream()
+        proxy = Proxy("--syslog", "tcp://127.0.0.1:%d/json" % port, "--connect-to", "::127.0.0.1:%d" % echo.port)
+        receiver = None
+        try:
+            for i in range(20):
+                sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+                self.assertEqual(status, 200)
+                self.assertEqual(echo_round_trip(sock, b"%02d" % i)[:6], b"got 2 ")
+                sock.close()
+            proxy.wait_records(lambda r: r["event"] == "close", count=20)
+            self.assertIn("records wait, within a bound, and are retried", proxy.stderr_text())
+            receiver = SyslogReceiver("tcp", port=port)
+            messages = receiver.wait_messages(40, timeout=40)
+            self.assertEqual(len(messages), 40)
+            ids = [json.loads(RFC5424.match(m).group(6))["id"] for m in messages]
+            self.assertEqual(ids, [r["id"] for r in proxy.records()])
+            # The SIEM goes away again; what cannot be delivered by shutdown is counted.
+            receiver.stop()
+            receiver = None
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            echo_round_trip(sock, b"late")
+            sock.close()
+            proxy.wait_records(lambda r: r["event"] == "close", count=21)
+        finally:
+            proxy.stop(timeout=20)
+            if receiver:
+                receiver.stop()
+            echo.stop()
+        self.assertRegex(proxy.stderr_text(), r"stopped; 42 audit records, 2 lost")
+
+
+class LimitsTest(unittest.TestCase):
+    def test_a_spent_buffer_budget_refuses_new_connections_with_503(self):
+        echo = EchoUpstream()
+        proxy = Proxy("--max-buffer-memory", "1", "--connect-to", "::127.0.0.1:%d" % echo.port)
+        try:
+            first, status, _ = connect_through(proxy, "files.trendmicro.com")
+            self.assertEqual(status, 200)
+            first.sendall(b"x" * 1000)  # the tunnel takes a buffer: the budget is spent
+            self.assertTrue(wait_until(lambda: sample(metrics(proxy), "chokepoint_buffer_bytes") > 0))
+            sock, status, headers = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 503)
+            self.assertIn("buffer_memory_limit", headers["proxy-status"])
+            [refused] = proxy.wait_records(lambda r: r["reason"] == "buffer_memory_limit")
+            self.assertEqual(refused["event"], "error")
+            self.assertEqual(echo_round_trip(first, b"")[:9], b"got 1000 ")
+            first.close()
+            self.assertTrue(wait_until(lambda: sample(metrics(proxy), "chokepoint_buffer_bytes") == 0))
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 200)
+        finally:
+            proxy.stop()
+            echo.stop()
+
+
+class PrivilegeTest(unittest.TestCase):
+    def test_a_config_others_can_write_is_refused(self):
+        directory = tempfile.mkdtemp()
+        config = os.path.join(directory, "policy.yaml")
+        with open(config, "w") as f:
+            f.write(ALLOW_FILES)
+        os.chmod(config, 0o666)
+        result = subprocess.run([CHOKEPOINT, "run", "--config", config, "--listen", "127.0.0.1:0", "--admin", "none"],
+                                capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(config + ": writable by other users", result.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to drop privileges")
+    def test_root_drops_to_the_user_and_keeps_no_capability(self):
+        echo = EchoUpstream()
+        # Port 443 needs root to bind; the proxy then runs as nobody.
+        proxy = Proxy("--user", "nobody", "--connect-to", "::127.0.0.1:%d" % echo.port, listen="127.0.0.1:0")
+        try:
+            with open("/proc/%d/status" % proxy.proc.pid) as f:
+                status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            nobody = subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout.strip()
+            self.assertEqual(status["Uid"].split(), [nobody] * 4)
+            self.assertEqual(status["Groups"].strip(), "")
+            for caps in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+                self.assertEqual(int(status[caps].strip(), 16), 0, caps)
+            self.assertEqual(status["NoNewPrivs"].strip(), "1")
+            sock, code, _ = connect_through(proxy, "files.trendmicro.com")
+            self.assertEqual(code, 200)
+            self.assertEqual(echo_round_trip(sock, b"as nobody")[:6], b"got 9 ")
+            sock.close()
+        finally:
+            proxy.stop()
+            echo.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
