@@ -1,15 +1,14 @@
-#include <chokepoint/app/privileges.hpp>
-
 #include <cerrno>
 #include <cstring>
-#include <vector>
-
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <vector>
+
+#include <chokepoint/app/privileges.hpp>
 
 namespace chokepoint::app {
 namespace {

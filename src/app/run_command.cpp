@@ -1,8 +1,7 @@
 #include <csignal>
 #include <iostream>
-#include <unistd.h>
-
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
@@ -58,7 +57,8 @@ std::vector<std::unique_ptr<audit::Sink>> make_sinks(const policy::Settings& set
 
 std::string sink_names(const audit::AuditLog& audit) {
   std::string names;
-  for (const auto& sink : audit.sinks()) names += (names.empty() ? "" : ", ") + sink.name;
+  for (const auto& sink : audit.sinks())
+    names += (names.empty() ? "" : ", ") + sink.name;
   return names.empty() ? "nowhere (--audit-log none)" : names;
 }
 
@@ -135,8 +135,8 @@ int run_command(Args& args) {
   server.start();
   controller.run();
   audit.stop();
-  std::cerr << "chokepoint: stopped; " << audit.queued_total() << " audit records, "
-            << audit.lost() << " lost" << std::endl;
+  std::cerr << "chokepoint: stopped; " << audit.queued_total() << " audit records, " << audit.lost()
+            << " lost" << std::endl;
   return kExitOk;
 }
 

@@ -14,20 +14,23 @@ int run_usage(const std::string& message) {
       << "chokepoint run: " << message << "\n"
       << "options: --config FILE --listen ADDR:PORT --transparent ADDR:PORT --tproxy ADDR:PORT\n"
          "         --sni-listen ADDR:PORT --sni-port PORT\n"
-         "         --audit-log PATH|-|none --connect-to HOST:PORT:ADDR:PORT --threads N --users-file "
+         "         --audit-log PATH|-|none --connect-to HOST:PORT:ADDR:PORT --threads N "
+         "--users-file "
          "FILE\n"
          "         --relay auto|copy --head-timeout D --dns-timeout D --connect-timeout D "
          "--idle-timeout D\n"
          "         --peek-timeout D --peek-bytes N  (D: 500ms, 10s, 5m, 1h)\n"
          "         --max-connections N --max-connections-per-client N --max-pending-heads N\n"
          "         --max-buffer-memory BYTES --drain-timeout D\n"
-         "         --admin ADDR:PORT|none --admin-public --syslog URL --syslog-ca FILE --user NAME\n"
+         "         --admin ADDR:PORT|none --admin-public --syslog URL --syslog-ca FILE --user "
+         "NAME\n"
          "         (URL: udp|tcp|tls://HOST[:PORT][/json|/cef], repeatable)\n";
   return kExitUsage;
 }
 
 // Flags are read into a Settings so they override the file's field by field.
-bool read_run_flags(Args& args, std::string& config_path, policy::Settings& flags, std::string& error) {
+bool read_run_flags(Args& args, std::string& config_path, policy::Settings& flags,
+                    std::string& error) {
   while (!args.done()) {
     auto duration = [&](std::optional<std::chrono::milliseconds>& into, const std::string& text,
                         const char* name) {
@@ -162,7 +165,8 @@ proxy::ControlOptions resolve_control_options(const policy::Settings& s,
   o.config_path = config_path;
   if (s.timeouts.drain) o.drain = *s.timeouts.drain;
   o.admin_explicit = s.admin.has_value();
-  if (s.admin_enabled.value_or(true)) o.admin = s.admin ? s.admin : Endpoint::parse("127.0.0.1:9090");
+  if (s.admin_enabled.value_or(true))
+    o.admin = s.admin ? s.admin : Endpoint::parse("127.0.0.1:9090");
   o.admin_public = s.admin_public.value_or(false);
   return o;
 }

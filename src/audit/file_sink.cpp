@@ -1,12 +1,11 @@
-#include <chokepoint/audit/sink.hpp>
-
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <iostream>
+#include <unistd.h>
+
+#include <chokepoint/audit/sink.hpp>
 
 namespace chokepoint::audit {
 namespace {
@@ -27,7 +26,8 @@ class FileSink final : public Sink {
 
   void write(const std::vector<Record>& records) override {
     batch_.clear();
-    for (const Record& r : records) append_json_line(batch_, r);
+    for (const Record& r : records)
+      append_json_line(batch_, r);
     const char* data = batch_.data();
     std::size_t left = batch_.size();
     while (left > 0) {
@@ -40,10 +40,12 @@ class FileSink final : public Sink {
       } else {
         // The file refuses (disk full, closed pipe): what is left is lost, and said so.
         std::uint64_t unwritten = 0;
-        for (const char* p = data; p < batch_.data() + batch_.size(); ++p) unwritten += *p == '\n';
+        for (const char* p = data; p < batch_.data() + batch_.size(); ++p)
+          unwritten += *p == '\n';
         lost_ += unwritten;
         written_ += records.size() - unwritten;
-        std::cerr << "chokepoint: audit: writing " << path_ << " failed: " << std::strerror(errno) << '\n';
+        std::cerr << "chokepoint: audit: writing " << path_ << " failed: " << std::strerror(errno)
+                  << '\n';
         return;
       }
     }

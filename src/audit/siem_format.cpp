@@ -40,16 +40,20 @@ std::pair<std::string_view, std::string_view> split_endpoint(std::string_view te
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) return {text, {}};
   std::string_view address = text.substr(0, colon);
-  if (address.size() >= 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+  if (address.size() >= 2 && address.front() == '[')
+    address = address.substr(1, address.size() - 2);
   return {address, text.substr(colon + 1)};
 }
 
 int severity_of(Event event) {
   switch (event) {
     case Event::Open:
-    case Event::Close: return 6;  // informational
-    case Event::Deny: return 4;   // warning
-    case Event::Error: return 3;  // error
+    case Event::Close:
+      return 6;  // informational
+    case Event::Deny:
+      return 4;  // warning
+    case Event::Error:
+      return 3;  // error
   }
   return 6;
 }
@@ -58,14 +62,16 @@ int severity_of(Event event) {
 
 std::string format_cef(const Record& r, std::string_view product_version) {
   const bool denied = r.event == Event::Deny;
-  const std::string_view name = denied                  ? "Connection denied"
+  const std::string_view name = denied                    ? "Connection denied"
                                 : r.event == Event::Error ? "Connection failed"
                                 : r.event == Event::Open  ? "Connection opened"
                                                           : "Connection closed";
   const int severity = denied ? 7 : r.event == Event::Error ? 5 : 3;
   std::string out = "CEF:0|Trend Micro|chokepoint|" + cef_escape(product_version, true) + "|" +
-                    std::string(to_string(r.event)) + "|" + std::string(name) + "|" + std::to_string(severity) + "|";
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.ts.time_since_epoch()).count();
+                    std::string(to_string(r.event)) + "|" + std::string(name) + "|" +
+                    std::to_string(severity) + "|";
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.ts.time_since_epoch()).count();
   cef_field(out, "rt", std::to_string(ms));
   const auto [src, spt] = split_endpoint(r.client);
   cef_field(out, "src", src);
@@ -83,7 +89,8 @@ std::string format_cef(const Record& r, std::string_view product_version) {
     cef_field(out, "out", std::to_string(r.bytes_up));
   }
   const std::pair<std::string_view, const std::string*> custom[] = {
-      {"rule", &r.rule}, {"role", &r.role}, {"sni", &r.sni}, {"mode", nullptr}, {"id", &r.id}, {"orig_dst", &r.orig_dst}};
+      {"rule", &r.rule}, {"role", &r.role}, {"sni", &r.sni},
+      {"mode", nullptr}, {"id", &r.id},     {"orig_dst", &r.orig_dst}};
   int n = 1;
   for (const auto& [label, value] : custom) {
     const std::string text = value ? *value : std::string(to_string(r.mode));

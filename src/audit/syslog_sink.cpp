@@ -1,14 +1,3 @@
-#include <chokepoint/audit/sink.hpp>
-
-#include <chokepoint/core/endpoint.hpp>
-
-#include <netdb.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -17,7 +6,17 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <chokepoint/audit/sink.hpp>
+#include <chokepoint/core/endpoint.hpp>
 
 namespace chokepoint::audit {
 namespace {
@@ -30,11 +29,14 @@ constexpr auto kStopGrace = 2s;
 constexpr int kIoTimeoutSeconds = 10;
 constexpr std::size_t kLargestDatagram = 60 * 1024;
 
-std::string version() { return CHOKEPOINT_VERSION; }
+std::string version() {
+  return CHOKEPOINT_VERSION;
+}
 
 class SyslogSink final : public Sink {
  public:
-  SyslogSink(const SyslogTarget& target, const SyslogOptions& options) : target_(target), options_(options) {
+  SyslogSink(const SyslogTarget& target, const SyslogOptions& options)
+      : target_(target), options_(options) {
     if (options_.hostname.empty()) {
       char name[256] = {};
       ::gethostname(name, sizeof name - 1);
@@ -48,9 +50,11 @@ class SyslogSink final : public Sink {
     std::vector<std::string> messages;
     messages.reserve(records.size());
     for (const Record& r : records) {
-      std::string message = format_rfc5424(r, target_.format, options_.hostname, ::getpid(), version());
-      messages.push_back(target_.transport == SyslogTarget::Transport::Udp ? std::move(message)
-                                                                          : octet_counted(message));
+      std::string message =
+          format_rfc5424(r, target_.format, options_.hostname, ::getpid(), version());
+      messages.push_back(target_.transport == SyslogTarget::Transport::Udp
+                             ? std::move(message)
+                             : octet_counted(message));
     }
     {
       std::lock_guard lock(mutex_);
@@ -90,7 +94,8 @@ class SyslogSink final : public Sink {
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (stopping_ && !stop_deadline) stop_deadline = std::chrono::steady_clock::now() + kStopGrace;
+        if (stopping_ && !stop_deadline)
+          stop_deadline = std::chrono::steady_clock::now() + kStopGrace;
         if (queue_.empty()) return;
         batch.swap(queue_);
       }
@@ -120,13 +125,16 @@ class SyslogSink final : public Sink {
       }
       {
         std::unique_lock lock(mutex_);
-        for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+          queue_.push_front(std::move(*it));
         while (queue_.size() > options_.max_queued) {
           queue_.pop_back();
           lost_.fetch_add(1, std::memory_order_relaxed);
         }
-        wake_.wait_for(lock, stop_deadline ? std::chrono::duration_cast<std::chrono::milliseconds>(200ms) : backoff,
-                       [&] { return stopping_ && !stop_deadline; });
+        wake_.wait_for(
+            lock,
+            stop_deadline ? std::chrono::duration_cast<std::chrono::milliseconds>(200ms) : backoff,
+            [&] { return stopping_ && !stop_deadline; });
       }
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, kLongestBackoff);
     }
@@ -134,10 +142,12 @@ class SyslogSink final : public Sink {
 
   bool connect() {
     addrinfo hints{};
-    hints.ai_socktype = target_.transport == SyslogTarget::Transport::Udp ? SOCK_DGRAM : SOCK_STREAM;
+    hints.ai_socktype =
+        target_.transport == SyslogTarget::Transport::Udp ? SOCK_DGRAM : SOCK_STREAM;
     addrinfo* list = nullptr;
     const std::string port = std::to_string(target_.port);
-    if (::getaddrinfo(target_.host.c_str(), port.c_str(), &hints, &list) != 0) return complain("cannot resolve");
+    if (::getaddrinfo(target_.host.c_str(), port.c_str(), &hints, &list) != 0)
+      return complain("cannot resolve");
     for (const addrinfo* ai = list; ai && fd_ < 0; ai = ai->ai_next) {
       const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
       if (fd < 0) continue;
@@ -168,8 +178,10 @@ class SyslogSink final : public Sink {
       ctx_ = SSL_CTX_new(TLS_client_method());
       SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
       SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-      const bool loaded = target_.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_) == 1
-                                                  : SSL_CTX_load_verify_locations(ctx_, target_.ca_file.c_str(), nullptr) == 1;
+      const bool loaded =
+          target_.ca_file.empty()
+              ? SSL_CTX_set_default_verify_paths(ctx_) == 1
+              : SSL_CTX_load_verify_locations(ctx_, target_.ca_file.c_str(), nullptr) == 1;
       if (!loaded) return complain("cannot load the CA for TLS");
     }
     ssl_ = SSL_new(ctx_);
@@ -200,8 +212,10 @@ class SyslogSink final : public Sink {
     }
     std::size_t at = 0;
     while (at < message.size()) {
-      const int n = ssl_ ? SSL_write(ssl_, message.data() + at, static_cast<int>(message.size() - at))
-                         : static_cast<int>(::send(fd_, message.data() + at, message.size() - at, MSG_NOSIGNAL));
+      const int n =
+          ssl_ ? SSL_write(ssl_, message.data() + at, static_cast<int>(message.size() - at))
+               : static_cast<int>(
+                     ::send(fd_, message.data() + at, message.size() - at, MSG_NOSIGNAL));
       if (n <= 0) {
         complain("send failed");
         return Sent::Failed;
@@ -217,7 +231,8 @@ class SyslogSink final : public Sink {
   bool peer_closed() const {
     if (target_.transport == SyslogTarget::Transport::Udp) return false;
     const short closed = POLLRDHUP | POLLHUP | POLLERR;
-    const short watched = target_.transport == SyslogTarget::Transport::Tcp ? (POLLIN | closed) : closed;
+    const short watched =
+        target_.transport == SyslogTarget::Transport::Tcp ? (POLLIN | closed) : closed;
     pollfd p{fd_, watched, 0};
     return ::poll(&p, 1, 0) > 0 && (p.revents & watched) != 0;
   }

@@ -1,7 +1,7 @@
-#include <sys/stat.h>
 #include <charconv>
 #include <fstream>
 #include <stdexcept>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

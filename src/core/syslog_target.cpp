@@ -1,13 +1,14 @@
-#include <chokepoint/core/syslog_target.hpp>
-
 #include <chokepoint/core/host.hpp>
+#include <chokepoint/core/syslog_target.hpp>
 
 namespace chokepoint {
 
 std::optional<SyslogTarget> SyslogTarget::parse(std::string_view url, std::string* error) {
   auto fail = [&](std::string message) -> std::optional<SyslogTarget> {
-    if (error) *error = std::move(message) + " (expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT, "
-                                             "optionally followed by /json or /cef)";
+    if (error)
+      *error = std::move(message) +
+               " (expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT, "
+               "optionally followed by /json or /cef)";
     return std::nullopt;
   };
   SyslogTarget t;
@@ -33,13 +34,16 @@ std::optional<SyslogTarget> SyslogTarget::parse(std::string_view url, std::strin
     return fail("unknown format '" + std::string(format) + "'");
   }
   Host host;
-  if (parse_authority(rest, host, t.port, 514) != HostError::None) return fail("bad host or port '" + std::string(rest) + "'");
+  if (parse_authority(rest, host, t.port, 514) != HostError::None)
+    return fail("bad host or port '" + std::string(rest) + "'");
   t.host = host.name;
   return t;
 }
 
 std::string SyslogTarget::to_string() const {
-  const char* scheme = transport == Transport::Udp ? "udp" : transport == Transport::Tcp ? "tcp" : "tls";
+  const char* scheme = transport == Transport::Udp   ? "udp"
+                       : transport == Transport::Tcp ? "tcp"
+                                                     : "tls";
   const bool v6 = host.find(':') != std::string::npos;
   return std::string(scheme) + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) +
          (format == SiemFormat::Cef ? "/cef" : "/json");

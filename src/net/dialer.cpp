@@ -107,7 +107,8 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   } else {
     const auto started = Clock::now();
     ResolveResult resolved = co_await resolver_.resolve(name, options_.dns_timeout);
-    plan.dns_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    plan.dns_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     switch (resolved.error) {
       case ResolveError::None:
         break;

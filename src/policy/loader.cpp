@@ -5,9 +5,8 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <unordered_map>
-
 #include <sys/stat.h>
+#include <unordered_map>
 
 #include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/pattern.hpp>
@@ -513,8 +512,9 @@ class Loader {
     std::optional<YAML::Node> destinations;
     std::optional<YAML::Node> versions_node;
     for (const auto& [key, value] :
-         reader_.map_entries(node, "a rule", {"id", "action", "service", "description", "roles",
-                                              "ports", "versions", "destinations", "idle_timeout"})) {
+         reader_.map_entries(node, "a rule",
+                             {"id", "action", "service", "description", "roles", "ports",
+                              "versions", "destinations", "idle_timeout"})) {
       const std::string& k = key.Scalar();
       if (k == "id") {
         rule.id = reader_.scalar(value, "id").value_or("");

@@ -20,11 +20,11 @@ std::vector<Endpoint> endpoints(YamlReader& reader, const YAML::Node& node, std:
 
 Settings read_settings(YamlReader& reader, const YAML::Node& node) {
   Settings s;
-  for (const auto& [key, value] : reader.map_entries(
-           node, "settings",
-           {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log", "syslog",
-            "syslog_ca", "admin", "admin_public", "user", "connect_to", "threads", "users_file",
-            "auth_realm", "relay", "timeouts", "limits"})) {
+  for (const auto& [key, value] :
+       reader.map_entries(node, "settings",
+                          {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log",
+                           "syslog", "syslog_ca", "admin", "admin_public", "user", "connect_to",
+                           "threads", "users_file", "auth_realm", "relay", "timeouts", "limits"})) {
     const std::string& k = key.Scalar();
     if (k == "listen") {
       s.listen = endpoints(reader, value, "listen");

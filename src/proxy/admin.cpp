@@ -1,13 +1,13 @@
 // The admin endpoint (--admin, 127.0.0.1:9090 by default): health, readiness,
 // Prometheus metrics, the running policy, open tunnels, and reloads. It runs
 // on the control thread, never on an I/O thread.
-#include <chokepoint/proxy/control.hpp>
-
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include <chokepoint/proxy/control.hpp>
 
 namespace chokepoint::proxy {
 namespace {
@@ -17,8 +17,9 @@ namespace bhttp = boost::beast::http;
 
 constexpr std::chrono::seconds kAdminIdle{30};
 
-bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::string_body>& request, bhttp::status status,
-                                           std::string body, std::string_view type = "text/plain; charset=utf-8") {
+bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::string_body>& request,
+                                           bhttp::status status, std::string body,
+                                           std::string_view type = "text/plain; charset=utf-8") {
   bhttp::response<bhttp::string_body> response{status, request.version()};
   response.set(bhttp::field::content_type, beast::string_view(type.data(), type.size()));
   response.set(bhttp::field::cache_control, "no-store");
@@ -28,7 +29,8 @@ bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::string_bo
   return response;
 }
 
-asio::awaitable<bhttp::response<bhttp::string_body>> route(Controller& c, const bhttp::request<bhttp::string_body>& r) {
+asio::awaitable<bhttp::response<bhttp::string_body>> route(
+    Controller& c, const bhttp::request<bhttp::string_body>& r) {
   const std::string_view target(r.target().data(), r.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   const bool get = r.method() == bhttp::verb::get || r.method() == bhttp::verb::head;
@@ -39,7 +41,8 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(Controller& c, const 
       co_return response;
     }
     const auto outcome = c.reload("POST /reload");
-    co_return answer(r, outcome.ok ? bhttp::status::ok : bhttp::status::unprocessable_entity, outcome.message);
+    co_return answer(r, outcome.ok ? bhttp::status::ok : bhttp::status::unprocessable_entity,
+                     outcome.message);
   }
   if (!get) co_return answer(r, bhttp::status::method_not_allowed, "GET only\n");
   if (path == "/healthz") co_return answer(r, bhttp::status::ok, "ok\n");
@@ -49,14 +52,17 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(Controller& c, const 
   }
   if (path == "/metrics") {
     std::string text = co_await c.metrics_text();
-    co_return answer(r, bhttp::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+    co_return answer(r, bhttp::status::ok, std::move(text),
+                     "text/plain; version=0.0.4; charset=utf-8");
   }
-  if (path == "/policy") co_return answer(r, bhttp::status::ok, c.policy_json(), "application/json");
+  if (path == "/policy")
+    co_return answer(r, bhttp::status::ok, c.policy_json(), "application/json");
   if (path == "/connections") {
     std::string json = co_await c.connections_json();
     co_return answer(r, bhttp::status::ok, std::move(json), "application/json");
   }
-  co_return answer(r, bhttp::status::not_found, "endpoints: /healthz /readyz /metrics /policy /connections, POST /reload\n");
+  co_return answer(r, bhttp::status::not_found,
+                   "endpoints: /healthz /readyz /metrics /policy /connections, POST /reload\n");
 }
 
 asio::awaitable<void> serve(Controller& c, tcp::socket socket) {

@@ -1,16 +1,15 @@
-#include <chokepoint/proxy/control.hpp>
-
-#include <chokepoint/core/json.hpp>
-
-#include <openssl/evp.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <chokepoint/core/json.hpp>
+#include <chokepoint/proxy/control.hpp>
 
 namespace chokepoint::proxy {
 namespace {
@@ -56,7 +55,8 @@ Controller::Controller(Server& server, audit::AuditLog& audit, ControlOptions op
                        std::shared_ptr<const policy::Snapshot> snapshot)
     : server_(server), audit_(audit), options_(std::move(options)) {
   signals_.add(SIGUSR1);
-  policy_.source = options_.config_path.empty() ? std::string(policy::kBuiltinCatalogName) : options_.config_path;
+  policy_.source = options_.config_path.empty() ? std::string(policy::kBuiltinCatalogName)
+                                                : options_.config_path;
   policy_.sha256 = policy_digest(snapshot->policy());
   policy_.loaded_at = std::chrono::system_clock::now();
   policy_.rules = snapshot->policy().rules.size();
@@ -68,7 +68,8 @@ Controller::~Controller() = default;
 bool Controller::start(std::string& error) {
   if (options_.admin) {
     const Endpoint& at = *options_.admin;
-    const bool loopback = at.address.is_v4() ? (at.address.bytes()[0] == 127) : at.address.to_string() == "::1";
+    const bool loopback =
+        at.address.is_v4() ? (at.address.bytes()[0] == 127) : at.address.to_string() == "::1";
     if (!loopback && !options_.admin_public) {
       error = "the admin endpoint " + at.to_string() +
               " is not a loopback address; pass --admin-public (admin_public: true) to mean it";
@@ -87,7 +88,8 @@ bool Controller::start(std::string& error) {
         error = "cannot listen on " + at.to_string() + " (admin): " + ec.message();
         return false;
       }
-      std::cerr << "chokepoint: admin endpoint not started: " << at.to_string() << ": " << ec.message() << '\n';
+      std::cerr << "chokepoint: admin endpoint not started: " << at.to_string() << ": "
+                << ec.message() << '\n';
     } else {
       admin_bound_ = Endpoint{at.address, admin_->local_endpoint(ec).port()};
     }
@@ -106,18 +108,23 @@ void Controller::wait_signal() {
   signals_.async_wait([this](const error_code& ec, int signal) {
     if (ec) return;
     switch (signal) {
-      case SIGHUP: reload("SIGHUP"); break;
-      case SIGUSR1: audit_.reopen(); break;
+      case SIGHUP:
+        reload("SIGHUP");
+        break;
+      case SIGUSR1:
+        audit_.reopen();
+        break;
       default:
         if (draining_) {
-          std::cerr << "chokepoint: stopping now (second " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")"
-                    << std::endl;
+          std::cerr << "chokepoint: stopping now (second "
+                    << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")" << std::endl;
           finish();
           return;
         }
         std::cerr << "chokepoint: draining for up to "
-                  << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count() << " s ("
-                  << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << "; again to stop at once)" << std::endl;
+                  << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count()
+                  << " s (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << "; again to stop at once)" << std::endl;
         begin_drain();
     }
     wait_signal();
@@ -136,11 +143,15 @@ void Controller::check_drained() {
   asio::co_spawn(
       io_,
       [this]() -> asio::awaitable<void> {
-        const auto counts = co_await server_.ask_workers([](Worker& w) { return w.live_connections(); });
+        const auto counts =
+            co_await server_.ask_workers([](Worker& w) { return w.live_connections(); });
         std::size_t live = 0;
-        for (const auto n : counts) live += n;
+        for (const auto n : counts)
+          live += n;
         if (live == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
-          if (live > 0) std::cerr << "chokepoint: drain period over; ending " << live << " connections" << std::endl;
+          if (live > 0)
+            std::cerr << "chokepoint: drain period over; ending " << live << " connections"
+                      << std::endl;
           finish();
           co_return;
         }
@@ -173,17 +184,20 @@ Controller::ReloadOutcome Controller::reload(std::string_view why) {
   auto loaded = options_.config_path.empty() ? policy::load_builtin_config()
                                              : policy::load_config_file(options_.config_path);
   std::ostringstream problems;
-  for (const auto& d : loaded.diagnostics()) problems << d.to_string() << '\n';
+  for (const auto& d : loaded.diagnostics())
+    problems << d.to_string() << '\n';
   std::shared_ptr<const policy::Snapshot> snapshot;
   if (loaded) {
     auto built = policy::Snapshot::build(std::move(loaded).value());
-    for (const auto& d : built.diagnostics()) problems << d.to_string() << '\n';
+    for (const auto& d : built.diagnostics())
+      problems << d.to_string() << '\n';
     if (built) snapshot = built.value();
   }
   if (!snapshot) {
     ++reload_failures_;
     outcome.message = problems.str();
-    std::cerr << "chokepoint: reload (" << why << ") refused; the running policy stays:\n" << outcome.message;
+    std::cerr << "chokepoint: reload (" << why << ") refused; the running policy stays:\n"
+              << outcome.message;
     return outcome;
   }
   const std::string digest = policy_digest(snapshot->policy());
@@ -194,8 +208,9 @@ Controller::ReloadOutcome Controller::reload(std::string_view why) {
   policy_.rules = snapshot->policy().rules.size();
   ++policy_.generation;
   outcome.ok = true;
-  outcome.message = problems.str() + "loaded " + policy_.source + " (" + std::to_string(policy_.rules) +
-                    " rules, sha256 " + digest.substr(0, 12) + ")\n";
+  outcome.message = problems.str() + "loaded " + policy_.source + " (" +
+                    std::to_string(policy_.rules) + " rules, sha256 " + digest.substr(0, 12) +
+                    ")\n";
   std::cerr << "chokepoint: reload (" << why << "): " << outcome.message << std::flush;
   return outcome;
 }
@@ -271,56 +286,84 @@ asio::awaitable<std::string> Controller::connections_json() {
 asio::awaitable<std::string> Controller::metrics_text() {
   const auto parts = co_await server_.ask_workers([](Worker& w) { return w.metrics(); });
   Metrics m;
-  for (const auto& part : parts) m.add(part);
+  for (const auto& part : parts)
+    m.add(part);
   std::string out;
-  write_counter(out, "chokepoint_decisions_total", "Policy decisions by outcome, role, rule and service.",
-                m.decisions, "decision,role,rule,service");
-  write_counter(out, "chokepoint_audit_events_total", "Audit records by event.", m.records, "event");
-  write_counter(out, "chokepoint_refusals_total",
-                "Denied or failed connections by reason (policy, parse failures, timeouts, upstream errors).",
-                m.refusals, "reason");
-  write_counter(out, "chokepoint_bytes_total", "Bytes relayed, by direction (up: client to destination).",
+  write_counter(out, "chokepoint_decisions_total",
+                "Policy decisions by outcome, role, rule and service.", m.decisions,
+                "decision,role,rule,service");
+  write_counter(out, "chokepoint_audit_events_total", "Audit records by event.", m.records,
+                "event");
+  write_counter(
+      out, "chokepoint_refusals_total",
+      "Denied or failed connections by reason (policy, parse failures, timeouts, upstream errors).",
+      m.refusals, "reason");
+  write_counter(out, "chokepoint_bytes_total",
+                "Bytes relayed, by direction (up: client to destination).",
                 {{"up", m.bytes_up}, {"down", m.bytes_down}}, "direction");
-  out += "# HELP chokepoint_open_tunnels Tunnels relaying now.\n# TYPE chokepoint_open_tunnels gauge\n";
+  out +=
+      "# HELP chokepoint_open_tunnels Tunnels relaying now.\n# TYPE chokepoint_open_tunnels "
+      "gauge\n";
   out += "chokepoint_open_tunnels " + std::to_string(m.open_tunnels) + "\n";
-  out += "# HELP chokepoint_handshakes Connections reading a request head or ClientHello, or dialing.\n"
-         "# TYPE chokepoint_handshakes gauge\n";
+  out +=
+      "# HELP chokepoint_handshakes Connections reading a request head or ClientHello, or "
+      "dialing.\n"
+      "# TYPE chokepoint_handshakes gauge\n";
   out += "chokepoint_handshakes " + std::to_string(m.handshakes) + "\n";
-  out += "# HELP chokepoint_buffer_bytes Relay buffer memory held by tunnels (pipes and copy buffers).\n"
-         "# TYPE chokepoint_buffer_bytes gauge\nchokepoint_buffer_bytes " +
-         std::to_string(server_.buffers().used()) + "\n";
+  out +=
+      "# HELP chokepoint_buffer_bytes Relay buffer memory held by tunnels (pipes and copy "
+      "buffers).\n"
+      "# TYPE chokepoint_buffer_bytes gauge\nchokepoint_buffer_bytes " +
+      std::to_string(server_.buffers().used()) + "\n";
   if (server_.buffers().limit() != 0) {
-    out += "# HELP chokepoint_buffer_limit_bytes The relay buffer budget (--max-buffer-memory).\n"
-           "# TYPE chokepoint_buffer_limit_bytes gauge\nchokepoint_buffer_limit_bytes " +
-           std::to_string(server_.buffers().limit()) + "\n";
+    out +=
+        "# HELP chokepoint_buffer_limit_bytes The relay buffer budget (--max-buffer-memory).\n"
+        "# TYPE chokepoint_buffer_limit_bytes gauge\nchokepoint_buffer_limit_bytes " +
+        std::to_string(server_.buffers().limit()) + "\n";
   }
   write_histogram(out, "chokepoint_dns_seconds", "Time to resolve a destination name.", m.dns);
-  write_histogram(out, "chokepoint_connect_seconds", "Time to connect to the destination.", m.connect);
+  write_histogram(out, "chokepoint_connect_seconds", "Time to connect to the destination.",
+                  m.connect);
   std::map<std::string, std::uint64_t> written;
   std::map<std::string, std::uint64_t> lost;
   for (const auto& sink : audit_.sinks()) {
     written[sink.name] = sink.stats.written;
     lost[sink.name] = sink.stats.lost;
   }
-  write_counter(out, "chokepoint_audit_records_written_total", "Audit records delivered, by sink.", written, "sink");
-  write_counter(out, "chokepoint_audit_records_lost_total", "Audit records a sink could not deliver.", lost, "sink");
-  out += "# HELP chokepoint_audit_records_dropped_total Audit records refused by a full queue.\n"
-         "# TYPE chokepoint_audit_records_dropped_total counter\n";
+  write_counter(out, "chokepoint_audit_records_written_total", "Audit records delivered, by sink.",
+                written, "sink");
+  write_counter(out, "chokepoint_audit_records_lost_total",
+                "Audit records a sink could not deliver.", lost, "sink");
+  out +=
+      "# HELP chokepoint_audit_records_dropped_total Audit records refused by a full queue.\n"
+      "# TYPE chokepoint_audit_records_dropped_total counter\n";
   out += "chokepoint_audit_records_dropped_total " + std::to_string(audit_.dropped()) + "\n";
-  out += "# HELP chokepoint_policy_reloads_total Policy reloads that took effect.\n"
-         "# TYPE chokepoint_policy_reloads_total counter\nchokepoint_policy_reloads_total " +
-         std::to_string(reloads_) + "\n";
-  out += "# HELP chokepoint_policy_reload_failures_total Policy reloads refused (the old policy stayed).\n"
-         "# TYPE chokepoint_policy_reload_failures_total counter\nchokepoint_policy_reload_failures_total " +
-         std::to_string(reload_failures_) + "\n";
-  out += "# HELP chokepoint_policy_rules Rules in the running policy.\n# TYPE chokepoint_policy_rules gauge\n"
-         "chokepoint_policy_rules " + std::to_string(policy_.rules) + "\n";
-  const auto loaded = std::chrono::duration_cast<std::chrono::seconds>(policy_.loaded_at.time_since_epoch());
-  out += "# HELP chokepoint_policy_loaded_timestamp_seconds When the running policy was loaded.\n"
-         "# TYPE chokepoint_policy_loaded_timestamp_seconds gauge\nchokepoint_policy_loaded_timestamp_seconds " +
-         std::to_string(loaded.count()) + "\n";
-  out += std::string("# HELP chokepoint_ready 1 while accepting connections, 0 while draining.\n"
-                     "# TYPE chokepoint_ready gauge\nchokepoint_ready ") + (ready() ? "1" : "0") + "\n";
+  out +=
+      "# HELP chokepoint_policy_reloads_total Policy reloads that took effect.\n"
+      "# TYPE chokepoint_policy_reloads_total counter\nchokepoint_policy_reloads_total " +
+      std::to_string(reloads_) + "\n";
+  out +=
+      "# HELP chokepoint_policy_reload_failures_total Policy reloads refused (the old policy "
+      "stayed).\n"
+      "# TYPE chokepoint_policy_reload_failures_total "
+      "counter\nchokepoint_policy_reload_failures_total " +
+      std::to_string(reload_failures_) + "\n";
+  out +=
+      "# HELP chokepoint_policy_rules Rules in the running policy.\n# TYPE chokepoint_policy_rules "
+      "gauge\n"
+      "chokepoint_policy_rules " +
+      std::to_string(policy_.rules) + "\n";
+  const auto loaded =
+      std::chrono::duration_cast<std::chrono::seconds>(policy_.loaded_at.time_since_epoch());
+  out +=
+      "# HELP chokepoint_policy_loaded_timestamp_seconds When the running policy was loaded.\n"
+      "# TYPE chokepoint_policy_loaded_timestamp_seconds "
+      "gauge\nchokepoint_policy_loaded_timestamp_seconds " +
+      std::to_string(loaded.count()) + "\n";
+  out += std::string(
+             "# HELP chokepoint_ready 1 while accepting connections, 0 while draining.\n"
+             "# TYPE chokepoint_ready gauge\nchokepoint_ready ") +
+         (ready() ? "1" : "0") + "\n";
   co_return out;
 }
 

@@ -135,16 +135,15 @@ asio::awaitable<bool> ExplicitSession::read_head(bhttp::request_parser<bhttp::em
   // the client still gets its 408.
   deadline_.arm(worker_.options().head_timeout, stream_.socket(), shared_from_this());
   error_code ec;
+  std::size_t taken = 0;  // bytes of buffer_ the parser has taken (http/head_reader.hpp)
   while (true) {
     if (buffer_.size() > 0) {
-      const auto used = parser.put(buffer_.data(), ec);
-      if (!ec) {
-        const auto head = static_cast<const char*>(buffer_.data().data());
-        if (http::has_obs_fold(std::string_view(head, used))) {
-          ec = bhttp::error::bad_field;
-          record.detail = std::string(to_string(http::RequestError::ObsFold));
-        }
-        buffer_.consume(used);
+      const auto step = http::feed_request_head(
+          parser, {static_cast<const char*>(buffer_.data().data()), buffer_.size()}, taken);
+      ec = step.ec;
+      if (step.folded) record.detail = std::string(to_string(http::RequestError::ObsFold));
+      if (!ec || step.folded) {
+        buffer_.consume(taken);
         if (!ec) break;
       }
       if (ec != bhttp::error::need_more) break;
@@ -315,17 +314,20 @@ asio::awaitable<void> ExplicitSession::refuse(const ErrorResponse& response, aud
   stream_.expires_never();
 }
 
-asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& host, std::uint16_t port,
-                                                                  audit::Record& record, Clock::time_point started,
+asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& host,
+                                                                  std::uint16_t port,
+                                                                  audit::Record& record,
+                                                                  Clock::time_point started,
                                                                   bool keep_alive) {
   const bool require_match = original_dst_ && snapshot_->policy().original_destination ==
                                                   policy::OriginalDestinationCheck::RequireMatch;
   bool mismatch = false;
-  Dialled d = co_await resolve_and_connect(
-      worker_, host, port, vetter_for(snapshot_, identity_), record, [&](const net::DialPlan& plan) {
-        mismatch = require_match && !plan_contains(plan, *original_dst_);
-        return !mismatch && !cancelled_;
-      });
+  Dialled d = co_await resolve_and_connect(worker_, host, port, vetter_for(snapshot_, identity_),
+                                           record, [&](const net::DialPlan& plan) {
+                                             mismatch = require_match &&
+                                                        !plan_contains(plan, *original_dst_);
+                                             return !mismatch && !cancelled_;
+                                           });
   if (cancelled_) {
     record.reason = "shutdown";
     worker_.emit(record, audit::Event::Error, started);
@@ -336,7 +338,8 @@ asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& ho
     record.decision = "deny";
     record.reason = "original_destination_mismatch";
     record.detail = host.name + " does not resolve to the original destination " + record.orig_dst;
-    const ErrorResponse response{403, "destination_ip_prohibited", record.reason + ": " + record.detail};
+    const ErrorResponse response{403, "destination_ip_prohibited",
+                                 record.reason + ": " + record.detail};
     co_await refuse(response, record, audit::Event::Deny, started);
     co_return std::nullopt;
   }
@@ -347,7 +350,8 @@ asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& ho
   record.reason = std::string(net::to_string(error));
   record.detail = d.detail();
   if (error == net::DialError::Forbidden) record.decision = "deny";
-  co_await refuse(response, record, error == net::DialError::Forbidden ? audit::Event::Deny : audit::Event::Error,
+  co_await refuse(response, record,
+                  error == net::DialError::Forbidden ? audit::Event::Deny : audit::Event::Error,
                   started);
   co_return std::nullopt;
 }
@@ -396,8 +400,8 @@ asio::awaitable<void> ExplicitSession::tunnel(http::RequestTarget& target, audit
   }
   handed_off_ = true;
   worker_.handshake_ended();
-  start_relay(worker_, stream_.release_socket(), std::move(*upstream), early, std::move(record), started,
-              client_ip_, decision.match.rule);
+  start_relay(worker_, stream_.release_socket(), std::move(*upstream), early, std::move(record),
+              started, client_ip_, decision.match.rule);
 }
 
 asio::awaitable<bool> ExplicitSession::check_tunnel_hello(const http::RequestTarget& target,

@@ -8,6 +8,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/http/head_reader.hpp>
 #include <chokepoint/http/request_target.hpp>
 #include <chokepoint/proxy/error_response.hpp>
 #include <chokepoint/proxy/explicit_session.hpp>

@@ -1,20 +1,22 @@
-#include <chokepoint/proxy/metrics.hpp>
-
 #include <sstream>
+
+#include <chokepoint/proxy/metrics.hpp>
 
 namespace chokepoint::proxy {
 
 void Histogram::observe(std::int64_t ms) {
   if (ms < 0) return;
   std::size_t bucket = 0;
-  while (bucket < kLatencyBucketsMs.size() && static_cast<double>(ms) > kLatencyBucketsMs[bucket]) ++bucket;
+  while (bucket < kLatencyBucketsMs.size() && static_cast<double>(ms) > kLatencyBucketsMs[bucket])
+    ++bucket;
   ++counts[bucket];
   ++count;
   sum_seconds += static_cast<double>(ms) / 1000;
 }
 
 void Histogram::add(const Histogram& other) {
-  for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    counts[i] += other.counts[i];
   count += other.count;
   sum_seconds += other.sum_seconds;
 }
@@ -37,9 +39,12 @@ void Metrics::observe(const audit::Record& r) {
 }
 
 void Metrics::add(const Metrics& o) {
-  for (const auto& [k, v] : o.decisions) decisions[k] += v;
-  for (const auto& [k, v] : o.records) records[k] += v;
-  for (const auto& [k, v] : o.refusals) refusals[k] += v;
+  for (const auto& [k, v] : o.decisions)
+    decisions[k] += v;
+  for (const auto& [k, v] : o.records)
+    records[k] += v;
+  for (const auto& [k, v] : o.refusals)
+    refusals[k] += v;
   bytes_up += o.bytes_up;
   bytes_down += o.bytes_down;
   dns.add(o.dns);
@@ -64,11 +69,13 @@ std::string prometheus_label(std::string_view value) {
 }
 
 void write_counter(std::string& out, const std::string& name, const std::string& help,
-                   const std::map<std::string, std::uint64_t>& by_label, const std::string& label_names) {
+                   const std::map<std::string, std::uint64_t>& by_label,
+                   const std::string& label_names) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
   std::vector<std::string> names;
   std::stringstream split(label_names);
-  for (std::string n; std::getline(split, n, ',');) names.push_back(n);
+  for (std::string n; std::getline(split, n, ',');)
+    names.push_back(n);
   for (const auto& [key, value] : by_label) {
     out += name + "{";
     std::size_t start = 0;
@@ -82,7 +89,8 @@ void write_counter(std::string& out, const std::string& name, const std::string&
   }
 }
 
-void write_histogram(std::string& out, const std::string& name, const std::string& help, const Histogram& h) {
+void write_histogram(std::string& out, const std::string& name, const std::string& help,
+                     const Histogram& h) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < kLatencyBucketsMs.size(); ++i) {

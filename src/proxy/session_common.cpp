@@ -37,7 +37,8 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
                  const policy::Rule* rule) {
   relay::TunnelOptions options;
   options.force_copy = worker.options().force_copy;
-  options.idle_timeout = rule && rule->idle_timeout ? *rule->idle_timeout : worker.options().idle_timeout;
+  options.idle_timeout =
+      rule && rule->idle_timeout ? *rule->idle_timeout : worker.options().idle_timeout;
   {
     std::string label;
     JsonObject json(label);
@@ -72,17 +73,19 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
 
 namespace chokepoint::proxy {
 
-asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, std::uint16_t port,
-                                             const net::AddressVetter& vet, audit::Record& record,
-                                             const std::function<bool(const net::DialPlan&)>& check_plan) {
+asio::awaitable<Dialled> resolve_and_connect(
+    Worker& worker, const Host& host, std::uint16_t port, const net::AddressVetter& vet,
+    audit::Record& record, const std::function<bool(const net::DialPlan&)>& check_plan) {
   Dialled d;
   d.plan = co_await worker.dialer().plan(host, port, vet);
   record.dns_ms = d.plan.dns_ms;
   if (d.plan.error != net::DialError::None || !check_plan(d.plan)) co_return d;
   const auto started = Clock::now();
   d.result = co_await worker.dialer().connect(d.plan);
-  record.connect_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  if (d.result.error == net::DialError::None) record.upstream = net::format_endpoint(d.result.endpoint);
+  record.connect_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  if (d.result.error == net::DialError::None)
+    record.upstream = net::format_endpoint(d.result.endpoint);
   co_return d;
 }
 

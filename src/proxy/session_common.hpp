@@ -38,13 +38,17 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
 struct Dialled {
   net::DialPlan plan;
   net::DialResult result;
-  net::DialError error() const { return plan.error != net::DialError::None ? plan.error : result.error; }
-  const std::string& detail() const { return plan.error != net::DialError::None ? plan.detail : result.detail; }
+  net::DialError error() const {
+    return plan.error != net::DialError::None ? plan.error : result.error;
+  }
+  const std::string& detail() const {
+    return plan.error != net::DialError::None ? plan.detail : result.detail;
+  }
 };
 // `check_plan` runs between the two (require-match); returning false stops there.
-asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, std::uint16_t port,
-                                             const net::AddressVetter& vet, audit::Record& record,
-                                             const std::function<bool(const net::DialPlan&)>& check_plan);
+asio::awaitable<Dialled> resolve_and_connect(
+    Worker& worker, const Host& host, std::uint16_t port, const net::AddressVetter& vet,
+    audit::Record& record, const std::function<bool(const net::DialPlan&)>& check_plan);
 
 // A fatal TLS alert (access_denied), for refusing a client whose hello we read.
 inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};

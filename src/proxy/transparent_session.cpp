@@ -207,19 +207,21 @@ class TransparentSession : public LiveSession,
 
     // Dial by name: the vetted addresses the SNI resolves to, not the address
     // the client happened to pick.
-    const bool require_match = how_ != net::Interception::None &&
-                               snapshot_->policy().original_destination ==
-                                   policy::OriginalDestinationCheck::RequireMatch;
+    const bool require_match =
+        how_ != net::Interception::None &&
+        snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
     bool mismatch = false;
-    Dialled d = co_await resolve_and_connect(worker_, host, port, vetter_for(snapshot_, identity_), record_,
-                                             [&](const net::DialPlan& plan) {
-                                               mismatch = require_match && !plan_contains(plan, original_);
+    Dialled d = co_await resolve_and_connect(worker_, host, port, vetter_for(snapshot_, identity_),
+                                             record_, [&](const net::DialPlan& plan) {
+                                               mismatch =
+                                                   require_match && !plan_contains(plan, original_);
                                                return !mismatch && !cancelled_;
                                              });
     if (cancelled_) co_return;
     if (mismatch) {
-      co_return deny("original_destination_mismatch",
-                     host.name + " does not resolve to the original destination " + record_.orig_dst);
+      co_return deny(
+          "original_destination_mismatch",
+          host.name + " does not resolve to the original destination " + record_.orig_dst);
     }
     if (d.error() != net::DialError::None) {
       const auto reason = std::string(net::to_string(d.error()));
@@ -240,8 +242,8 @@ class TransparentSession : public LiveSession,
     record_.detail.clear();
     handed_off_ = true;
     worker_.handshake_ended();
-    start_relay(worker_, std::move(socket_), std::move(upstream), first_bytes_.size(), std::move(record_), started_,
-                client_ip_, decision.match.rule);
+    start_relay(worker_, std::move(socket_), std::move(upstream), first_bytes_.size(),
+                std::move(record_), started_, client_ip_, decision.match.rule);
   }
 
   // A refusal: the record, then (for a client that spoke TLS) an alert, then close.

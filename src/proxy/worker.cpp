@@ -70,8 +70,9 @@ std::vector<std::string> Worker::connections() const {
     const auto seconds = [&](std::chrono::steady_clock::time_point since) {
       return std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
     };
-    item += ",\"bytes_up\":" + std::to_string(tunnel.bytes_up()) + ",\"bytes_down\":" +
-            std::to_string(tunnel.bytes_down()) + ",\"age_s\":" + std::to_string(seconds(tunnel.started())) +
+    item += ",\"bytes_up\":" + std::to_string(tunnel.bytes_up()) +
+            ",\"bytes_down\":" + std::to_string(tunnel.bytes_down()) +
+            ",\"age_s\":" + std::to_string(seconds(tunnel.started())) +
             ",\"idle_s\":" + std::to_string(seconds(tunnel.last_activity())) + "}";
     out.push_back(std::move(item));
   }
@@ -107,7 +108,8 @@ void Worker::sweep() {
     const auto now = std::chrono::steady_clock::now();
     for (auto it = tunnels_.begin(); it != tunnels_.end();) {
       relay::Tunnel& tunnel = *it++;  // stop() unlinks the tunnel
-      if (now - tunnel.last_activity() >= tunnel.idle_timeout()) tunnel.stop(relay::EndReason::IdleTimeout);
+      if (now - tunnel.last_activity() >= tunnel.idle_timeout())
+        tunnel.stop(relay::EndReason::IdleTimeout);
     }
     upstreams_.expire(now);
     sweep();

@@ -206,6 +206,40 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
+class ConfigMapReloadTest(unittest.TestCase):
+    def test_a_configmap_symlink_swap_reloads_the_policy(self):
+        # The kubelet's atomic writer: the file is a symlink through ..data,
+        # and an update renames a new ..data symlink over the old one.
+        directory = tempfile.mkdtemp(prefix="chokepoint-configmap-")
+
+        def publish(version, text):
+            payload = os.path.join(directory, "..%d" % version)
+            os.mkdir(payload)
+            with open(os.path.join(payload, "policy.yaml"), "w") as f:
+                f.write(text)
+            os.symlink("..%d" % version, os.path.join(directory, "..data_tmp"))
+            os.rename(os.path.join(directory, "..data_tmp"), os.path.join(directory, "..data"))
+
+        publish(1, ALLOW_FILES)
+        os.symlink("..data/policy.yaml", os.path.join(directory, "policy.yaml"))
+        echo = EchoUpstream()
+        proxy = Proxy("--connect-to", "::127.0.0.1:%d" % echo.port, config=os.path.join(directory, "policy.yaml"))
+        try:
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 200)
+            publish(2, UPDATE_ONLY)
+            self.assertTrue(wait_until(lambda: serving(proxy, UPDATE_ONLY)))
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            self.assertIn("reload (a config file changed)", proxy.stderr_text())
+        finally:
+            proxy.stop()
+            echo.stop()
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 class DrainTest(unittest.TestCase):
     def setUp(self):
         self.echo = EchoUpstream()

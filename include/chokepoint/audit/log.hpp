@@ -6,9 +6,6 @@
 // silently dropped.
 #pragma once
 
-#include <chokepoint/audit/record.hpp>
-#include <chokepoint/audit/sink.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +15,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/audit/sink.hpp>
 
 namespace chokepoint::audit {
 

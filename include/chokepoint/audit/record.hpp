@@ -33,9 +33,9 @@ struct Record {
   std::string upstream;   // the address dialled, "ip:port"
   std::string decision;   // allow | deny | log, or empty before a decision
   std::string rule;
-  std::string service;    // the rule's service, e.g. "Smart Protection Network: Smart Scan Service"
-  std::string reason;  // a stable code: rule_allows, no_matching_rule, connect_refused, ...
-  std::string detail;  // a sentence for people, optional
+  std::string service;  // the rule's service, e.g. "Smart Protection Network: Smart Scan Service"
+  std::string reason;   // a stable code: rule_allows, no_matching_rule, connect_refused, ...
+  std::string detail;   // a sentence for people, optional
   bool enforced = true;
   std::string method;  // plain HTTP: the request method and path
   std::string path;

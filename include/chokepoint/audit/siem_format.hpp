@@ -3,11 +3,11 @@
 // use). Pure functions, tested against golden strings.
 #pragma once
 
-#include <chokepoint/audit/record.hpp>
-#include <chokepoint/core/syslog_target.hpp>
-
 #include <string>
 #include <string_view>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/syslog_target.hpp>
 
 namespace chokepoint::audit {
 
@@ -24,8 +24,8 @@ std::string format_cef(const Record& record, std::string_view product_version);
 // Facility local0; severity info for open and close, warning for deny,
 // error for error. MESSAGE is the JSON record or the CEF line, without the
 // trailing newline.
-std::string format_rfc5424(const Record& record, SiemFormat format, std::string_view hostname, int pid,
-                           std::string_view product_version);
+std::string format_rfc5424(const Record& record, SiemFormat format, std::string_view hostname,
+                           int pid, std::string_view product_version);
 
 // RFC 6587 3.4.1 octet counting: "LENGTH SP MESSAGE", for syslog over TCP and TLS.
 std::string octet_counted(std::string_view message);

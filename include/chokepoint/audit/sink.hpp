@@ -5,15 +5,15 @@
 // record a sink could not deliver is counted.
 #pragma once
 
-#include <chokepoint/audit/record.hpp>
-#include <chokepoint/audit/siem_format.hpp>
-#include <chokepoint/core/syslog_target.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/audit/siem_format.hpp>
+#include <chokepoint/core/syslog_target.hpp>
 
 namespace chokepoint::audit {
 

@@ -18,7 +18,8 @@ struct SyslogTarget {
   std::string host;
   std::uint16_t port = 514;
   SiemFormat format = SiemFormat::Json;
-  std::string ca_file;  // TLS: the CA that signed the SIEM's certificate (default: the system store)
+  std::string
+      ca_file;  // TLS: the CA that signed the SIEM's certificate (default: the system store)
 
   static std::optional<SyslogTarget> parse(std::string_view url, std::string* error = nullptr);
   std::string to_string() const;

@@ -48,8 +48,8 @@ struct DialPlan {
   std::string detail;
   std::vector<IpAddress> addresses;  // vetted, in attempt order
   std::uint16_t port = 0;
-  bool operator_chosen = false;      // from --connect-to
-  std::int64_t dns_ms = -1;          // time spent resolving, when a name was resolved
+  bool operator_chosen = false;  // from --connect-to
+  std::int64_t dns_ms = -1;      // time spent resolving, when a name was resolved
 };
 
 struct DialResult {

@@ -18,9 +18,9 @@ struct Timeouts {
   std::optional<std::chrono::milliseconds> request_head;  // the whole head, not per read
   std::optional<std::chrono::milliseconds> dns;
   std::optional<std::chrono::milliseconds> connect;
-  std::optional<std::chrono::milliseconds> idle;  // an open tunnel with no bytes either way
-  std::optional<std::chrono::milliseconds> peek;          // reading a ClientHello or first HTTP head
-  std::optional<std::chrono::milliseconds> drain;         // SIGTERM: how long open connections may finish
+  std::optional<std::chrono::milliseconds> idle;   // an open tunnel with no bytes either way
+  std::optional<std::chrono::milliseconds> peek;   // reading a ClientHello or first HTTP head
+  std::optional<std::chrono::milliseconds> drain;  // SIGTERM: how long open connections may finish
 };
 
 struct Limits {
@@ -28,7 +28,7 @@ struct Limits {
   std::optional<std::size_t> max_connections_per_client;  // 0: no limit
   std::optional<std::size_t> max_pending_heads;           // 0: no limit
   std::optional<std::size_t> max_buffer_memory;  // bytes of relay buffers and pipes; 0: no limit
-  std::optional<std::size_t> peek_bytes;  // bound on a peeked ClientHello (16 KiB .. 64 KiB)
+  std::optional<std::size_t> peek_bytes;         // bound on a peeked ClientHello (16 KiB .. 64 KiB)
 };
 
 enum class RelayPath : std::uint8_t { Auto, Copy };
@@ -39,13 +39,13 @@ struct Settings {
   std::vector<Endpoint> tproxy;           // TPROXY listeners (IP_TRANSPARENT)
   std::vector<Endpoint> sni_listen;       // SNI listeners (DNS-steered clients)
   std::optional<std::uint16_t> sni_port;  // upstream port of SNI-listener TLS connections
-  std::optional<std::string> audit_log;  // a path, "-" for stdout, or "none"
-  std::vector<SyslogTarget> syslog;      // SIEM destinations
-  std::optional<std::string> syslog_ca;  // CA for tls:// syslog destinations
-  std::optional<Endpoint> admin;         // the admin endpoint (default 127.0.0.1:9090)
-  std::optional<bool> admin_enabled;     // false: `admin: none`
-  std::optional<bool> admin_public;      // allow a non-loopback admin address
-  std::optional<std::string> user;       // drop to this user after binding (when started as root)
+  std::optional<std::string> audit_log;   // a path, "-" for stdout, or "none"
+  std::vector<SyslogTarget> syslog;       // SIEM destinations
+  std::optional<std::string> syslog_ca;   // CA for tls:// syslog destinations
+  std::optional<Endpoint> admin;          // the admin endpoint (default 127.0.0.1:9090)
+  std::optional<bool> admin_enabled;      // false: `admin: none`
+  std::optional<bool> admin_public;       // allow a non-loopback admin address
+  std::optional<std::string> user;        // drop to this user after binding (when started as root)
   std::vector<ConnectTo> connect_to;
   std::optional<int> threads;
   std::optional<std::string> users_file;  // proxy auth: `chokepoint passwd` writes it

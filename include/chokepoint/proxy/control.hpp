@@ -14,19 +14,19 @@
 // Process settings (listeners, threads, sinks) are read at start-up only.
 #pragma once
 
-#include <chokepoint/audit/log.hpp>
-#include <chokepoint/core/endpoint.hpp>
-#include <chokepoint/policy/snapshot.hpp>
-#include <chokepoint/proxy/server.hpp>
-
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/signal_set.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <chokepoint/audit/log.hpp>
+#include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/server.hpp>
 
 namespace chokepoint::proxy {
 

@@ -4,17 +4,18 @@
 // every thread for a copy and adds them up.
 #pragma once
 
-#include <chokepoint/audit/record.hpp>
-
 #include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include <chokepoint/audit/record.hpp>
+
 namespace chokepoint::proxy {
 
 // Latency buckets in milliseconds (upper bounds; +Inf is implied).
-inline constexpr std::array<double, 12> kLatencyBucketsMs = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
+inline constexpr std::array<double, 12> kLatencyBucketsMs = {1,   2,   5,   10,   25,   50,
+                                                             100, 250, 500, 1000, 2500, 5000};
 
 struct Histogram {
   std::array<std::uint64_t, kLatencyBucketsMs.size() + 1> counts{};  // the last one is +Inf
@@ -44,8 +45,10 @@ struct Metrics {
 
 // Prometheus text exposition: a HELP and TYPE line per family.
 void write_counter(std::string& out, const std::string& name, const std::string& help,
-                   const std::map<std::string, std::uint64_t>& by_label, const std::string& label_names);
+                   const std::map<std::string, std::uint64_t>& by_label,
+                   const std::string& label_names);
 std::string prometheus_label(std::string_view value);  // escaped, quoted
-void write_histogram(std::string& out, const std::string& name, const std::string& help, const Histogram& h);
+void write_histogram(std::string& out, const std::string& name, const std::string& help,
+                     const Histogram& h);
 
 }  // namespace chokepoint::proxy

@@ -24,7 +24,7 @@ struct ProxyOptions {
   milliseconds head_timeout{10'000};  // the whole request head
   milliseconds dns_timeout{5'000};
   milliseconds connect_timeout{10'000};
-  milliseconds idle_timeout{900'000};  // open tunnels; rules may set their own (idle_timeout)
+  milliseconds idle_timeout{900'000};       // open tunnels; rules may set their own (idle_timeout)
   milliseconds upstream_keepalive{30'000};  // idle pooled upstream connections (plain HTTP)
   milliseconds peek_timeout{5'000};  // a ClientHello or first HTTP head, transparent and in tunnels
   std::size_t peek_bytes = 16 * 1024;          // bound on a peeked ClientHello
@@ -33,7 +33,7 @@ struct ProxyOptions {
   std::size_t max_connections_per_client = 0;  // per client address; 0: no limit
   std::size_t max_pending_heads = 4096;        // connections still reading a head or dialing
   std::size_t max_buffer_memory = 0;  // bytes of pipes and copy buffers held by tunnels; 0: none
-  bool force_copy = false;                     // relay by userspace copy instead of splice
+  bool force_copy = false;            // relay by userspace copy instead of splice
   std::vector<ConnectTo> connect_to;
   std::string users_file;  // empty: no proxy authentication
   std::string auth_realm = "chokepoint";

@@ -27,10 +27,11 @@ Record denied_record() {
 
 TEST_CASE("CEF lines carry the standard keys", "[audit][siem]") {
   Record r = denied_record();
-  CHECK(format_cef(r, "0.1.0") ==
-        "CEF:0|Trend Micro|chokepoint|0.1.0|deny|Connection denied|7|rt=1764100731123 "
-        "src=10.0.0.9 spt=50000 dpt=443 dhost=evil.example act=deny reason=no_matching_rule "
-        "outcome=failure cs2Label=role cs2=agent cs4Label=mode cs4=connect cs5Label=id cs5=abc-0-7");
+  CHECK(
+      format_cef(r, "0.1.0") ==
+      "CEF:0|Trend Micro|chokepoint|0.1.0|deny|Connection denied|7|rt=1764100731123 "
+      "src=10.0.0.9 spt=50000 dpt=443 dhost=evil.example act=deny reason=no_matching_rule "
+      "outcome=failure cs2Label=role cs2=agent cs4Label=mode cs4=connect cs5Label=id cs5=abc-0-7");
 
   r.event = Event::Close;
   r.decision = "allow";

@@ -139,7 +139,8 @@ TEST_CASE("Beast refuses the smuggling shapes we rely on it for", "[http][reques
   }
 }
 
-TEST_CASE("transparent requests: origin-form, Host decides, port from the original destination", "[http][request]") {
+TEST_CASE("transparent requests: origin-form, Host decides, port from the original destination",
+          "[http][request]") {
   auto origin = [](const std::string& raw, std::uint16_t port, RequestTarget& target) {
     bhttp::request_parser<bhttp::empty_body> parser;
     boost::system::error_code ec;
@@ -158,7 +159,8 @@ TEST_CASE("transparent requests: origin-form, Host decides, port from the origin
   CHECK(origin("GET http://a.example.com/ HTTP/1.1\r\nHost: a.example.com\r\n\r\n", 80, t) ==
         RequestError::NotOriginForm);
   CHECK(origin("CONNECT a.example.com:443 HTTP/1.1\r\n\r\n", 80, t) == RequestError::NotOriginForm);
-  CHECK(origin("GET /a/../b HTTP/1.1\r\nHost: a.example.com\r\n\r\n", 80, t) == RequestError::AmbiguousPath);
+  CHECK(origin("GET /a/../b HTTP/1.1\r\nHost: a.example.com\r\n\r\n", 80, t) ==
+        RequestError::AmbiguousPath);
   CHECK(origin("GET / HTTP/1.1\r\nHost: a.example.com\r\nHost: b.example.com\r\n\r\n", 80, t) ==
         RequestError::DuplicateHost);
   CHECK(origin("GET / HTTP/1.1\r\nHost: 127.1\r\n\r\n", 80, t) == RequestError::BadAuthority);
