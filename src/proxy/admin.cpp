@@ -93,7 +93,13 @@ void Controller::start_admin() {
           error_code ec;
           tcp::socket socket = co_await admin_->async_accept(await_into(ec));
           if (ec == asio::error::operation_aborted) co_return;
-          if (!ec) asio::co_spawn(io_, serve(*this, std::move(socket)), asio::detached);
+          if (!ec) {
+            asio::co_spawn(io_, serve(*this, std::move(socket)), asio::detached);
+            continue;
+          }
+          // Out of descriptors: back off rather than spin on accept.
+          asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+          co_await pause.async_wait(await_into(ec));
         }
       },
       asio::detached);
