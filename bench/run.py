@@ -36,6 +36,8 @@ BUILD = os.environ.get("CHOKEPOINT_BUILD", os.path.join(ROOT, "build"))
 CHOKEPOINT = os.path.join(BUILD, "chokepoint")
 LOADGEN = os.path.join(BUILD, "bench", "loadgen")
 NAME = "ds20.icrc.trendmicro.com"
+# No admin endpoint (the peers have none either); drain briefly when stopped.
+QUIET = ["--admin", "none", "--drain-timeout", "1s"]
 PACKAGES = ["squid", "tinyproxy", "haproxy", "nginx-light", "libnginx-mod-stream"]
 
 
@@ -145,7 +147,7 @@ def make_peers(sink, work):
 
     port = free_port()
     add("chokepoint (CONNECT)", "connect",
-        [CHOKEPOINT, "run", "--listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
+        [CHOKEPOINT, "run", *QUIET, "--listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
          "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-connect.jsonl")], port)
 
     port = free_port()
@@ -153,13 +155,13 @@ def make_peers(sink, work):
     with open(one_line, "w") as f:
         f.write("version: 1\nrules:\n  - {id: one, ports: [443], destinations: [%s]}\n" % NAME)
     add("chokepoint (CONNECT, one-line policy)", "connect",
-        [CHOKEPOINT, "run", "--config", one_line, "--listen", "127.0.0.1:%d" % port, "--threads", "2",
+        [CHOKEPOINT, "run", *QUIET, "--config", one_line, "--listen", "127.0.0.1:%d" % port, "--threads", "2",
          "--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-1.jsonl")],
         port)
 
     port = free_port()
     add("chokepoint (SNI)", "sni",
-        [CHOKEPOINT, "run", "--sni-listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
+        [CHOKEPOINT, "run", *QUIET, "--sni-listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
          "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-sni.jsonl")], port)
 
     port = free_port()

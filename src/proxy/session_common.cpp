@@ -32,16 +32,17 @@ bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
   return false;
 }
 
-void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::uint64_t already_up,
-                 audit::Record record, Clock::time_point started, const IpAddress& client_ip,
-                 const policy::Rule* rule) {
-  relay::TunnelOptions options;
-  options.force_copy = worker.options().force_copy;
-  options.idle_timeout =
-      rule && rule->idle_timeout ? *rule->idle_timeout : worker.options().idle_timeout;
-  {
-    std::string label;
-    JsonObject json(label);
+namespace {
+
+// What a tunnel's end needs: its record to finish, and its slot to give back.
+struct RelayContext {
+  Worker* worker;
+  audit::Record record;
+  Clock::time_point started;
+  IpAddress client_ip;
+
+  void describe(std::string& out) const {
+    JsonObject json(out);
     json.field("id", record.id)
         .field("client", record.client)
         .string_or_null("user", record.user)
@@ -53,20 +54,33 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
         .string_or_null("upstream", record.upstream)
         .string_or_null("rule", record.rule);
     // Left open: the listing appends the live members and closes it.
-    options.label = std::move(label);
   }
-  Worker* w = &worker;
-  relay::Tunnel::start(
-      std::move(client), std::move(upstream), worker.pipes(), worker.tunnels(), options, already_up,
-      [w, client_ip, record = std::move(record), started](const relay::TunnelResult& r) mutable {
-        w->limits().release(client_ip);
-        record.bytes_up = r.bytes_up;
-        record.bytes_down = r.bytes_down;
-        record.relay = std::string(relay::to_string(r.path));
-        record.end = std::string(relay::to_string(r.end));
-        if (r.error) record.detail = r.error.message();
-        w->emit(record, audit::Event::Close, started);
-      });
+};
+
+}  // namespace
+
+void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::uint64_t already_up,
+                 audit::Record record, Clock::time_point started, const IpAddress& client_ip,
+                 const policy::Rule* rule) {
+  auto context =
+      std::make_shared<RelayContext>(RelayContext{&worker, std::move(record), started, client_ip});
+  relay::TunnelOptions options;
+  options.force_copy = worker.options().force_copy;
+  options.idle_timeout =
+      rule && rule->idle_timeout ? *rule->idle_timeout : worker.options().idle_timeout;
+  // The done callback owns the context; the tunnel asks for its description
+  // only while it is open, that is, before done runs.
+  options.describe = [c = context.get()](std::string& out) { c->describe(out); };
+  relay::Tunnel::start(std::move(client), std::move(upstream), worker.pipes(), worker.tunnels(),
+                       options, already_up, [c = std::move(context)](const relay::TunnelResult& r) {
+                         c->worker->limits().release(c->client_ip);
+                         c->record.bytes_up = r.bytes_up;
+                         c->record.bytes_down = r.bytes_down;
+                         c->record.relay = std::string(relay::to_string(r.path));
+                         c->record.end = std::string(relay::to_string(r.end));
+                         if (r.error) c->record.detail = r.error.message();
+                         c->worker->emit(c->record, audit::Event::Close, c->started);
+                       });
 }
 
 }  // namespace chokepoint::proxy

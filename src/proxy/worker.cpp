@@ -66,7 +66,8 @@ std::vector<std::string> Worker::connections() const {
   std::vector<std::string> out;
   const auto now = std::chrono::steady_clock::now();
   for (const auto& tunnel : tunnels_) {
-    std::string item = tunnel.label();
+    std::string item;
+    tunnel.describe(item);
     const auto seconds = [&](std::chrono::steady_clock::time_point since) {
       return std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
     };

@@ -50,7 +50,7 @@ Tunnel::Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes,
       last_activity_(std::chrono::steady_clock::now()),
       idle_timeout_(options.idle_timeout),
       started_(last_activity_),
-      label_(options.label) {
+      describe_(options.describe) {
   up_.from = &client_;
   up_.to = &upstream_;
   down_.from = &upstream_;

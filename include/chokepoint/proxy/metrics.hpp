@@ -41,6 +41,9 @@ struct Metrics {
 
   void observe(const audit::Record& record);
   void add(const Metrics& other);
+
+ private:
+  std::string key_;  // scratch for observe()
 };
 
 // Prometheus text exposition: a HELP and TYPE line per family.

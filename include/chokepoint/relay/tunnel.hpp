@@ -56,7 +56,10 @@ using TunnelList = boost::intrusive::list<Tunnel, boost::intrusive::constant_tim
 struct TunnelOptions {
   bool force_copy = false;  // the fallback path on purpose (tests, odd sockets)
   std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};  // enforced by the owner's sweeps
-  std::string label;  // JSON members describing the tunnel, for listings (/connections)
+  // Appends JSON members describing the tunnel, for listings (/connections).
+  // Called only while the tunnel is open, and only when someone asks: a
+  // listing is rare, a tunnel is not.
+  std::function<void(std::string& out)> describe;
 };
 
 class Tunnel : public std::enable_shared_from_this<Tunnel>,
@@ -79,7 +82,9 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
   void stop(EndReason reason);
   std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
   std::chrono::milliseconds idle_timeout() const { return idle_timeout_; }
-  const std::string& label() const { return label_; }
+  void describe(std::string& out) const {
+    if (describe_) describe_(out);
+  }
   std::chrono::steady_clock::time_point started() const { return started_; }
   std::uint64_t bytes_up() const { return up_.bytes; }
   std::uint64_t bytes_down() const { return down_.bytes; }
@@ -121,7 +126,7 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::milliseconds idle_timeout_;
   std::chrono::steady_clock::time_point started_;
-  std::string label_;
+  std::function<void(std::string& out)> describe_;
   bool finished_ = false;
 };
 
