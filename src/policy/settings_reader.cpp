@@ -3,17 +3,24 @@
 namespace chokepoint::policy::detail {
 namespace {
 
-std::vector<Endpoint> endpoints(YamlReader& reader, const YAML::Node& node, std::string_view what) {
-  std::vector<Endpoint> out;
+// A list of values that parse themselves (T::parse(text, &error)), each
+// problem reported at its item.
+template <class T>
+std::vector<T> parsed_list(YamlReader& reader, const YAML::Node& node, std::string_view what) {
+  std::vector<T> out;
   for (const auto& [text, item] : reader.scalar_list(node, what)) {
     std::string error;
-    if (auto endpoint = Endpoint::parse(text, &error)) {
-      out.push_back(*endpoint);
+    if (auto value = T::parse(text, &error)) {
+      out.push_back(*value);
     } else {
       reader.error(item, std::string(what) + ": " + error);
     }
   }
   return out;
+}
+
+std::vector<Endpoint> endpoints(YamlReader& reader, const YAML::Node& node, std::string_view what) {
+  return parsed_list<Endpoint>(reader, node, what);
 }
 
 }  // namespace
@@ -46,14 +53,7 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
       if (s.audit_log && s.audit_log->empty())
         reader.error(value, "audit_log must be a path, '-' or 'none'");
     } else if (k == "syslog") {
-      for (const auto& [text, item] : reader.scalar_list(value, "syslog")) {
-        std::string error;
-        if (auto target = SyslogTarget::parse(text, &error)) {
-          s.syslog.push_back(*target);
-        } else {
-          reader.error(item, "syslog: " + error);
-        }
-      }
+      s.syslog = parsed_list<SyslogTarget>(reader, value, "syslog");
     } else if (k == "syslog_ca") {
       s.syslog_ca = reader.scalar(value, "syslog_ca");
     } else if (k == "admin") {
@@ -72,14 +72,7 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
     } else if (k == "user") {
       s.user = reader.scalar(value, "user");
     } else if (k == "connect_to") {
-      for (const auto& [text, item] : reader.scalar_list(value, "connect_to")) {
-        std::string error;
-        if (auto rule = ConnectTo::parse(text, &error)) {
-          s.connect_to.push_back(*rule);
-        } else {
-          reader.error(item, "connect_to: " + error);
-        }
-      }
+      s.connect_to = parsed_list<ConnectTo>(reader, value, "connect_to");
     } else if (k == "threads") {
       const auto n = reader.count(value, "threads");
       if (n && (*n < 1 || *n > 256)) {
