@@ -226,8 +226,12 @@ bool Controller::watch(std::string& error) {
   std::set<std::string> directories;
   for (const auto& file : files_) {
     if (file == policy::kBuiltinCatalogName) continue;
-    directories.insert(std::filesystem::absolute(file).parent_path().string());
+    const auto path = std::filesystem::absolute(file);
+    directories.insert(path.parent_path().string());
+    watched_names_.insert(path.filename().string());
   }
+  // A ConfigMap volume updates by renaming a new `..data` symlink into place.
+  watched_names_.insert("..data");
   for (const auto& directory : directories) {
     if (::inotify_add_watch(fd, directory.c_str(),
                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
@@ -243,14 +247,25 @@ bool Controller::watch(std::string& error) {
 void Controller::read_watch_events() {
   inotify_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
     if (ec) return;
-    char events[4096];
-    while (::read(inotify_->native_handle(), events, sizeof events) > 0) {
+    // Only our files count: other files in the same directory (an audit log
+    // beside the policy, editors' swap files) must not cause reloads.
+    alignas(inotify_event) char events[4096];
+    bool ours = false;
+    ssize_t n = 0;
+    while ((n = ::read(inotify_->native_handle(), events, sizeof events)) > 0) {
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(events + at);
+        if (event->len > 0 && watched_names_.count(event->name) > 0) ours = true;
+        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      }
     }
-    // Changes come in bursts (a write, then a rename): reload once they settle.
-    reload_debounce_.expires_after(kReloadDebounce);
-    reload_debounce_.async_wait([this](const error_code& timer_ec) {
-      if (!timer_ec) reload("a config file changed");
-    });
+    if (ours) {
+      // Changes come in bursts (a write, then a rename): reload once they settle.
+      reload_debounce_.expires_after(kReloadDebounce);
+      reload_debounce_.async_wait([this](const error_code& timer_ec) {
+        if (!timer_ec) reload("a config file changed");
+      });
+    }
     read_watch_events();
   });
 }

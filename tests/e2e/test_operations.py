@@ -178,6 +178,16 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(sample(m, "chokepoint_policy_reload_failures_total"), 0)
         self.assertEqual(sample(m, "chokepoint_audit_records_dropped_total"), 0)
 
+    def test_other_files_in_the_directory_do_not_reload(self):
+        before = json.loads(self.proxy.admin("/policy")[1])["generation"]
+        with open(os.path.join(self.dir, "notes.txt"), "w") as f:
+            f.write("not a policy\n")
+        write_atomically(os.path.join(self.dir, "other.yaml"), "version: 1\n")
+        time.sleep(1.0)  # four debounce periods
+        self.assertEqual(json.loads(self.proxy.admin("/policy")[1])["generation"], before)
+        write_atomically(self.config, UPDATE_ONLY)
+        self.assertTrue(wait_until(lambda: serving(self.proxy, UPDATE_ONLY)))
+
     def test_a_bad_reload_changes_nothing(self):
         before = json.loads(self.proxy.admin("/policy")[1])
         broken = ALLOW_FILES.replace("ports: [443], destinations: [files", "ports: [70000], destinations: [files")

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -95,7 +96,8 @@ class Controller {
   bool draining_ = false;
   bool stopping_ = false;
   PolicyInfo policy_;
-  std::vector<std::string> files_;  // the files the policy was loaded from: watched
+  std::vector<std::string> files_;       // the files the policy was loaded from: watched
+  std::set<std::string> watched_names_;  // their names, in the watched directories
   std::uint64_t reloads_ = 0;
   std::uint64_t reload_failures_ = 0;
 };
