@@ -83,20 +83,10 @@ class TransparentSession : public LiveSession,
       co_return fail(audit::Event::Error, "not_redirected",
                      "the connection was not redirected to the proxy");
     }
-    identity_ = snapshot_->identify(&client_ip_, "");
-    record_.role = snapshot_->role_label(identity_);
-    record_.version = snapshot_->version_label(identity_);
-
+    identify_client();
     const Seen seen = co_await peek();
     if (seen == Seen::Refused || cancelled_) co_return;
-    if (seen == Seen::Http) {
-      // Plain HTTP: per-request decisions, as in explicit mode.
-      handed_off_ = true;
-      worker_.handshake_ended();
-      start_transparent_http_session(worker_, std::move(socket_), peer_, original_,
-                                     original_.port(), std::move(first_bytes_));
-      co_return;
-    }
+    if (seen == Seen::Http) co_return hand_off_http(original_, original_.port());
     Host host;
     if (seen == Seen::Tls && hello_.has_sni) {
       record_.sni = hello_.sni;
@@ -113,21 +103,27 @@ class TransparentSession : public LiveSession,
     co_await decide_and_relay(host, original_.port());
   }
 
-  // The SNI listener (DNS-steered clients): no original destination, so the
-  // name must come from the client, and the port from the configuration.
-  asio::awaitable<void> serve_steered() {
+  void identify_client() {
     identity_ = snapshot_->identify(&client_ip_, "");
     record_.role = snapshot_->role_label(identity_);
     record_.version = snapshot_->version_label(identity_);
+  }
+
+  // Plain HTTP: per-request decisions, as in explicit mode.
+  void hand_off_http(std::optional<tcp::endpoint> original, std::uint16_t port) {
+    handed_off_ = true;
+    worker_.handshake_ended();
+    start_transparent_http_session(worker_, std::move(socket_), peer_, original, port,
+                                   std::move(first_bytes_));
+  }
+
+  // The SNI listener (DNS-steered clients): no original destination, so the
+  // name must come from the client, and the port from the configuration.
+  asio::awaitable<void> serve_steered() {
+    identify_client();
     const Seen seen = co_await peek();
     if (seen == Seen::Refused || cancelled_) co_return;
-    if (seen == Seen::Http) {
-      handed_off_ = true;
-      worker_.handshake_ended();
-      start_transparent_http_session(worker_, std::move(socket_), peer_, std::nullopt,
-                                     kPlainHttpPort, std::move(first_bytes_));
-      co_return;
-    }
+    if (seen == Seen::Http) co_return hand_off_http(std::nullopt, kPlainHttpPort);
     Host host;
     if (seen != Seen::Tls || !hello_.has_sni) {
       co_return deny("no_sni", "a client of the SNI listener must name its host in the ClientHello",
