@@ -33,10 +33,11 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-#include <openssl/ssl.h>
 
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/core/endpoint.hpp>
+
+#include "client_hello_builder.hpp"
 
 using namespace chokepoint;
 using Clock = std::chrono::steady_clock;
@@ -70,24 +71,6 @@ tcp::endpoint endpoint_of(const std::string& text) {
   return tcp::endpoint(asio::ip::make_address(e->address.to_string()), e->port);
 }
 
-// A ClientHello naming `name`, as OpenSSL's client sends it.
-std::string client_hello(const std::string& name) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL* ssl = SSL_new(ctx);
-  BIO* in = BIO_new(BIO_s_mem());
-  BIO* out = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl, in, out);
-  SSL_set_tlsext_host_name(ssl, name.c_str());
-  SSL_set_connect_state(ssl);
-  SSL_do_handshake(ssl);
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(out, &data);
-  std::string hello(data, static_cast<std::size_t>(n));
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  return hello;
-}
-
 struct Target {
   std::string mode;  // direct | connect | sni
   tcp::endpoint to;
@@ -103,7 +86,11 @@ Target target_of(const Options& o) {
   const std::string port = o.get("port", "443");
   t.connect_head =
       "CONNECT " + name + ":" + port + " HTTP/1.1\r\nHost: " + name + ":" + port + "\r\n\r\n";
-  if (t.mode == "sni") t.hello = client_hello(name);
+  if (t.mode == "sni") {
+    chokepoint::test::HelloOptions hello;
+    hello.sni = name;
+    t.hello = chokepoint::test::openssl_client_hello(hello);  // as OpenSSL's client sends it
+  }
   return t;
 }
 
