@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <memory>
+#include <span>
 
 #include <chokepoint/net/address_class.hpp>
 #include <chokepoint/net/dialer.hpp>
@@ -11,8 +13,8 @@ using Clock = std::chrono::steady_clock;
 // Shared by the attempts of one race; everything runs on the caller's thread.
 struct Race {
   explicit Race(const asio::any_io_executor& executor) : event(executor) {}
-  asio::steady_timer event;  // cancelled whenever an attempt completes
-  std::vector<std::unique_ptr<tcp::socket>> sockets;
+  asio::steady_timer event;          // cancelled whenever an attempt completes
+  std::vector<tcp::socket> sockets;  // reserved up front: never moved while connecting
   int winner = -1;
   int failed = 0;
   error_code last_error;
@@ -53,7 +55,12 @@ std::string_view to_string(DialError error) {
   return "connect_failed";
 }
 
-std::vector<IpAddress> interleave_families(const std::vector<IpAddress>& addresses) {
+std::vector<IpAddress> interleave_families(std::vector<IpAddress> addresses) {
+  const auto is_v4 = [](const IpAddress& a) { return a.is_v4(); };
+  if (std::all_of(addresses.begin(), addresses.end(), is_v4) ||
+      std::none_of(addresses.begin(), addresses.end(), is_v4)) {
+    return addresses;  // one family: the resolver's order stands
+  }
   std::vector<IpAddress> v6;
   std::vector<IpAddress> v4;
   for (const auto& a : addresses)
@@ -90,23 +97,25 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
                                        const AddressVetter& vet) {
   DialPlan plan;
   plan.port = port;
-  std::string name = host.name;
+  const std::string* name = &host.name;
   bool vetting = true;
   if (const ConnectTo* rule = find_connect_to(connect_to_, host.name, port)) {
     if (rule->to_port != 0) plan.port = rule->to_port;
     if (!rule->to_host.empty()) {
-      name = rule->to_host;
+      name = &rule->to_host;
       vetting = false;
       plan.operator_chosen = true;
     }
   }
 
-  std::vector<IpAddress> candidates;
-  if (const auto literal = IpAddress::parse(name)) {
-    candidates.push_back(*literal);
+  std::vector<IpAddress> resolved_addresses;
+  std::span<const IpAddress> candidates;
+  const auto literal = IpAddress::parse(*name);
+  if (literal) {
+    candidates = std::span<const IpAddress>(&*literal, 1);
   } else {
     const auto started = Clock::now();
-    ResolveResult resolved = co_await resolver_.resolve(name, options_.dns_timeout);
+    ResolveResult resolved = co_await resolver_.resolve(*name, options_.dns_timeout);
     plan.dns_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     switch (resolved.error) {
@@ -123,13 +132,15 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
         break;
     }
     if (plan.error != DialError::None) {
-      plan.detail = name + ": " + resolved.detail;
+      plan.detail = *name + ": " + resolved.detail;
       co_return plan;
     }
-    candidates = std::move(resolved.addresses);
+    resolved_addresses = std::move(resolved.addresses);
+    candidates = resolved_addresses;
   }
 
   std::string refused;
+  plan.addresses.reserve(candidates.size());
   for (const auto& address : candidates) {
     const AddressClass cls = classify(address);
     if (!vetting || is_public(cls) || (vet && vet(address.unmapped(), plan.port))) {
@@ -141,9 +152,9 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   }
   if (plan.addresses.empty()) {
     plan.error = DialError::Forbidden;
-    plan.detail = name + " resolves only to refused addresses: " + refused;
+    plan.detail = *name + " resolves only to refused addresses: " + refused;
   }
-  plan.addresses = interleave_families(plan.addresses);
+  plan.addresses = interleave_families(std::move(plan.addresses));
   co_return plan;
 }
 
@@ -151,22 +162,23 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
   DialResult result;
   const auto executor = co_await asio::this_coro::executor;
   auto race = std::make_shared<Race>(executor);
+  race->sockets.reserve(plan.addresses.size());
   const auto deadline = Clock::now() + options_.connect_timeout;
   const int total = static_cast<int>(plan.addresses.size());
   error_code ignored;
 
   for (int i = 0; i < total && race->winner < 0 && Clock::now() < deadline; ++i) {
-    auto& socket = race->sockets.emplace_back(std::make_unique<tcp::socket>(executor));
-    socket->async_connect(to_endpoint(plan.addresses[static_cast<std::size_t>(i)], plan.port),
-                          [race, i](const error_code& ec) {
-                            if (!ec && race->winner < 0) {
-                              race->winner = i;
-                            } else if (ec) {
-                              ++race->failed;
-                              race->last_error = ec;
-                            }
-                            race->event.cancel();
-                          });
+    auto& socket = race->sockets.emplace_back(executor);
+    socket.async_connect(to_endpoint(plan.addresses[static_cast<std::size_t>(i)], plan.port),
+                         [race, i](const error_code& ec) {
+                           if (!ec && race->winner < 0) {
+                             race->winner = i;
+                           } else if (ec) {
+                             ++race->failed;
+                             race->last_error = ec;
+                           }
+                           race->event.cancel();
+                         });
     // Give this attempt a head start before the next one, unless it fails first.
     const int launched = i + 1;
     while (race->winner < 0 && race->failed < launched) {
@@ -181,15 +193,15 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
   }
 
   for (int i = 0; i < static_cast<int>(race->sockets.size()); ++i) {
-    if (i != race->winner) race->sockets[static_cast<std::size_t>(i)]->close(ignored);
+    if (i != race->winner) race->sockets[static_cast<std::size_t>(i)].close(ignored);
   }
   if (race->winner >= 0) {
     auto& socket = race->sockets[static_cast<std::size_t>(race->winner)];
     result.endpoint =
         to_endpoint(plan.addresses[static_cast<std::size_t>(race->winner)], plan.port);
     // Requests and small TLS records must not wait for Nagle.
-    socket->set_option(tcp::no_delay(true), ignored);
-    result.socket.emplace(std::move(*socket));
+    socket.set_option(tcp::no_delay(true), ignored);
+    result.socket.emplace(std::move(socket));
     co_return result;
   }
   if (race->failed < static_cast<int>(race->sockets.size()) || race->sockets.empty()) {

@@ -321,19 +321,14 @@ asio::awaitable<std::optional<tcp::socket>> ExplicitSession::dial(const Host& ho
                                                                   bool keep_alive) {
   const bool require_match = original_dst_ && snapshot_->policy().original_destination ==
                                                   policy::OriginalDestinationCheck::RequireMatch;
-  bool mismatch = false;
-  Dialled d = co_await resolve_and_connect(worker_, host, port, vetter_for(snapshot_, identity_),
-                                           record, [&](const net::DialPlan& plan) {
-                                             mismatch = require_match &&
-                                                        !plan_contains(plan, *original_dst_);
-                                             return !mismatch && !cancelled_;
-                                           });
+  Dialled d = co_await resolve_and_connect(worker_, host, port, *snapshot_, identity_, record,
+                                           require_match ? &*original_dst_ : nullptr, cancelled_);
   if (cancelled_) {
     record.reason = "shutdown";
     worker_.emit(record, audit::Event::Error, started);
     co_return std::nullopt;
   }
-  if (mismatch) {
+  if (d.mismatch) {
     // The client went to an address the name it gave does not resolve to.
     record.decision = "deny";
     record.reason = "original_destination_mismatch";

@@ -16,22 +16,6 @@ void record_decision(audit::Record& record, const policy::Decision& decision,
     record.detail = snapshot.describe(decision, host, port, identity);
 }
 
-net::AddressVetter vetter_for(std::shared_ptr<const policy::Snapshot> snapshot,
-                              policy::ClientIdentity identity) {
-  return [snapshot = std::move(snapshot), identity](const IpAddress& address, std::uint16_t port) {
-    return snapshot->allows_address(address, port, identity);
-  };
-}
-
-bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
-  const IpAddress wanted = net::to_ip(original.address()).unmapped();
-  if (original.port() != plan.port) return false;
-  for (const auto& address : plan.addresses) {
-    if (address.unmapped() == wanted) return true;
-  }
-  return false;
-}
-
 namespace {
 
 // What a tunnel's end needs: its record to finish, and its slot to give back.
@@ -79,7 +63,8 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
                          c->record.relay = std::string(relay::to_string(r.path));
                          c->record.end = std::string(relay::to_string(r.end));
                          if (r.error) c->record.detail = r.error.message();
-                         c->worker->emit(c->record, audit::Event::Close, c->started);
+                         c->worker->emit_last(std::move(c->record), audit::Event::Close,
+                                              c->started);
                        });
 }
 
@@ -87,13 +72,39 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
 
 namespace chokepoint::proxy {
 
-asio::awaitable<Dialled> resolve_and_connect(
-    Worker& worker, const Host& host, std::uint16_t port, const net::AddressVetter& vet,
-    audit::Record& record, const std::function<bool(const net::DialPlan&)>& check_plan) {
+namespace {
+
+bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
+  const IpAddress wanted = net::to_ip(original.address()).unmapped();
+  if (original.port() != plan.port) return false;
+  for (const auto& address : plan.addresses) {
+    if (address.unmapped() == wanted) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, std::uint16_t port,
+                                             const policy::Snapshot& snapshot,
+                                             const policy::ClientIdentity& identity,
+                                             audit::Record& record,
+                                             const tcp::endpoint* must_resolve_to,
+                                             const bool& cancelled) {
   Dialled d;
+  // Two pointers: small enough for std::function to hold without allocating.
+  // Both outlive the call (the session awaiting it owns them).
+  const net::AddressVetter vet = [s = &snapshot, id = &identity](const IpAddress& address,
+                                                                 std::uint16_t to_port) {
+    return s->allows_address(address, to_port, *id);
+  };
   d.plan = co_await worker.dialer().plan(host, port, vet);
   record.dns_ms = d.plan.dns_ms;
-  if (d.plan.error != net::DialError::None || !check_plan(d.plan)) co_return d;
+  if (d.plan.error != net::DialError::None || cancelled) co_return d;
+  if (must_resolve_to && !plan_contains(d.plan, *must_resolve_to)) {
+    d.mismatch = true;
+    co_return d;
+  }
   const auto started = Clock::now();
   d.result = co_await worker.dialer().connect(d.plan);
   record.connect_ms =

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/proxy/worker.hpp>
@@ -19,14 +18,6 @@ void record_decision(audit::Record& record, const policy::Decision& decision,
                      const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
                      const policy::ClientIdentity& identity);
 
-// The vetting exception for this client: CIDR rules of `snapshot`.
-net::AddressVetter vetter_for(std::shared_ptr<const policy::Snapshot> snapshot,
-                              policy::ClientIdentity identity);
-
-// Whether `original` is among the addresses the name resolved to
-// (original_destination: require-match).
-bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original);
-
 // Hands both sockets to a relay::Tunnel; when it ends, the `close` record is
 // written and the client's connection slot given back.
 // `rule`: the deciding rule, whose idle_timeout (if it has one) replaces the global one.
@@ -34,10 +25,15 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
                  audit::Record record, Clock::time_point started, const IpAddress& client_ip,
                  const policy::Rule* rule);
 
-// Resolves and connects, filling the record's dns_ms, connect_ms and upstream.
+// Resolves, vets and connects, filling the record's dns_ms, connect_ms and
+// upstream. A CIDR rule of `snapshot` for this client lets an otherwise
+// refused address through.
 struct Dialled {
   net::DialPlan plan;
   net::DialResult result;
+  // original_destination: require-match, and the name does not resolve to the
+  // address the client dialled: nothing was connected.
+  bool mismatch = false;
   net::DialError error() const {
     return plan.error != net::DialError::None ? plan.error : result.error;
   }
@@ -45,10 +41,14 @@ struct Dialled {
     return plan.error != net::DialError::None ? plan.detail : result.detail;
   }
 };
-// `check_plan` runs between the two (require-match); returning false stops there.
-asio::awaitable<Dialled> resolve_and_connect(
-    Worker& worker, const Host& host, std::uint16_t port, const net::AddressVetter& vet,
-    audit::Record& record, const std::function<bool(const net::DialPlan&)>& check_plan);
+// `must_resolve_to`: the original destination under require-match, else null.
+// `cancelled` is looked at between resolving and connecting.
+asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, std::uint16_t port,
+                                             const policy::Snapshot& snapshot,
+                                             const policy::ClientIdentity& identity,
+                                             audit::Record& record,
+                                             const tcp::endpoint* must_resolve_to,
+                                             const bool& cancelled);
 
 // A fatal TLS alert (access_denied), for refusing a client whose hello we read.
 inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};

@@ -150,7 +150,7 @@ class TransparentSession : public LiveSession,
       first_bytes_.append(fresh);
       const tls::HelloStatus status = parser.feed(fresh);
       if (status == tls::HelloStatus::Done) {
-        hello_ = parser.info();
+        hello_ = parser.take_info();
         seen = Seen::Tls;
         break;
       }
@@ -206,15 +206,10 @@ class TransparentSession : public LiveSession,
     const bool require_match =
         how_ != net::Interception::None &&
         snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
-    bool mismatch = false;
-    Dialled d = co_await resolve_and_connect(worker_, host, port, vetter_for(snapshot_, identity_),
-                                             record_, [&](const net::DialPlan& plan) {
-                                               mismatch =
-                                                   require_match && !plan_contains(plan, original_);
-                                               return !mismatch && !cancelled_;
-                                             });
+    Dialled d = co_await resolve_and_connect(worker_, host, port, *snapshot_, identity_, record_,
+                                             require_match ? &original_ : nullptr, cancelled_);
     if (cancelled_) co_return;
-    if (mismatch) {
+    if (d.mismatch) {
       co_return deny(
           "original_destination_mismatch",
           host.name + " does not resolve to the original destination " + record_.orig_dst);

@@ -37,13 +37,29 @@ std::string Worker::next_id() {
 
 void Worker::emit(audit::Record& record, audit::Event event,
                   std::chrono::steady_clock::time_point started) {
+  stamp(record, event, started);
+  audit_batch_.push_back(record);
+  schedule_flush();
+}
+
+void Worker::emit_last(audit::Record&& record, audit::Event event,
+                       std::chrono::steady_clock::time_point started) {
+  stamp(record, event, started);
+  audit_batch_.push_back(std::move(record));
+  schedule_flush();
+}
+
+void Worker::stamp(audit::Record& record, audit::Event event,
+                   std::chrono::steady_clock::time_point started) {
   record.event = event;
   record.ts = std::chrono::system_clock::now();
   record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)
                            .count();
   metrics_.observe(record);
-  audit_batch_.push_back(record);
+}
+
+void Worker::schedule_flush() {
   // Hand the batch over once this turn of the event loop is done: one
   // queue operation for all the records of the turn.
   if (!audit_flush_posted_) {
@@ -92,8 +108,11 @@ std::size_t Worker::live_connections() const {
 void Worker::flush_audit() {
   audit_flush_posted_ = false;
   if (audit_batch_.empty()) return;
+  const std::size_t last_size = audit_batch_.size();
   audit_.write(index_, std::move(audit_batch_));
   audit_batch_ = std::vector<audit::Record>();
+  // A turn's records fill the next batch about as much: one allocation for it.
+  audit_batch_.reserve(last_size);
 }
 
 void Worker::run() {

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 
 #include <chokepoint/core/byte_reader.hpp>
 #include <chokepoint/tls/client_hello.hpp>
@@ -106,6 +107,7 @@ HelloStatus ClientHelloParser::feed(std::span<const std::uint8_t> bytes) {
           4 + ((std::size_t{message_[1]} << 16) | (std::size_t{message_[2]} << 8) | message_[3]);
       if (message_total_ > max_bytes_)
         return fail(HelloStatus::TooLarge, "the ClientHello exceeds the byte bound");
+      message_.reserve(message_total_);  // one allocation, however many records it spans
     }
     if (message_total_ != 0 && message_.size() == message_total_) parse_message();
   }
@@ -161,17 +163,38 @@ HelloStatus ClientHelloParser::parse_message() {
 //   encrypted_client_hello:     presence only (the outer hello is what we see)
 HelloStatus ClientHelloParser::parse_extensions(std::span<const std::uint8_t> bytes) {
   ByteReader extensions(bytes);
-  std::vector<std::uint16_t> seen;
+  // Real hellos carry 10 to 25 extensions: remember those without touching
+  // the heap. A hostile hello with thousands switches to a bitmap of every
+  // type, so the duplicate check stays linear.
+  constexpr std::size_t kInlineTypes = 48;
+  std::array<std::uint16_t, kInlineTypes> seen_inline;
+  std::size_t seen_count = 0;
+  std::vector<bool> seen_all;
+  const auto seen_before = [&](std::uint16_t type) {
+    if (!seen_all.empty()) return static_cast<bool>(seen_all[type]);
+    const auto last = seen_inline.begin() + static_cast<std::ptrdiff_t>(seen_count);
+    return std::find(seen_inline.begin(), last, type) != last;
+  };
+  const auto remember = [&](std::uint16_t type) {
+    if (seen_count < kInlineTypes) {
+      seen_inline[seen_count++] = type;
+      return;
+    }
+    if (seen_all.empty()) {
+      seen_all.resize(std::size_t{1} << 16);
+      for (const std::uint16_t earlier : seen_inline)
+        seen_all[earlier] = true;
+    }
+    seen_all[type] = true;
+  };
   while (!extensions.empty()) {
     std::uint16_t type;
     ByteReader data;
     if (!extensions.get_u16(type) || !extensions.get_prefixed_u16(data)) {
       return fail(HelloStatus::Malformed, "truncated extension");
     }
-    if (std::find(seen.begin(), seen.end(), type) != seen.end()) {
-      return fail(HelloStatus::Malformed, "an extension appears twice");
-    }
-    seen.push_back(type);
+    if (seen_before(type)) return fail(HelloStatus::Malformed, "an extension appears twice");
+    remember(type);
 
     if (type == kServerName) {
       ByteReader list;
@@ -213,6 +236,7 @@ HelloStatus ClientHelloParser::parse_extensions(std::span<const std::uint8_t> by
         return fail(HelloStatus::Malformed, "bad supported_versions");
       }
       std::uint16_t version;
+      info_.versions.reserve(std::min(list.remaining() / 2, kMaxVersions));
       while (list.get_u16(version)) {
         if (info_.versions.size() < kMaxVersions) info_.versions.push_back(version);
       }

@@ -82,7 +82,7 @@ class Dialer {
 };
 
 // IPv6 and IPv4 interleaved, IPv6 first, each family in resolver order (RFC 8305 4).
-std::vector<IpAddress> interleave_families(const std::vector<IpAddress>& addresses);
+std::vector<IpAddress> interleave_families(std::vector<IpAddress> addresses);
 
 tcp::endpoint to_endpoint(const IpAddress& address, std::uint16_t port);
 IpAddress to_ip(const asio::ip::address& address);

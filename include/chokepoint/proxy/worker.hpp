@@ -68,9 +68,13 @@ class Worker {
 
   // A fresh connection id, unique across threads and restarts.
   std::string next_id();
-  // Stamps and queues one record.
+  // Stamps and queues one record; the record stays the caller's (an `open`
+  // record goes on to become the `close`).
   void emit(audit::Record& record, audit::Event event,
             std::chrono::steady_clock::time_point started);
+  // The same for a connection's last record, which is moved, not copied.
+  void emit_last(audit::Record&& record, audit::Event event,
+                 std::chrono::steady_clock::time_point started);
 
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;
@@ -87,6 +91,9 @@ class Worker {
  private:
   void sweep();
   void flush_audit();
+  void stamp(audit::Record& record, audit::Event event,
+             std::chrono::steady_clock::time_point started);
+  void schedule_flush();
 
   int index_;
   const ProxyOptions& options_;

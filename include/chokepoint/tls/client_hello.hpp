@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace chokepoint::tls {
@@ -60,6 +61,8 @@ class ClientHelloParser {
 
   HelloStatus status() const { return status_; }
   const ClientHelloInfo& info() const { return info_; }
+  // Moves the info out once Done (the parser is finished with it).
+  ClientHelloInfo take_info() { return std::move(info_); }
   std::string_view error() const { return error_; }
 
  private:

@@ -179,6 +179,28 @@ TEST_CASE("hand-built hellos: minimal, no extensions, ECH", "[tls][hello]") {
   CHECK_FALSE(parse_all(hello_of(p)).has_sni);
 }
 
+TEST_CASE("a duplicate extension is found among hundreds of extensions", "[tls][hello]") {
+  // Past the few dozen a real client sends, the parser changes how it
+  // remembers types; duplicates on either side of that change are caught.
+  auto many = [](std::size_t count) {
+    std::string extensions;
+    for (std::size_t i = 0; i < count; ++i)
+      extensions += extension(static_cast<std::uint16_t>(0x1000 + i), "");
+    return extensions;
+  };
+  Parts p;
+  p.extensions = block(sni_extension("a.example.com") + many(500));
+  CHECK(parse_all(hello_of(p)).sni == "a.example.com");
+  for (const std::uint16_t again : {std::uint16_t{0x1000}, std::uint16_t{0x1000 + 40},
+                                    std::uint16_t{0x1000 + 300}, std::uint16_t{0}}) {
+    INFO(again);
+    p.extensions = block(sni_extension("a.example.com") + many(500) + extension(again, ""));
+    ClientHelloParser parser;
+    CHECK(parser.feed(hello_of(p)) == HelloStatus::Malformed);
+    CHECK(parser.error() == "an extension appears twice");
+  }
+}
+
 TEST_CASE("malformed hellos are refused, and say why", "[tls][hello]") {
   auto with = [](auto change) {
     Parts p;
