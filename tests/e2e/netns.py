@@ -67,8 +67,9 @@ class Topology:
             f.write("127.0.0.1 localhost\n")
             for address, names in HOSTS.items():
                 f.write("%s %s\n" % (address, " ".join(names)))
-        # A resolver nobody answers on: names not in hosts fail at once, and
-        # no query ever leaves the namespace.
+        # The namespace's own loopback: nobody answers there (names not in
+        # hosts fail at once) unless a test starts dns_server.py; no query
+        # ever leaves the namespace.
         with open(os.path.join(directory, "resolv.conf"), "w") as f:
             f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
 

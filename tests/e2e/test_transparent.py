@@ -2,7 +2,8 @@
 creates: a client namespace routed through a proxy namespace that applies the
 shipped nftables rules and runs chokepoint --transparent, to a server
 namespace. Real clients (curl, openssl s_client, gnutls-cli, python) connect
-to the servers' addresses with no proxy configured."""
+to the servers' addresses with no proxy configured. The same namespaces also
+host a DNS server, through which an explicit-mode proxy resolves names."""
 
 import os
 import signal
@@ -297,3 +298,83 @@ class TproxyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ResolverTest(unittest.TestCase):
+    """Explicit mode in the proxy namespace, resolving through a real DNS
+    server there (tests/e2e/dns_server.py, via /etc/resolv.conf and glibc):
+    what a name resolves to is vetted, and DNS failures get their answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = TOPOLOGY.popen(TOPOLOGY.proxy, "/usr/bin/python3", os.path.join(HERE, "dns_server.py"),
+                                 "127.0.0.1", "53", stdout=subprocess.PIPE, text=True)
+        assert cls.dns.stdout.readline().strip() == "ready"
+        policy = ("version: 1\nrules:\n"
+                  "  - {id: test-zone, ports: [443], destinations: ['*.dns-e2e.example']}\n"
+                  "  - {id: one-private-host, ports: [443], destinations: [10.0.0.7/32]}\n")
+        cls.proxy = Proxy("--dns-timeout", "500ms", listen="10.77.1.1:3128", config=config(policy),
+                          netns=TOPOLOGY.proxy)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.dns.kill()
+        cls.dns.wait()
+
+    def connect(self, host):
+        """(status line, Proxy-Status value, the record) of CONNECT host:443 from the client namespace."""
+        code = ("import socket,sys\ns=socket.create_connection(('10.77.1.1',3128),timeout=10)\n"
+                "s.sendall(b'CONNECT %s:443 HTTP/1.1\\r\\nHost: %s:443\\r\\n\\r\\n')\nhead=b''\n"
+                "while b'\\r\\n\\r\\n' not in head:\n  c=s.recv(4096)\n  if not c: break\n  head+=c\n"
+                "sys.stdout.write(head.decode())\n") % (host, host)
+        # Text mode: the answer's CRLFs arrive as newlines.
+        lines = in_client("/usr/bin/python3", "-c", code).stdout.split("\n\n")[0].split("\n")
+        status = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("proxy-status:")]
+        found = self.proxy.wait_records(lambda r: r["host"] == host and r["event"] in ("open", "deny", "error"))
+        self.assertTrue(found, self.proxy.records())
+        return lines[0], status[0] if status else None, found[-1]
+
+    def test_a_public_answer_is_dialled(self):
+        line, _, record = self.connect("public.dns-e2e.example")
+        self.assertEqual(line, "HTTP/1.1 200 Connection established")
+        self.assertEqual(record["upstream"], "100.200.0.10:443")
+        self.assertGreaterEqual(record["dns_ms"], 0)
+
+    def test_a_mixed_answer_is_dialled_at_its_public_address(self):
+        line, _, record = self.connect("mixed.dns-e2e.example")
+        self.assertEqual(line, "HTTP/1.1 200 Connection established")
+        self.assertEqual(record["upstream"], "100.200.0.10:443")
+
+    def test_names_resolving_to_refused_addresses_get_403(self):
+        for name, address in (("private", "10.0.0.5 (private)"), ("metadata", "169.254.169.254"),
+                              ("loopback", "127.0.0.1 (loopback)"), ("mapped", "::ffff:10.1.2.3"),
+                              ("nat64", "64:ff9b::a9fe:a9fe")):
+            with self.subTest(name=name):
+                host = name + ".dns-e2e.example"
+                line, status, record = self.connect(host)
+                self.assertTrue(line.startswith("HTTP/1.1 403"), line)
+                self.assertIn("error=destination_ip_prohibited", status)
+                self.assertEqual(record["event"], "deny")
+                self.assertEqual(record["reason"], "forbidden_address")
+                self.assertIn(address, record["detail"])
+                self.assertIsNone(record["upstream"])
+
+    def test_a_cidr_rule_lets_its_private_address_through_vetting(self):
+        # Vetting passes; the dial itself fails (nothing routes to 10/8 here),
+        # so no packet leaves the namespaces.
+        line, status, record = self.connect("allowed-private.dns-e2e.example")
+        self.assertTrue(line.startswith("HTTP/1.1 502"), line)
+        self.assertNotEqual(record["reason"], "forbidden_address")
+        self.assertIn(record["reason"], ("unreachable", "connect_failed"))
+
+    def test_dns_failures(self):
+        for name, code, error, reason in (("missing", 502, "dns_error", "dns_not_found"),
+                                          ("broken", 502, "dns_error", "dns_error"),
+                                          ("silent", 504, "dns_timeout", "dns_timeout")):
+            with self.subTest(name=name):
+                line, status, record = self.connect(name + ".dns-e2e.example")
+                self.assertTrue(line.startswith("HTTP/1.1 %d" % code), line)
+                self.assertIn("error=" + error, status)
+                self.assertEqual(record["event"], "error")
+                self.assertEqual(record["reason"], reason)
