@@ -100,8 +100,9 @@ int run_command(Args& args) {
   // A peer that goes away mid-splice must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   proxy::Server server(options, snapshot, audit, std::move(authenticator));
-  proxy::Controller controller(server, audit, resolve_control_options(settings, config_path),
-                               snapshot);
+  proxy::ControlOptions control = resolve_control_options(settings, config_path);
+  control.users_file = options.users_file;
+  proxy::Controller controller(server, audit, std::move(control), snapshot);
   if (!server.bind(error) || !controller.start(error)) {
     std::cerr << "chokepoint: " << error << '\n';
     audit.stop();

@@ -25,12 +25,27 @@ bool starts_with_basic(std::string_view value) {
 
 }  // namespace
 
-Authenticator::Authenticator(std::map<std::string, PasswordHash> users, int threads)
-    : users_(std::move(users)), caches_(static_cast<std::size_t>(std::max(1, threads))) {
+std::shared_ptr<const Authenticator::Users> Authenticator::make_users(
+    std::map<std::string, PasswordHash> entries, std::uint64_t generation) {
+  auto users = std::make_shared<Users>();
+  users->entries = std::move(entries);
+  users->generation = generation;
   // Same cost as the real entries, so a miss takes as long as a hit.
   std::uint32_t iterations = kDefaultIterations;
-  if (!users_.empty()) iterations = users_.begin()->second.iterations;
-  decoy_ = hash_password("decoy", iterations);
+  if (!users->entries.empty()) iterations = users->entries.begin()->second.iterations;
+  users->decoy = hash_password("decoy", iterations);
+  return users;
+}
+
+Authenticator::Authenticator(std::map<std::string, PasswordHash> users, int threads)
+    : users_(make_users(std::move(users), 1)),
+      caches_(static_cast<std::size_t>(std::max(1, threads))) {}
+
+void Authenticator::replace_users(std::map<std::string, PasswordHash> users) {
+  // Only the control thread replaces, so reading the generation and storing
+  // the new set need not be one atomic step.
+  const std::uint64_t next = users_.load()->generation + 1;
+  users_.store(make_users(std::move(users), next));
 }
 
 Authenticator::~Authenticator() {
@@ -54,26 +69,27 @@ asio::awaitable<Outcome> Authenticator::check(int thread, std::string_view heade
   user = decoded->substr(0, colon);
   const std::string password = decoded->substr(colon + 1);
 
+  // Held to the end of the check: a reload meanwhile frees nothing in use.
+  const std::shared_ptr<const Users> users = users_.load();
   auto& cache = caches_[static_cast<std::size_t>(thread) % caches_.size()];
   const std::string key = digest(header);
   const auto now = std::chrono::steady_clock::now();
   if (const auto it = cache.find(key); it != cache.end()) {
-    if (it->second.until > now) co_return Outcome::Ok;
+    if (it->second.until > now && it->second.generation == users->generation) co_return Outcome::Ok;
     cache.erase(it);
   }
 
-  const auto found = users_.find(user);
-  const PasswordHash& stored = found == users_.end() ? decoy_ : found->second;
-  const bool known = found != users_.end();
-  // The users map and the decoy outlive every check (the authenticator
-  // outlives the I/O threads), so the work may refer to them.
+  const auto found = users->entries.find(user);
+  const PasswordHash& stored = found == users->entries.end() ? users->decoy : found->second;
+  const bool known = found != users->entries.end();
+  // The work holds `users` too: it may outlive this check (offload's timeout).
   // A named local, not a temporary: GCC 12 destroys temporaries of a
   // co_await expression wrongly (a double free was seen here).
-  auto work = [&stored, password] { return verify_password(stored, password); };
+  auto work = [users, &stored, password] { return verify_password(stored, password); };
   const auto verified = co_await offload(pool_, std::move(work), std::chrono::minutes(1));
   if (!known || !verified.value_or(false)) co_return Outcome::Invalid;
   if (cache.size() >= kMaxRemembered) cache.clear();
-  cache.emplace(key, Remembered{user, now + kRemember});
+  cache.insert_or_assign(key, Remembered{users->generation, now + kRemember});
   co_return Outcome::Ok;
 }
 

@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include <chokepoint/auth/password_hash.hpp>
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/control.hpp>
 
@@ -94,7 +95,8 @@ bool Controller::start(std::string& error) {
       admin_bound_ = Endpoint{at.address, admin_->local_endpoint(ec).port()};
     }
   }
-  if (options_.watch_files && !options_.config_path.empty() && !watch(error)) return false;
+  const bool files_to_watch = !options_.config_path.empty() || !options_.users_file.empty();
+  if (options_.watch_files && files_to_watch && !watch(error)) return false;
   return true;
 }
 
@@ -193,7 +195,16 @@ Controller::ReloadOutcome Controller::reload(std::string_view why) {
       problems << d.to_string() << '\n';
     if (built) snapshot = built.value();
   }
-  if (!snapshot) {
+  // Users and policy go together: a user's role comes from the policy.
+  std::optional<std::map<std::string, auth::PasswordHash>> users;
+  auth::Authenticator* const authenticator = server_.authenticator();
+  if (authenticator && !options_.users_file.empty()) {
+    auto read = auth::load_users(options_.users_file);
+    for (const auto& d : read.diagnostics())
+      problems << d.to_string() << '\n';
+    if (read) users = std::move(read).value();
+  }
+  if (!snapshot || (authenticator && !options_.users_file.empty() && !users)) {
     ++reload_failures_;
     outcome.message = problems.str();
     std::cerr << "chokepoint: reload (" << why << ") refused; the running policy stays:\n"
@@ -202,6 +213,11 @@ Controller::ReloadOutcome Controller::reload(std::string_view why) {
   }
   const std::string digest = policy_digest(snapshot->policy());
   server_.replace_policy(snapshot);
+  std::string users_note;
+  if (users) {
+    users_note = ", " + std::to_string(users->size()) + " users from " + options_.users_file;
+    authenticator->replace_users(std::move(*users));
+  }
   ++reloads_;
   policy_.sha256 = digest;
   policy_.loaded_at = std::chrono::system_clock::now();
@@ -209,8 +225,8 @@ Controller::ReloadOutcome Controller::reload(std::string_view why) {
   ++policy_.generation;
   outcome.ok = true;
   outcome.message = problems.str() + "loaded " + policy_.source + " (" +
-                    std::to_string(policy_.rules) + " rules, sha256 " + digest.substr(0, 12) +
-                    ")\n";
+                    std::to_string(policy_.rules) + " rules, sha256 " + digest.substr(0, 12) + ")" +
+                    users_note + "\n";
   std::cerr << "chokepoint: reload (" << why << "): " << outcome.message << std::flush;
   return outcome;
 }
@@ -224,7 +240,9 @@ bool Controller::watch(std::string& error) {
   // Watch the directories: editors and ConfigMaps replace files (rename,
   // symlink swap) rather than write them in place.
   std::set<std::string> directories;
-  for (const auto& file : files_) {
+  std::vector<std::string> files = files_;
+  if (!options_.users_file.empty()) files.push_back(options_.users_file);
+  for (const auto& file : files) {
     if (file == policy::kBuiltinCatalogName) continue;
     const auto path = std::filesystem::absolute(file);
     directories.insert(path.parent_path().string());

@@ -3,6 +3,7 @@ drain, the admin endpoint scraped with the Prometheus client's own parser,
 audit records received by real syslog listeners (UDP, TCP, TLS; JSON and
 CEF), a SIEM that is down, the buffer budget, and least privilege."""
 
+import base64
 import hashlib
 import json
 import os
@@ -248,6 +249,61 @@ class ConfigMapReloadTest(unittest.TestCase):
             proxy.stop()
             echo.stop()
             shutil.rmtree(directory, ignore_errors=True)
+
+
+class UsersReloadTest(unittest.TestCase):
+    """The users file of proxy authentication is re-read with the policy."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="chokepoint-users-")
+        self.users = os.path.join(self.dir, "users")
+        self.passwd("alice", "old-secret")
+        config = os.path.join(self.dir, "policy.yaml")
+        with open(config, "w") as f:
+            f.write(ALLOW_FILES)
+        self.echo = EchoUpstream()
+        self.proxy = Proxy("--users-file", self.users, "--connect-to", "::127.0.0.1:%d" % self.echo.port,
+                           config=config)
+
+    def tearDown(self):
+        self.proxy.stop()
+        self.echo.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def passwd(self, user, password):
+        subprocess.run([CHOKEPOINT, "passwd", "--users-file", self.users, "--iterations", "1000", user],
+                       input=password + "\n", text=True, check=True, capture_output=True)
+
+    def status_as(self, user, password):
+        credentials = base64.b64encode(("%s:%s" % (user, password)).encode())
+        sock = self.proxy.connect()
+        sock.sendall(b"CONNECT files.trendmicro.com:443 HTTP/1.1\r\nHost: files.trendmicro.com:443\r\n"
+                     b"Proxy-Authorization: Basic %s\r\n\r\n" % credentials)
+        status, _, _ = read_http_response(sock)
+        sock.close()
+        return status
+
+    def test_a_changed_users_file_takes_effect_without_a_restart(self):
+        self.assertEqual(self.status_as("alice", "old-secret"), 200)  # now remembered
+        self.assertEqual(self.status_as("bob", "bob-secret"), 407)
+        self.passwd("alice", "new-secret")
+        self.passwd("bob", "bob-secret")
+        # The file watch reloads; nothing else tells the proxy.
+        self.assertTrue(wait_until(lambda: self.status_as("bob", "bob-secret") == 200), self.proxy.stderr_text())
+        self.assertRegex(self.proxy.stderr_text(), r"2 users from .*users")
+        # The remembered credential went with the old users.
+        self.assertEqual(self.status_as("alice", "old-secret"), 407)
+        self.assertEqual(self.status_as("alice", "new-secret"), 200)
+
+    def test_a_broken_users_file_changes_nothing(self):
+        self.assertEqual(self.status_as("alice", "old-secret"), 200)
+        with open(self.users, "a") as f:
+            f.write("mallory:not-a-hash\n")
+        status, body = self.proxy.admin("/reload", method="POST")
+        self.assertEqual(status, 422)
+        self.assertRegex(body, r"users:2:\d+: ")
+        self.assertEqual(self.status_as("alice", "old-secret"), 200)
+        self.assertEqual(self.status_as("mallory", "not-a-hash"), 407)
 
 
 class DrainTest(unittest.TestCase):

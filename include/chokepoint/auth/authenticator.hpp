@@ -6,8 +6,14 @@
 // the thread that saw it (a hash of the header value, never the password),
 // so an agent reconnecting every few seconds pays the hash once. Unknown
 // users cost the same hash as known ones, so timing does not reveal names.
+//
+// The users can be replaced while the proxy runs (a reload): checks that
+// started keep the users they started with, later ones see the new set, and
+// every remembered credential is forgotten, so a removed user or a changed
+// password takes effect at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -30,17 +36,27 @@ class Authenticator {
   Authenticator(std::map<std::string, PasswordHash> users, int threads);
   ~Authenticator();
 
+  // Swaps in a new set of users; safe while other threads check.
+  void replace_users(std::map<std::string, PasswordHash> users);
+
   // Checks a Proxy-Authorization value (empty when the header is absent).
   // Sets `user` to the name the client gave (for the record), even when it fails.
   asio::awaitable<Outcome> check(int thread, std::string_view header, std::string& user);
 
  private:
+  struct Users {
+    std::map<std::string, PasswordHash> entries;
+    PasswordHash decoy;  // verified against for unknown users
+    std::uint64_t generation = 0;
+  };
   struct Remembered {
-    std::string user;
+    std::uint64_t generation;  // of the users it was verified against
     std::chrono::steady_clock::time_point until;
   };
-  std::map<std::string, PasswordHash> users_;
-  PasswordHash decoy_;  // verified against for unknown users
+  static std::shared_ptr<const Users> make_users(std::map<std::string, PasswordHash> entries,
+                                                 std::uint64_t generation);
+
+  std::atomic<std::shared_ptr<const Users>> users_;
   std::vector<std::unordered_map<std::string, Remembered>> caches_;
   asio::thread_pool pool_{2};
 };

@@ -3,10 +3,11 @@
 //
 //   SIGHUP, POST /reload, or a change to a config file (inotify, which also
 //   sees Kubernetes ConfigMaps swap their ..data symlink): load, validate
-//   and compile the policy, then swap it in; open connections keep the
+//   and compile the policy, and re-read the users file when proxy
+//   authentication is on, then swap both in; open connections keep the
 //   policy they were accepted under. A bad file changes nothing: the old
-//   policy stays, every problem is logged as file:line:column, and the
-//   failure is counted.
+//   policy and users stay, every problem is logged as file:line:column, and
+//   the failure is counted.
 //   SIGTERM or SIGINT: stop accepting, let open connections finish for the
 //   drain period, then end the rest (each still gets its close record). A
 //   second SIGTERM or SIGINT ends them at once.
@@ -33,6 +34,7 @@ namespace chokepoint::proxy {
 
 struct ControlOptions {
   std::string config_path;  // empty: the built-in catalog (reloads re-read nothing)
+  std::string users_file;   // proxy authentication's users; empty: none
   std::chrono::milliseconds drain{30'000};
   std::optional<Endpoint> admin;  // the admin endpoint; nullopt: none
   bool admin_explicit = false;    // the operator asked for it: failing to bind is fatal

@@ -53,6 +53,8 @@ class Server {
   void stop();
   // New connections decide with `snapshot`; open ones keep theirs.
   void replace_policy(std::shared_ptr<const policy::Snapshot> snapshot);
+  // Proxy authentication, when it is on (its users are replaced on reload).
+  auth::Authenticator* authenticator() { return authenticator_.get(); }
 
  private:
   struct Listener {
