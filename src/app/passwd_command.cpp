@@ -1,7 +1,10 @@
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -77,19 +80,37 @@ int passwd_command(Args& args) {
     }
   }
   if (!replaced) out << entry << '\n';
+  // A new file renamed over the old one, so a reading proxy never sees half
+  // of it. It keeps the old file's owner, group and mode (an operator gives
+  // the service's group read access, and reloads re-read it as that user);
+  // a first file is 0640. Others never get any access, not even while it is
+  // being written.
   const std::string temp = file + ".tmp";
-  {
-    std::ofstream write(temp, std::ios::trunc);
-    write << out.str();
-    if (!write) {
-      std::cerr << "chokepoint passwd: cannot write " << temp << '\n';
-      return kExitUsage;
-    }
+  struct stat old {};
+  const bool existed = ::stat(file.c_str(), &old) == 0;
+  const mode_t mode = existed ? (old.st_mode & 0770) : 0640;
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    std::cerr << "chokepoint passwd: cannot write " << temp << ": " << std::strerror(errno) << '\n';
+    return kExitUsage;
   }
-  std::filesystem::permissions(temp, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write |
-                                         std::filesystem::perms::group_read);
-  std::filesystem::rename(temp, file);
+  const std::string text = out.str();
+  bool written = true;
+  for (std::size_t at = 0; written && at < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + at, text.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    written = n > 0;
+    if (written) at += static_cast<std::size_t>(n);
+  }
+  // Only root can give the file away; anyone else keeps it as their own.
+  if (existed) (void)::fchown(fd, old.st_uid, old.st_gid);
+  written = written && ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
+  written = ::close(fd) == 0 && written;
+  if (!written || ::rename(temp.c_str(), file.c_str()) != 0) {
+    std::cerr << "chokepoint passwd: cannot write " << file << ": " << std::strerror(errno) << '\n';
+    ::unlink(temp.c_str());
+    return kExitUsage;
+  }
   return kExitOk;
 }
 

@@ -111,3 +111,24 @@ class ExplainTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PasswdTest(unittest.TestCase):
+    def test_entries_are_added_and_replaced_and_the_file_keeps_its_group_and_mode(self):
+        path = os.path.join(tempfile.mkdtemp(), "users")
+        for user, password in (("relay01", "one"), ("dsm", "two"), ("relay01", "three")):
+            result = run("passwd", "--users-file", path, "--iterations", "1000", user, stdin=password + "\n")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            if user == "dsm" and os.geteuid() == 0:
+                # What an operator does so the service's group can read it.
+                os.chown(path, 0, 65534)
+                os.chmod(path, 0o640)
+        lines = open(path).read().splitlines()
+        self.assertEqual([line.split(":")[0] for line in lines], ["relay01", "dsm"])
+        self.assertTrue(all(re.match(r"^\w+:\$pbkdf2-sha256\$1000\$", line) for line in lines), lines)
+        status = os.stat(path)
+        self.assertEqual(status.st_mode & 0o777, 0o640)
+        if os.geteuid() == 0:
+            self.assertEqual(status.st_gid, 65534)
+        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertNotEqual(run("passwd", "--users-file", path, "x", stdin="\n").returncode, 0)
