@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """chokepoint side by side with the proxies a user would pick instead.
 
-    bench/run.py [--rounds 3] [--seconds 5] [--idle 10000] [--out bench/results/RESULTS.md]
+    bench/run.py [--rounds 5] [--seconds 5] [--idle 7000] [--out bench/results/RESULTS.md]
 
-Starts one sink (loadgen sink) and, one after another, each proxy from
-Debian's packages with its best settings for this job; runs the same load
-generator through each, interleaving the proxies within every round and
-repeating the rounds; then writes a markdown table of medians, spreads (min
-to max over rounds) and ratios. Everything runs on loopback of this machine,
-where the load generator, the sink and the proxy share the cores.
+Starts one sink (loadgen sink) and every proxy, each from Debian's packages
+with its best settings for this job; runs the same load generator through
+each, visiting all of them back to back in every scenario, in an order that
+rotates from round to round; then writes markdown tables of medians, spreads
+(min to max over rounds), ratios to direct, and chokepoint's ratio to each
+peer within each round. Everything runs on loopback of this machine, where
+the load generator, the sink and the proxies share the cores.
 
 CONNECT proxies (squid, tinyproxy) are compared with chokepoint's explicit
 listener; SNI routers (haproxy with splice, nginx stream with ssl_preread)
@@ -219,39 +220,55 @@ def target_args(peer, sink):
     return ["--mode", peer.mode, "--to", "127.0.0.1:%d" % peer.port, "--name", NAME, "--port", "443"]
 
 
-def measure(peer, sink, seconds, idle_count):
-    """One round of every scenario through `peer` (None: direct)."""
+def name_of(peer):
+    return peer.name if peer else "direct"
+
+
+def measure_rate(peer, sink, seconds, _count):
+    """Connection rate: set up, 64 bytes each way, close; 64 at a time."""
+    r = loadgen("rate", *target_args(peer, sink), "--concurrency", "64", "--threads", "2", "--seconds", str(seconds))
+    return {"rate": r["per_s"], "p50": r["p50_us"], "p99": r["p99_us"], "p999": r["p999_us"],
+            "rate_failures": r["failures"]}
+
+
+def measure_throughput(peer, sink, seconds, _count):
+    """1 and 8 streams each way, and the proxy's CPU time per GiB they moved."""
     result = {}
-    args = target_args(peer, sink)
-    r = loadgen("rate", *args, "--concurrency", "64", "--threads", "2", "--seconds", str(seconds))
-    result.update({"rate": r["per_s"], "p50": r["p50_us"], "p99": r["p99_us"], "p999": r["p999_us"],
-                   "rate_failures": r["failures"]})
     moved = 0
     cpu_before = cpu_seconds(peer.proc.pid) if peer else 0
     for streams in (1, 8):
         for direction in ("up", "down"):
-            t = loadgen("throughput", *args, "--streams", str(streams), "--direction", direction,
+            t = loadgen("throughput", *target_args(peer, sink), "--streams", str(streams), "--direction", direction,
                         "--seconds", str(seconds))
             result["%s%d" % (direction, streams)] = t["gbit_s"]
             moved += t["bytes"]
     if peer:
         result["cpu_per_gib"] = (cpu_seconds(peer.proc.pid) - cpu_before) / (moved / 2**30)
-        before = memory_kib(peer.proc.pid)
-        holder = subprocess.Popen([LOADGEN, "idle", *args, "--count", str(idle_count)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        opened = json.loads(holder.stdout.readline())
-        time.sleep(1.0)
-        after = memory_kib(peer.proc.pid)
-        holder.stdin.close()
-        holder.wait(60)
-        result["idle_open"] = opened["open"]
-        result["idle_kib"] = (after - before) / max(1, opened["open"])
     return result
+
+
+def measure_idle(peer, sink, _seconds, count):
+    """The proxy's memory (PSS) per idle tunnel, with `count` of them open."""
+    if not peer:
+        return {}
+    # A fresh process: one that has just relayed gigabytes keeps freed memory
+    # resident, and idle tunnels would fit in it without growing anything.
+    peer.stop()
+    peer.start()
+    before = memory_kib(peer.proc.pid)
+    holder = subprocess.Popen([LOADGEN, "idle", *target_args(peer, sink), "--count", str(count)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    opened = json.loads(holder.stdout.readline())
+    time.sleep(1.0)
+    after = memory_kib(peer.proc.pid)
+    holder.stdin.close()
+    holder.wait(60)
+    return {"idle_open": opened["open"], "idle_kib": (after - before) / max(1, opened["open"])}
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     # A proxy holds two descriptors per tunnel; this machine caps a process at
     # 20,000 (and root may not raise the cap here), and haproxy reserves about
@@ -278,17 +295,25 @@ def main():
     for p in peers:
         results[p.name] = []
     try:
+        # Every proxy runs for the whole benchmark (an idle one costs nothing),
+        # so each scenario can visit them all back to back: this machine's
+        # speed drifts by tens of percent over minutes, and figures taken
+        # seconds apart compare fairly. The order rotates every round, so no
+        # proxy always comes first or right after the heaviest load.
+        for peer in peers:
+            peer.start()
+        everyone = [None] + peers
         for round_number in range(options.rounds):
             print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
-            results["direct"].append(measure(None, sink, options.seconds, 0))
-            print("  direct", results["direct"][-1], flush=True)
-            for peer in peers:
-                peer.start()
-                try:
-                    results[peer.name].append(measure(peer, sink, options.seconds, options.idle))
-                finally:
-                    peer.stop()
-                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+            shift = round_number % len(everyone)
+            order = everyone[shift:] + everyone[:shift]
+            current = {name_of(p): {} for p in order}
+            for scenario in (measure_rate, measure_throughput, measure_idle):
+                for peer in order:
+                    current[name_of(peer)].update(scenario(peer, sink, options.seconds, options.idle))
+            for peer in everyone:
+                results[name_of(peer)].append(current[name_of(peer)])
+                print("  %s %s" % (name_of(peer), current[name_of(peer)]), flush=True)
     finally:
         for peer in peers:
             peer.stop()
@@ -307,15 +332,41 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
-def cell(values, fmt, direct=None):
-    if not values:
-        return "-"
+def spread(values, fmt):
     text = fmt % med(values)
     if len(values) > 1:
         text += " (" + fmt % min(values) + "-" + fmt % max(values) + ")"
-    if direct:
-        text += " [%.2fx]" % (med(values) / direct)
     return text
+
+
+def per_round_ratios(rounds, baseline, key):
+    """The ratio of the two rows in each round that has both figures."""
+    return [r[key] / b[key] for r, b in zip(rounds, baseline) if key in r and b.get(key)]
+
+
+def cell(rounds, key, fmt, direct=None):
+    values = [r[key] for r in rounds if key in r]
+    if not values:
+        return "-"
+    text = spread(values, fmt)
+    if direct:
+        text += " [%.2fx]" % med(per_round_ratios(rounds, direct, key))
+    return text
+
+
+# chokepoint against the peer a user would pick instead for the same job (and
+# the full catalog against a one-line policy, the cost of deciding).
+COMPARISONS = [
+    ("chokepoint (SNI)", "haproxy (splice)"),
+    ("chokepoint (SNI)", "nginx stream (ssl_preread)"),
+    ("chokepoint (CONNECT)", "squid"),
+    ("chokepoint (CONNECT)", "tinyproxy"),
+    ("chokepoint (CONNECT)", "nginx stream (ssl_preread)"),
+    ("chokepoint (CONNECT)", "chokepoint (CONNECT, one-line policy)"),
+]
+COLUMNS = [("rate", "exchanges/s"), ("p99", "p99 latency"), ("up1", "1 stream up"), ("down1", "1 stream down"),
+           ("up8", "8 streams up"), ("down8", "8 streams down"), ("cpu_per_gib", "CPU per GiB"),
+           ("idle_kib", "idle tunnel memory")]
 
 
 def render(results, options):
@@ -323,10 +374,11 @@ def render(results, options):
              "Generated by `bench/run.py --rounds %d --seconds %d --idle %d` on %s, %d cores, kernel %s, %s." % (
                  options.rounds, options.seconds, options.idle, platform.node(), os.cpu_count(), platform.release(),
                  time.strftime("%Y-%m-%d")),
-             "Load generator, sink and proxy share the cores on loopback. Each cell: median over rounds, "
-             "(min-max), and [ratio to direct in the same rounds] where it applies.", ""]
+             "Load generator, sink and proxies share the cores on loopback; every proxy runs throughout, and "
+             "each scenario visits them all back to back, in an order that rotates every round.", "",
+             "Each cell: median over rounds, (min-max), and [the median of the per-round ratios to direct] "
+             "where it applies.", ""]
     direct = results["direct"]
-    d = {k: med([r[k] for r in direct]) for k in direct[0]} if direct else {}
     header = ("| proxy | exchanges/s (64 concurrent) | p50 / p99 / p99.9 ms | 1 stream up Gbit/s | 1 stream down | "
               "8 streams up | 8 streams down | CPU s per GiB | idle tunnel KiB |")
     lines += [header, "|" + "---|" * 9]
@@ -336,11 +388,23 @@ def render(results, options):
         col = lambda k: [r[k] for r in rounds if k in r]
         latency = "%.1f / %.1f / %.1f" % (med(col("p50")) / 1000, med(col("p99")) / 1000, med(col("p999")) / 1000)
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, cell(col("rate"), "%.0f", d.get("rate")), latency,
-            cell(col("up1"), "%.1f", d.get("up1")), cell(col("down1"), "%.1f", d.get("down1")),
-            cell(col("up8"), "%.1f", d.get("up8")), cell(col("down8"), "%.1f", d.get("down8")),
-            cell(col("cpu_per_gib"), "%.3f") if col("cpu_per_gib") else "-",
-            cell(col("idle_kib"), "%.2f") if col("idle_kib") else "-"))
+            name, cell(rounds, "rate", "%.0f", direct), latency,
+            cell(rounds, "up1", "%.1f", direct), cell(rounds, "down1", "%.1f", direct),
+            cell(rounds, "up8", "%.1f", direct), cell(rounds, "down8", "%.1f", direct),
+            cell(rounds, "cpu_per_gib", "%.3f"), cell(rounds, "idle_kib", "%.2f")))
+    lines += ["", "## chokepoint against each peer, round by round", "",
+              "The ratio of the two rows within each round: median (min-max). Above 1 is chokepoint ahead for "
+              "rates and throughput; below 1 is chokepoint ahead for latency, CPU and memory.", "",
+              "| chokepoint / peer | " + " | ".join(title for _, title in COLUMNS) + " |",
+              "|" + "---|" * (len(COLUMNS) + 1)]
+    for ours, theirs in COMPARISONS:
+        if not results.get(ours) or not results.get(theirs):
+            continue
+        cells = []
+        for key, _ in COLUMNS:
+            ratios = per_round_ratios(results[ours], results[theirs], key)
+            cells.append(spread(ratios, "%.2f") if ratios else "-")
+        lines.append("| %s / %s | %s |" % (ours, theirs, " | ".join(cells)))
     lines.append("")
     return "\n".join(lines)
 
