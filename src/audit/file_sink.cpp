@@ -17,6 +17,8 @@ int open_file(const std::string& path, std::string& error) {
   return fd;
 }
 
+constexpr std::size_t kKeptBufferBytes = 64 * 1024;
+
 class FileSink final : public Sink {
  public:
   FileSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -25,7 +27,13 @@ class FileSink final : public Sink {
   }
 
   void write(const std::vector<Record>& records) override {
-    batch_.clear();
+    // A burst (thousands of tunnels opening at once) grows the buffer; keep
+    // only a modest one afterwards, so the burst's memory goes back.
+    if (batch_.capacity() > kKeptBufferBytes) {
+      std::string().swap(batch_);
+    } else {
+      batch_.clear();
+    }
     for (const Record& r : records)
       append_json_line(batch_, r);
     const char* data = batch_.data();

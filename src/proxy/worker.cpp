@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <chokepoint/proxy/worker.hpp>
 
 namespace chokepoint::proxy {
@@ -9,6 +11,8 @@ constexpr std::chrono::seconds kSweepInterval{1};
 // pipe2() off the path of busy tunnels.
 constexpr std::size_t kPipeSize = std::size_t{1} << 18;
 constexpr std::size_t kIdlePipes = 64;
+// Records one loop turn usually emits, at most, to reserve room for.
+constexpr std::size_t kBatchReserve = 64;
 
 }  // namespace
 
@@ -111,8 +115,9 @@ void Worker::flush_audit() {
   const std::size_t last_size = audit_batch_.size();
   audit_.write(index_, std::move(audit_batch_));
   audit_batch_ = std::vector<audit::Record>();
-  // A turn's records fill the next batch about as much: one allocation for it.
-  audit_batch_.reserve(last_size);
+  // A turn's records fill the next batch about as much: one allocation for it
+  // (bounded: a turn that ended thousands of tunnels is not the usual one).
+  audit_batch_.reserve(std::min<std::size_t>(last_size, kBatchReserve));
 }
 
 void Worker::run() {
