@@ -146,24 +146,19 @@ def make_peers(sink, work):
     def add(name, mode, argv, port):
         peers.append(Peer(name, mode, argv, port, work))
 
-    port = free_port()
-    add("chokepoint (CONNECT)", "connect",
-        [CHOKEPOINT, "run", *QUIET, "--listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
-         "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-connect.jsonl")], port)
+    def add_chokepoint(name, mode, listen_flag, audit_name, config=()):
+        port = free_port()
+        add(name, mode, [CHOKEPOINT, "run", *QUIET, *config, listen_flag, "127.0.0.1:%d" % port, "--threads", "2",
+                         "--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink),
+                         "--audit-log", os.path.join(work, audit_name)], port)
 
-    port = free_port()
+    add_chokepoint("chokepoint (CONNECT)", "connect", "--listen", "audit-connect.jsonl")
     one_line = os.path.join(work, "one-line.yaml")
     with open(one_line, "w") as f:
         f.write("version: 1\nrules:\n  - {id: one, ports: [443], destinations: [%s]}\n" % NAME)
-    add("chokepoint (CONNECT, one-line policy)", "connect",
-        [CHOKEPOINT, "run", *QUIET, "--config", one_line, "--listen", "127.0.0.1:%d" % port, "--threads", "2",
-         "--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-1.jsonl")],
-        port)
-
-    port = free_port()
-    add("chokepoint (SNI)", "sni",
-        [CHOKEPOINT, "run", *QUIET, "--sni-listen", "127.0.0.1:%d" % port, "--threads", "2", "--connect-to",
-         "%s:443:127.0.0.1:%d" % (NAME, sink), "--audit-log", os.path.join(work, "audit-sni.jsonl")], port)
+    add_chokepoint("chokepoint (CONNECT, one-line policy)", "connect", "--listen", "audit-1.jsonl",
+                   config=("--config", one_line))
+    add_chokepoint("chokepoint (SNI)", "sni", "--sni-listen", "audit-sni.jsonl")
 
     port = free_port()
     squid_dir = os.path.join(work, "squid")
