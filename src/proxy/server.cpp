@@ -33,8 +33,9 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       audit_(audit),
       authenticator_(std::move(authenticator)),
       resolver_(4),
-      limits_(options_.max_connections, options_.max_connections_per_client,
-              options_.max_buffer_memory) {
+      limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
+                           options_.max_pending_heads_per_client, options_.max_buffer_memory,
+                           options_.max_rate_per_client, !options_.users_file.empty()}) {
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, options_, resolver_, audit_, limits_,
