@@ -94,6 +94,20 @@ void Worker::flush_audit() {
   audit_batch_.reserve(std::min<std::size_t>(last_size, kBatchReserve));
 }
 
+void Worker::accept_failed(const error_code& ec) {
+  const char* name = "other";
+  if (ec == asio::error::no_descriptors) {
+    name = "emfile";
+  } else if (ec.value() == ENFILE) {
+    name = "enfile";
+  } else if (ec == asio::error::no_buffer_space) {
+    name = "enobufs";
+  } else if (ec == asio::error::no_memory) {
+    name = "enomem";
+  }
+  ++metrics_.accept_failures[name];
+}
+
 Metrics Worker::metrics() const {
   Metrics copy = metrics_;
   for (const ConnectionSlot& slot : live_) {

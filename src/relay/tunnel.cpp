@@ -125,12 +125,13 @@ void Tunnel::splice_pump(Direction& d) {
     if (d.eof) return finish_direction(d);
     if (!d.pipe) {
       d.pipe = pipes_.take();
-      // The pipe is empty here, so the direction may switch paths.
-      if (!d.pipe && pipes_.over_budget()) {
+      // No pipe (the buffer budget is spent, or the process is out of
+      // descriptors): the pipe is empty here, so the direction may switch
+      // to copying, which needs neither.
+      if (!d.pipe) {
         d.copying = true;
         return pump(d);
       }
-      if (!d.pipe) return fail(last_error(EMFILE), EndedBy::Proxy);
     }
     const ssize_t n = ::splice(from, nullptr, d.pipe.write_fd, nullptr, kSpliceChunk,
                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);

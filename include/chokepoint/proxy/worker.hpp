@@ -68,6 +68,9 @@ class Worker {
   // the summaries of seconds that are over go out with the sweep.
   void flush_summaries(std::chrono::steady_clock::time_point now);
 
+  // An accept on this thread failed (out of descriptors, memory): counted.
+  void accept_failed(const error_code& ec);
+
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;
   // This thread's relaying connections as JSON objects (call on this thread).
