@@ -6,10 +6,9 @@
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
 #include <chokepoint/app/privileges.hpp>
-#include <chokepoint/proxy/control.hpp>
+#include <chokepoint/config/flags.hpp>
+#include <chokepoint/control/controller.hpp>
 #include <chokepoint/proxy/server.hpp>
-
-#include "run_settings.hpp"
 
 namespace chokepoint::app {
 namespace {
@@ -38,18 +37,17 @@ void raise_descriptor_limit() {
   }
 }
 
-std::vector<std::unique_ptr<audit::Sink>> make_sinks(const policy::Settings& settings,
+std::vector<std::unique_ptr<audit::Sink>> make_sinks(const config::Settings& settings,
                                                      std::string& error) {
   std::vector<std::unique_ptr<audit::Sink>> sinks;
-  const std::string path = settings.audit_log.value_or("-");
-  if (path != "none") {
-    auto file = audit::make_file_sink(path, error);
+  if (settings.audit_log != "none") {
+    auto file = audit::make_file_sink(settings.audit_log, error);
     if (!file) return {};
     sinks.push_back(std::move(file));
   }
   for (SyslogTarget target : settings.syslog) {
-    if (target.transport == SyslogTarget::Transport::Tls && settings.syslog_ca)
-      target.ca_file = *settings.syslog_ca;
+    if (target.transport == SyslogTarget::Transport::Tls && !settings.syslog_ca.empty())
+      target.ca_file = settings.syslog_ca;
     sinks.push_back(audit::make_syslog_sink(target, audit::SyslogOptions{}));
   }
   return sinks;
@@ -65,20 +63,29 @@ std::string sink_names(const audit::AuditLog& audit) {
 }  // namespace
 
 int run_command(Args& args) {
-  std::string config_path;
-  policy::Settings flags;
+  config::RunFlags flags;
   std::string error;
-  if (!read_run_flags(args, config_path, flags, error)) return run_usage(error);
+  if (!config::parse_run_flags(args.rest(), flags, error)) {
+    std::cerr << "chokepoint run: " << error << '\n' << config::run_usage();
+    return kExitUsage;
+  }
+  if (flags.help) {
+    std::cout << config::run_help();
+    return kExitOk;
+  }
+  const std::string& config_path = flags.config_path;
 
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
-  config->settings.override_with(flags);
-  const policy::Settings settings = config->settings;
-  auto built = policy::Snapshot::build(std::move(*config));
+  const config::Settings settings = config::resolve(config->settings, flags.settings);
+  const std::string policy_source =
+      config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path;
+  const std::string sha256 = config->policy.sha256;
+  auto built = policy::Snapshot::build(std::move(config->policy.policy));
   print_diagnostics(built.diagnostics(), std::cerr);
   if (!built) return kExitUsage;
   const auto snapshot = built.value();
-  const proxy::ProxyOptions options = resolve_proxy_options(settings);
+  const proxy::ProxyOptions options(settings);
 
   std::unique_ptr<auth::Authenticator> authenticator;
   if (!options.users_file.empty()) {
@@ -100,16 +107,16 @@ int run_command(Args& args) {
   // A peer that goes away mid-splice must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   proxy::Server server(options, snapshot, audit, std::move(authenticator));
-  proxy::ControlOptions control = resolve_control_options(settings, config_path);
-  control.users_file = options.users_file;
-  proxy::Controller controller(server, audit, std::move(control), snapshot);
+  control::Controller controller(server, audit,
+                                 control::ControlOptions::from(settings, config_path),
+                                 control::RunningPolicy::started(policy_source, sha256, *snapshot));
   if (!server.bind(error) || !controller.start(error)) {
     std::cerr << "chokepoint: " << error << '\n';
     audit.stop();
     return kExitUsage;
   }
   const bool root = running_as_root();
-  if (!drop_privileges(settings.user.value_or(""), error)) {
+  if (!drop_privileges(settings.user, error)) {
     std::cerr << "chokepoint: dropping privileges: " << error << '\n';
     audit.stop();
     return kExitUsage;
@@ -123,15 +130,13 @@ int run_command(Args& args) {
     std::cerr << "chokepoint: admin on http://" << admin->to_string()
               << " (/metrics /healthz /readyz /policy /connections, POST /reload)\n";
   }
-  if (root && !settings.user) {
+  if (root && settings.user.empty()) {
     std::cerr << "chokepoint: running as root without capabilities; --user NAME drops to an "
                  "unprivileged user after binding\n";
   }
-  std::cerr << "chokepoint: policy "
-            << (config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path)
-            << " (" << snapshot->policy().rules.size() << " rules, mode "
-            << policy::to_string(snapshot->policy().mode) << "), " << options.threads
-            << " threads, audit to " << sink_names(audit) << std::endl;
+  std::cerr << "chokepoint: policy " << policy_source << " (" << snapshot->policy().rules.size()
+            << " rules, mode " << policy::to_string(snapshot->policy().mode) << "), "
+            << options.threads << " threads, audit to " << sink_names(audit) << std::endl;
 
   server.start();
   controller.run();
