@@ -69,6 +69,20 @@ Admission ConnectionLimits::admit(const IpAddress& client, bool thread_pending_f
   return Admission{};
 }
 
+std::optional<std::chrono::milliseconds> ConnectionLimits::take_rule_rate(std::string_view rule,
+                                                                          double rate,
+                                                                          const IpAddress& client,
+                                                                          Clock::time_point now) {
+  TokenBuckets* buckets = nullptr;
+  {
+    std::lock_guard lock(rule_rates_mutex_);
+    auto& slot = rule_rates_[std::string(rule) + '@' + std::to_string(rate)];
+    if (!slot) slot = std::make_unique<TokenBuckets>(rate, rate);
+    buckets = slot.get();
+  }
+  return buckets->take(key(client), now);
+}
+
 void ConnectionLimits::handshake_done(const IpAddress& client) {
   if (!per_client()) return;
   const std::string k = key(client);

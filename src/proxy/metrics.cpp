@@ -1,5 +1,3 @@
-#include <sstream>
-
 #include <chokepoint/proxy/metrics.hpp>
 
 namespace chokepoint::proxy {
@@ -65,58 +63,6 @@ void Metrics::add(const Metrics& o) {
   connect.add(o.connect);
   open_tunnels += o.open_tunnels;
   handshakes += o.handshakes;
-}
-
-std::string prometheus_label(std::string_view value) {
-  std::string out = "\"";
-  for (const char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + '"';
-}
-
-void write_counter(std::string& out, const std::string& name, const std::string& help,
-                   const std::map<std::string, std::uint64_t>& by_label,
-                   const std::string& label_names) {
-  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
-  std::vector<std::string> names;
-  std::stringstream split(label_names);
-  for (std::string n; std::getline(split, n, ',');)
-    names.push_back(n);
-  for (const auto& [key, value] : by_label) {
-    out += name + "{";
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      const auto end = i + 1 < names.size() ? key.find('\x1f', start) : std::string::npos;
-      if (i) out += ',';
-      out += names[i] + "=" + prometheus_label(std::string_view(key).substr(start, end - start));
-      start = end == std::string::npos ? key.size() : end + 1;
-    }
-    out += "} " + std::to_string(value) + "\n";
-  }
-}
-
-void write_histogram(std::string& out, const std::string& name, const std::string& help,
-                     const Histogram& h) {
-  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < kLatencyBucketsMs.size(); ++i) {
-    cumulative += h.counts[i];
-    std::ostringstream le;
-    le << kLatencyBucketsMs[i] / 1000;
-    out += name + "_bucket{le=\"" + le.str() + "\"} " + std::to_string(cumulative) + "\n";
-  }
-  out += name + "_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
-  std::ostringstream sum;
-  sum << h.sum_seconds;
-  out += name + "_sum " + sum.str() + "\n" + name + "_count " + std::to_string(h.count) + "\n";
 }
 
 }  // namespace chokepoint::proxy

@@ -302,6 +302,15 @@ asio::awaitable<bool> Session::exchange() {
     co_return co_await refuse(std::move(record), learned.language, reason_of(decision.reason),
                               std::move(why), learned.keep_alive);
   }
+  if (const policy::Rule* rule = decision.match.rule; rule && rule->max_rate) {
+    const auto wait =
+        worker_.limits().take_rule_rate(rule->id, *rule->max_rate, client_ip_, Clock::now());
+    if (wait) {
+      co_return co_await refuse(std::move(record), learned.language, audit::Reason::RateLimited,
+                                "over rule " + rule->id + "'s rate for this client",
+                                learned.keep_alive, *wait);
+    }
+  }
   if (!learned.tunnel) co_return co_await forward(std::move(record), learned, identity);
 
   // Resolve, vet and dial.
@@ -391,7 +400,9 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   options.force_copy = worker_.options().force_copy;
   options.idle_timeout =
       rule && rule->idle_timeout ? *rule->idle_timeout : worker_.options().idle_timeout;
-  options.half_close_timeout = worker_.options().half_close_timeout;
+  options.half_close_timeout = rule && rule->half_close_timeout
+                                   ? *rule->half_close_timeout
+                                   : worker_.options().half_close_timeout;
   tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
   relaying_ = &open.fields();
   const relay::TunnelResult result = co_await tunnel_->run();

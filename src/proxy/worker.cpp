@@ -10,10 +10,10 @@ namespace {
 
 // How often idle tunnels and pooled connections are looked at.
 constexpr std::chrono::seconds kSweepInterval{1};
-// 256 KiB pipes move a lot per splice call; 64 idle ones per thread keep
-// pipe2() off the path of busy tunnels.
+// 256 KiB pipes move a lot per splice call; idle ones kept per thread
+// (ProxyOptions::idle_pipes_per_thread) keep pipe2() off the path of busy
+// tunnels.
 constexpr std::size_t kPipeSize = std::size_t{1} << 18;
-constexpr std::size_t kIdlePipes = 64;
 // Records one loop turn usually emits, at most, to reserve room for.
 constexpr std::size_t kBatchReserve = 64;
 // How long stopping waits for connections still resolving or dialing to
@@ -35,7 +35,7 @@ Worker::Worker(int index, const ProxyOptions& options, net::Resolver& resolver,
       authenticator_(authenticator),
       snapshot_(std::move(snapshot)),
       id_prefix_(std::move(id_prefix)),
-      pipes_(kPipeSize, kIdlePipes, &limits.buffers()),
+      pipes_(kPipeSize, options.idle_pipes_per_thread, &limits.buffers()),
       upstreams_(options.upstream_keepalive) {
   throttle_ = std::make_unique<RefusalThrottle>();
 }

@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -63,6 +64,11 @@ class ConnectionLimits {
   std::optional<std::chrono::milliseconds> take_rate(std::string_view key, Clock::time_point now) {
     return rates_.take(key, now);
   }
+  // A rule's own rate (`max_rate`) for `client`: nothing when within it,
+  // else when to try again.
+  std::optional<std::chrono::milliseconds> take_rule_rate(std::string_view rule, double rate,
+                                                          const IpAddress& client,
+                                                          Clock::time_point now);
   bool rate_by_user() const { return rates_.enabled() && options_.rate_by_user; }
   static std::string user_key(std::string_view user) { return "u" + std::string(user); }
 
@@ -89,6 +95,10 @@ class ConnectionLimits {
   LimitOptions options_;
   relay::BufferBudget buffers_;
   TokenBuckets rates_;
+  // One set of buckets per rule with a rate of its own (a rule and its rate
+  // name it: a reload that changes the rate starts afresh).
+  std::mutex rule_rates_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<TokenBuckets>> rule_rates_;
   std::atomic<std::size_t> total_{0};
   std::array<Shard, kShards> shards_;
 };

@@ -2,6 +2,7 @@
 // token_buckets.hpp), with an injected clock.
 #include <catch2/catch.hpp>
 
+#include <chokepoint/proxy/descriptor_budget.hpp>
 #include <chokepoint/proxy/limits.hpp>
 
 using namespace chokepoint;
@@ -110,4 +111,18 @@ TEST_CASE("with proxy authentication the rate is the user's", "[proxy][limits]")
   CHECK_FALSE(limits.take_rate(ConnectionLimits::user_key("relay01"), t0));
   CHECK(limits.take_rate(ConnectionLimits::user_key("relay01"), t0));
   CHECK_FALSE(limits.take_rate(ConnectionLimits::user_key("relay02"), t0));
+}
+
+TEST_CASE("the descriptor limit sets the default connection limit", "[proxy][limits]") {
+  // A machine's default soft limit, this sandbox's cap, and a systemd unit's.
+  const DescriptorBudget small = descriptor_budget(256, 2);
+  CHECK(small.idle_pipes_per_thread == 2);
+  CHECK(small.max_connections == (256 - 64 - 2 * 2 * 2) / 2);
+  const DescriptorBudget sandbox = descriptor_budget(20000, 2);
+  CHECK(sandbox.idle_pipes_per_thread == 64);
+  CHECK(sandbox.max_connections == (20000 - 64 - 2 * 64 * 2) / 2);
+  const DescriptorBudget unit = descriptor_budget(1048576, 8);
+  CHECK(unit.max_connections * 2 + 64 + 8 * 64 * 2 <= 1048576);
+  // Nothing to spare: still one, so the process says why it refuses.
+  CHECK(descriptor_budget(10, 2).max_connections == 1);
 }

@@ -10,6 +10,7 @@
 
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/net/resolver.hpp>
+#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
 namespace chokepoint::test {
@@ -53,7 +54,7 @@ struct WorkerFixture {
   static std::shared_ptr<const policy::Snapshot> builtin() {
     auto loaded = policy::load_builtin_config();
     REQUIRE(loaded.ok());
-    auto built = policy::Snapshot::build(std::move(loaded).value());
+    auto built = policy::Snapshot::build(std::move(loaded).value().policy);
     REQUIRE(built.ok());
     return built.value();
   }

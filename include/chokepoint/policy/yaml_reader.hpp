@@ -1,9 +1,12 @@
-// Private to the loader: reading yaml-cpp nodes with positions, collecting
-// every problem as a Diagnostic instead of stopping at the first.
+// Reading yaml-cpp nodes with positions, collecting every problem as a
+// Diagnostic instead of stopping at the first. The policy loader reads with
+// it, and so does a module that owns a section of the same files (config/
+// reads `settings:`), so that every problem is reported the same way.
 #pragma once
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,7 +17,7 @@
 #include <chokepoint/core/diagnostic.hpp>
 #include <chokepoint/policy/policy.hpp>
 
-namespace chokepoint::policy::detail {
+namespace chokepoint::policy {
 
 class YamlReader {
  public:
@@ -35,7 +38,12 @@ class YamlReader {
   // duplicates and unknown keys are left out of the result.
   using Entries = std::vector<std::pair<YAML::Node, YAML::Node>>;
   Entries map_entries(const YAML::Node& node, std::string_view what,
-                      std::initializer_list<std::string_view> allowed = {});
+                      std::span<const std::string_view> allowed);
+  Entries map_entries(const YAML::Node& node, std::string_view what,
+                      std::initializer_list<std::string_view> allowed = {}) {
+    return map_entries(node, what,
+                       std::span<const std::string_view>(allowed.begin(), allowed.size()));
+  }
 
   // A scalar's text; reports anything else.
   std::optional<std::string> scalar(const YAML::Node& node, std::string_view what);
@@ -55,4 +63,4 @@ class YamlReader {
   int file_ = 0;
 };
 
-}  // namespace chokepoint::policy::detail
+}  // namespace chokepoint::policy

@@ -1,13 +1,13 @@
 // The control plane of a running proxy, on a thread of its own: signals,
-// policy reloads, graceful drain, and the admin endpoint.
+// policy reloads, file watches, graceful drain, and the admin endpoint. It
+// drives the data plane only through proxy::Server's public interface.
 //
 //   SIGHUP, POST /reload, or a change to a config file (inotify, which also
-//   sees Kubernetes ConfigMaps swap their ..data symlink): load, validate
-//   and compile the policy, and re-read the users file when proxy
-//   authentication is on, then swap both in; open connections keep the
-//   policy they were accepted under. A bad file changes nothing: the old
-//   policy and users stay, every problem is logged as file:line:column, and
-//   the failure is counted.
+//   sees Kubernetes ConfigMaps swap their ..data symlink): the reload
+//   transaction of control/reload.hpp. Open connections keep the policy they
+//   were accepted under. A bad file changes nothing: the old policy and users
+//   stay, every problem is logged as file:line:column, and the failure is
+//   counted.
 //   SIGTERM or SIGINT: stop accepting, let open connections finish for the
 //   drain period, then end the rest (each still gets its close record). A
 //   second SIGTERM or SIGINT ends them at once.
@@ -15,22 +15,24 @@
 // Process settings (listeners, threads, sinks) are read at start-up only.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <string_view>
 
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <chokepoint/audit/log.hpp>
+#include <chokepoint/config/settings.hpp>
+#include <chokepoint/control/reload.hpp>
 #include <chokepoint/core/endpoint.hpp>
-#include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/server.hpp>
 
-namespace chokepoint::proxy {
+namespace chokepoint::control {
+
+class AdminEndpoint;
+class FileWatch;
 
 struct ControlOptions {
   std::string config_path;  // empty: the built-in catalog (reloads re-read nothing)
@@ -40,37 +42,33 @@ struct ControlOptions {
   bool admin_explicit = false;    // the operator asked for it: failing to bind is fatal
   bool admin_public = false;      // allow a non-loopback admin address
   bool watch_files = true;        // reload when a config file changes
-};
 
-struct PolicyInfo {
-  std::string source;
-  std::string sha256;  // of the text of every file the policy was loaded from
-  std::chrono::system_clock::time_point loaded_at;
-  std::size_t rules = 0;
-  std::uint64_t generation = 1;
+  // From the resolved settings and the --config path.
+  static ControlOptions from(const config::Settings& settings, std::string config_path);
 };
 
 class Controller {
  public:
-  Controller(Server& server, audit::AuditLog& audit, ControlOptions options,
-             std::shared_ptr<const policy::Snapshot> snapshot);
+  // `running`: the policy the server was started with.
+  Controller(proxy::Server& server, audit::AuditLog& audit, ControlOptions options,
+             RunningPolicy running);
   ~Controller();
 
   // Binds the admin endpoint and sets up signals and file watches (start-up).
   bool start(std::string& error);
   // The admin endpoint's address once bound (port 0 resolved), if any.
-  std::optional<Endpoint> admin_endpoint() const { return admin_bound_; }
+  std::optional<Endpoint> admin_endpoint() const;
   // Runs until the proxy has stopped (drained or told to stop).
   void run();
 
-  struct ReloadOutcome {
-    bool ok = false;
-    std::string message;  // the diagnostics, one per line, or what was loaded
-  };
+  // The reload transaction, logged; on the control thread.
   ReloadOutcome reload(std::string_view why);
 
   // For the admin endpoint.
-  bool ready() const { return !draining_; }
+  // Not while draining, nor while the kernel refuses accepts (out of
+  // descriptors): a balancer should send new clients elsewhere.
+  bool ready() const { return !draining_ && server_.accepts_succeed(); }
+  bool draining() const { return draining_; }
   std::string policy_json() const;
   asio::awaitable<std::string> metrics_text();
   asio::awaitable<std::string> connections_json();
@@ -80,31 +78,19 @@ class Controller {
   void begin_drain();
   void check_drained();
   void finish();
-  bool watch(std::string& error);
-  void read_watch_events();
-  void start_admin();
 
-  Server& server_;
+  proxy::Server& server_;
   audit::AuditLog& audit_;
   ControlOptions options_;
   asio::io_context io_{1};
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};  // and SIGUSR1
   asio::steady_timer drain_timer_{io_};
-  asio::steady_timer reload_debounce_{io_};
-  std::unique_ptr<asio::posix::stream_descriptor> inotify_;
-  std::unique_ptr<tcp::acceptor> admin_;
-  std::optional<Endpoint> admin_bound_;
+  std::unique_ptr<FileWatch> watch_;
+  std::unique_ptr<AdminEndpoint> admin_;
   std::chrono::steady_clock::time_point drain_deadline_;
   bool draining_ = false;
   bool stopping_ = false;
-  PolicyInfo policy_;
-  std::vector<std::string> files_;       // the files the policy was loaded from: watched
-  std::set<std::string> watched_names_;  // their names, in the watched directories
-  std::uint64_t reloads_ = 0;
-  std::uint64_t reload_failures_ = 0;
+  RunningPolicy running_;
 };
 
-// The sha256 of the text a policy was loaded from (every file, in order).
-std::string policy_digest(const policy::Policy& policy);
-
-}  // namespace chokepoint::proxy
+}  // namespace chokepoint::control
