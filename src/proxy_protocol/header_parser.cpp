@@ -218,8 +218,10 @@ std::string_view HeaderParser::read_v2_fixed() {
 // bytes_); UNIX paths are counted past, never stored.
 std::size_t HeaderParser::take_v2_addresses(std::span<const std::uint8_t> bytes) {
   const std::size_t n = std::min(address_size_, bytes.size());
-  if (header_.family != Family::Unix) std::copy_n(bytes.begin(), n, bytes_ + have_);
-  have_ += n;
+  if (header_.family != Family::Unix) {
+    std::copy_n(bytes.begin(), n, bytes_ + have_);
+    have_ += n;
+  }
   address_size_ -= n;
   block_left_ -= n;
   if (address_size_ != 0) return n;

@@ -19,7 +19,13 @@ bool parse_port(std::string_view text, std::uint16_t& out) {
   return true;
 }
 
+// The characters of the family's text form are checked first: inet_pton
+// (under IpAddress::parse) stops at a NUL, so "192.0.2.1\0junk" would
+// otherwise pass as 192.0.2.1.
 bool parse_address(std::string_view text, Family family, IpAddress& out) {
+  const std::string_view allowed =
+      family == Family::Inet ? "0123456789." : "0123456789abcdefABCDEF:.";
+  if (text.find_first_not_of(allowed) != std::string_view::npos) return false;
   const auto address = IpAddress::parse(text);
   if (!address || address->is_v4() != (family == Family::Inet)) return false;
   out = *address;

@@ -121,6 +121,11 @@ inline constexpr std::size_t kMaxMessage = 520;
 
 class ServerHandshake {
  public:
+  ServerHandshake() = default;
+  // The views it hands out point into itself: it stays where it was made.
+  ServerHandshake(const ServerHandshake&) = delete;
+  ServerHandshake& operator=(const ServerHandshake&) = delete;
+
   // Takes the next bytes from the client. Stops at the end of each message
   // (see Step). Once the status is anything but NeedMore, further calls take
   // nothing and return it again until the session answers (ChooseMethod,
