@@ -24,6 +24,8 @@ const char* describe(proxy::ListenerKind kind) {
       return "sni";
     case proxy::ListenerKind::Tproxy:
       return "transparent, tproxy";
+    case proxy::ListenerKind::Socks:
+      return "socks";
   }
   return "";
 }

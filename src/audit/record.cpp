@@ -29,6 +29,8 @@ std::string_view to_string(Mode mode) {
       return "transparent";
     case Mode::Sni:
       return "sni";
+    case Mode::Socks:
+      return "socks";
   }
   return "connect";
 }
@@ -181,6 +183,9 @@ void append_json_line(std::string& out, const Record& r) {
   if (r.relay != RelayPath::None) json.field("relay", to_string(r.relay));
   if (r.end != End::None) json.field("end", to_string(r.end));
   if (r.source != Source::None) json.field("source", to_string(r.source));
+  if (!r.socks_version.empty()) json.field("socks_version", r.socks_version);
+  if (!r.socks_method.empty()) json.field("socks_method", r.socks_method);
+  if (!r.socks_user_id.empty()) json.field("socks_user_id", r.socks_user_id);
   if (r.suppressed != 0) json.field("suppressed", r.suppressed);
   if (!r.detail.empty()) json.field("detail", r.detail);
   json.close();

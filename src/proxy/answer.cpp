@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include <chokepoint/socks/messages.hpp>
+
 #include "error_response.hpp"
 
 namespace chokepoint::proxy {
@@ -97,6 +99,36 @@ Answer http_answer(Reason reason, const AnswerContext& context) {
   return Answer{render(response), refusal->status, response.close};
 }
 
+// RFC 1928 6: the reply a SOCKS5 client can act on.
+socks::ReplyCode socks_code(Reason reason) {
+  switch (audit::source_of(reason)) {
+    case audit::Source::Policy:
+      return socks::ReplyCode::NotAllowed;
+    case audit::Source::Upstream:
+      break;
+    default:
+      return socks::ReplyCode::GeneralFailure;
+  }
+  switch (reason) {
+    case Reason::DnsNotFound:
+    case Reason::DnsError:
+    case Reason::DnsTimeout:
+    case Reason::Unreachable:
+      return socks::ReplyCode::HostUnreachable;
+    case Reason::ConnectRefused:
+      return socks::ReplyCode::ConnectionRefused;
+    case Reason::ConnectTimeout:
+      return socks::ReplyCode::TtlExpired;
+    default:
+      return socks::ReplyCode::GeneralFailure;
+  }
+}
+
+Answer socks_answer(socks::ServerMessage message, bool close) {
+  const auto bytes = message.bytes();
+  return Answer{std::string(bytes.begin(), bytes.end()), 0, close};
+}
+
 }  // namespace
 
 Answer refusal(Language language, Reason reason, const AnswerContext& context) {
@@ -109,15 +141,31 @@ Answer refusal(Language language, Reason reason, const AnswerContext& context) {
                       true};
       }
       return Answer{};
+    case Language::Socks4:
+      return socks_answer(socks::v4_reply(false), true);
+    case Language::Socks5:
+      return socks_answer(socks::v5_reply(socks_code(reason)), true);
     case Language::Silent:
       return Answer{};
   }
   return Answer{};
 }
 
-Answer tunnel_established(Language language) {
-  if (language != Language::Http) return Answer{{}, 0, false};
-  return Answer{std::string(kConnectEstablished), 200, false};
+Answer tunnel_established(Language language, const Endpoint& bound) {
+  switch (language) {
+    case Language::Http:
+      return Answer{std::string(kConnectEstablished), 200, false};
+    case Language::Socks4:
+      return socks_answer(socks::v4_reply(true, bound.address.unmapped(), bound.port), false);
+    case Language::Socks5:
+      return socks_answer(
+          socks::v5_reply(socks::ReplyCode::Succeeded, bound.address.unmapped(), bound.port),
+          false);
+    case Language::Tls:
+    case Language::Silent:
+      break;
+  }
+  return Answer{{}, 0, false};
 }
 
 }  // namespace chokepoint::proxy

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/endpoint.hpp>
 
 namespace chokepoint::proxy {
 
@@ -19,6 +20,10 @@ enum class Language : std::uint8_t {
   // A client that sent a ClientHello: a fatal access_denied alert for a
   // deny (when the policy's `deny_alert` is on), else only the close.
   Tls,
+  // A SOCKS client at its request: the reply with the code it can act on
+  // (RFC 1928 6), or SOCKS4's granted/rejected.
+  Socks4,
+  Socks5,
   // Nothing the client would understand: the close says it.
   Silent,
 };
@@ -38,11 +43,13 @@ struct AnswerContext {
   std::chrono::milliseconds retry_after{1000};
 };
 
+// A tunnel is open and the client may send: HTTP's "200 Connection
+// established", SOCKS's success reply with the address the proxy dialed
+// from (`bound`); nothing in the other languages.
+Answer tunnel_established(Language language, const Endpoint& bound = {});
+
 // The refusal of an exchange for `reason` (anything but a success reason).
 Answer refusal(Language language, audit::Reason reason, const AnswerContext& context);
-// A tunnel is open and the client may send: HTTP's "200 Connection
-// established"; nothing in the other languages.
-Answer tunnel_established(Language language);
 
 // A fatal TLS alert (access_denied), for refusing a client whose hello we read.
 inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};

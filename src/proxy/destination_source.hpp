@@ -8,7 +8,9 @@
 // learned that, how to answer this client, and what it read beyond what it
 // needed (left in the client's buffer: early data for the tunnel). It
 // fills the record's facts (mode, host, sni, method, ...) as it learns them,
-// and never writes a record or answers: a refusal is a value too.
+// and never writes a record: a refusal is a value too. It never answers the
+// exchange either; it sends only what its protocol needs before the client
+// has said where to (SOCKS5's method selection and credentials status).
 #pragma once
 
 #include <memory>
@@ -58,6 +60,8 @@ struct Learned {
   std::optional<tcp::endpoint> original_destination;
   // Explicit proxy with authentication: the Proxy-Authorization value.
   std::optional<std::string> authorization;
+  // A user the source authenticated itself (SOCKS5 username/password).
+  std::string user;
   // Plain HTTP: the parsed head and target, for forwarding.
   http::HeadParser* http_head = nullptr;
   http::RequestTarget* http_target = nullptr;
@@ -93,5 +97,6 @@ std::unique_ptr<DestinationSource> explicit_source(Worker& worker);
 std::unique_ptr<DestinationSource> transparent_source(Worker& worker, net::Interception how,
                                                       const tcp::endpoint& listener);
 std::unique_ptr<DestinationSource> sni_source(Worker& worker);
+std::unique_ptr<DestinationSource> socks_source(Worker& worker);
 
 }  // namespace chokepoint::proxy

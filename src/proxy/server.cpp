@@ -67,6 +67,9 @@ bool Server::bind(std::string& error) {
   for (const Endpoint& e : options_.sni_listen) {
     if (!bind_one(ListenerKind::Sni, e, error)) return false;
   }
+  for (const Endpoint& e : options_.socks_listen) {
+    if (!bind_one(ListenerKind::Socks, e, error)) return false;
+  }
   return true;
 }
 

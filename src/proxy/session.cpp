@@ -64,6 +64,8 @@ audit::Mode mode_of(ListenerKind kind) {
       return audit::Mode::Transparent;
     case ListenerKind::Sni:
       return audit::Mode::Sni;
+    case ListenerKind::Socks:
+      return audit::Mode::Socks;
   }
   return audit::Mode::Connect;
 }
@@ -147,6 +149,9 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
     case ListenerKind::Sni:
       source_ = sni_source(worker);
       break;
+    case ListenerKind::Socks:
+      source_ = socks_source(worker);
+      break;
   }
 }
 
@@ -185,6 +190,8 @@ asio::awaitable<void> Session::refuse_admission() {
   facts.mode = mode_of(kind_);
   PendingRecord record(worker_, std::move(facts), Clock::now());
   const Admission& admission = slot_.admission();
+  // SOCKS has no reply before its request, so an over-limit SOCKS client is
+  // closed like a transparent one.
   const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
   co_await refuse(
       std::move(record), language, admission.refusal,
@@ -257,7 +264,7 @@ asio::awaitable<bool> Session::exchange() {
   }
 
   // Authenticate: a proxy user's mapping wins over the address's.
-  std::string user;
+  std::string user = std::move(learned.user);
   auth::Authenticator* authenticator = worker_.authenticator();
   if (learned.authorization && authenticator) {
     const auth::Outcome outcome =
@@ -337,7 +344,10 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
                                       const policy::Rule* rule) {
   upstream_ = &upstream;
   // Answer the client: the tunnel is open.
-  const Answer established = tunnel_established(learned.language);
+  error_code ignored;
+  const tcp::endpoint local = upstream.local_endpoint(ignored);
+  const Answer established =
+      tunnel_established(learned.language, Endpoint{net::to_ip(local.address()), local.port()});
   if (!established.bytes.empty()) {
     error_code ec;
     co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));

@@ -16,7 +16,7 @@
 namespace chokepoint::audit {
 
 enum class Event : std::uint8_t { Open, Close, Deny, Error };
-enum class Mode : std::uint8_t { Connect, Http, Transparent, Sni };
+enum class Mode : std::uint8_t { Connect, Http, Transparent, Sni, Socks };
 enum class Decision : std::uint8_t { None, Allow, Deny, Log };
 
 // Who ended a connection (the `source` key of terminal records).
@@ -140,6 +140,11 @@ struct Record {
   std::int64_t duration_ms = 0;
   std::int64_t dns_ms = -1;      // name resolution, when one was made
   std::int64_t connect_ms = -1;  // connecting upstream, when one was made
+  // SOCKS listener: "4", "4a" or "5", and the SOCKS5 method used
+  // ("no_auth", "username_password").
+  std::string_view socks_version;
+  std::string_view socks_method;
+  std::string socks_user_id;  // SOCKS4's user id: recorded, never an identity
   // A summary record: how many further refusals of this kind from this
   // client it stands for (not written one by one).
   std::uint64_t suppressed = 0;

@@ -33,6 +33,8 @@
     "transparent listener for TPROXY (IP_TRANSPARENT); repeatable") \
   X(sni_listen, EndpointList, "sni_listen", "--sni-listen", "", kNoCheck, "ADDR:PORT", \
     "listener for DNS-steered clients (host from SNI or Host); repeatable") \
+  X(socks_listen, EndpointList, "socks_listen", "--socks-listen", "", kNoCheck, "ADDR:PORT", \
+    "SOCKS4, 4a and 5 listener (CONNECT; RFC 1929 username/password against the users file); repeatable") \
   X(sni_port, Port, "sni_port", "--sni-port", "443", kNoCheck, "PORT", \
     "where SNI-listener TLS connections go (plain HTTP: 80)") \
   X(audit_log, Text, "audit_log", "--audit-log", "-", (NonEmpty{"a path, '-' or 'none'"}), "PATH|-|none", \

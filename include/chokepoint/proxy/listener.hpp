@@ -10,6 +10,7 @@ enum class ListenerKind : std::uint8_t {
   Transparent,  // --transparent: REDIRECT/DNAT, SO_ORIGINAL_DST
   Tproxy,       // --tproxy: TPROXY, IP_TRANSPARENT
   Sni,          // --sni-listen: DNS-steered clients, host from SNI or Host
+  Socks,        // --socks-listen: SOCKS4, 4a and 5 on one port
 };
 
 }  // namespace chokepoint::proxy
