@@ -22,6 +22,8 @@ int run_usage(const std::string& message) {
          "         --peek-timeout D --peek-bytes N  (D: 500ms, 10s, 5m, 1h)\n"
          "         --max-connections N --max-connections-per-client N --max-pending-heads N\n"
          "         --max-buffer-memory BYTES --drain-timeout D\n"
+         "         --dns-server ADDR[:PORT] (repeatable) --dns-min-ttl D --dns-max-ttl D\n"
+         "         --dns-negative-ttl D --dns-stale-for D --dns-cache-size N\n"
          "         --admin ADDR:PORT|none --admin-public --syslog URL --syslog-ca FILE --user "
          "NAME\n"
          "         (URL: udp|tcp|tls://HOST[:PORT][/json|/cef], repeatable)\n";
@@ -116,6 +118,20 @@ bool read_run_flags(Args& args, std::string& config_path, policy::Settings& flag
       duration(flags.timeouts.request_head, *head, "--head-timeout");
     } else if (auto dns = args.option("--dns-timeout", error)) {
       duration(flags.timeouts.dns, *dns, "--dns-timeout");
+    } else if (auto server = args.option("--dns-server", error)) {
+      if (auto endpoint = Endpoint::parse_with_default_port(*server, 53, &error))
+        flags.dns.servers.push_back(*endpoint);
+      if (!error.empty()) error = "--dns-server: " + error;
+    } else if (auto min_ttl = args.option("--dns-min-ttl", error)) {
+      duration(flags.dns.min_ttl, *min_ttl, "--dns-min-ttl");
+    } else if (auto max_ttl = args.option("--dns-max-ttl", error)) {
+      duration(flags.dns.max_ttl, *max_ttl, "--dns-max-ttl");
+    } else if (auto negative = args.option("--dns-negative-ttl", error)) {
+      duration(flags.dns.negative_ttl, *negative, "--dns-negative-ttl");
+    } else if (auto stale = args.option("--dns-stale-for", error)) {
+      duration(flags.dns.stale_for, *stale, "--dns-stale-for");
+    } else if (auto size = args.option("--dns-cache-size", error)) {
+      count(flags.dns.cache_size, *size, "--dns-cache-size");
     } else if (auto connect = args.option("--connect-timeout", error)) {
       duration(flags.timeouts.connect, *connect, "--connect-timeout");
     } else if (auto idle = args.option("--idle-timeout", error)) {
@@ -145,6 +161,12 @@ proxy::ProxyOptions resolve_proxy_options(const policy::Settings& s) {
       s.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   if (s.timeouts.request_head) o.head_timeout = *s.timeouts.request_head;
   if (s.timeouts.dns) o.dns_timeout = *s.timeouts.dns;
+  o.dns_servers = s.dns.servers;
+  if (s.dns.min_ttl) o.dns_min_ttl = *s.dns.min_ttl;
+  if (s.dns.max_ttl) o.dns_max_ttl = *s.dns.max_ttl;
+  if (s.dns.negative_ttl) o.dns_negative_ttl = *s.dns.negative_ttl;
+  if (s.dns.stale_for) o.dns_stale_for = *s.dns.stale_for;
+  if (s.dns.cache_size) o.dns_cache_size = *s.dns.cache_size;
   if (s.timeouts.connect) o.connect_timeout = *s.timeouts.connect;
   if (s.timeouts.idle) o.idle_timeout = *s.timeouts.idle;
   o.force_copy = s.relay == policy::RelayPath::Copy;

@@ -44,6 +44,12 @@ void Settings::override_with(const Settings& other) {
   take(limits.max_connections_per_client, other.limits.max_connections_per_client);
   take(limits.max_pending_heads, other.limits.max_pending_heads);
   take(limits.max_buffer_memory, other.limits.max_buffer_memory);
+  take(dns.servers, other.dns.servers);
+  take(dns.min_ttl, other.dns.min_ttl);
+  take(dns.max_ttl, other.dns.max_ttl);
+  take(dns.negative_ttl, other.dns.negative_ttl);
+  take(dns.stale_for, other.dns.stale_for);
+  take(dns.cache_size, other.dns.cache_size);
 }
 
 }  // namespace chokepoint::policy

@@ -23,15 +23,47 @@ std::vector<Endpoint> endpoints(YamlReader& reader, const YAML::Node& node, std:
   return parsed_list<Endpoint>(reader, node, what);
 }
 
+DnsSettings read_dns(YamlReader& reader, const YAML::Node& node) {
+  DnsSettings dns;
+  for (const auto& [field, value] : reader.map_entries(
+           node, "dns",
+           {"servers", "min_ttl", "max_ttl", "negative_ttl", "stale_for", "cache_size"})) {
+    const std::string& f = field.Scalar();
+    if (f == "servers") {
+      for (const auto& [text, item] : reader.scalar_list(value, "dns servers")) {
+        std::string error;
+        if (auto server = Endpoint::parse_with_default_port(text, 53, &error)) {
+          dns.servers.push_back(*server);
+        } else {
+          reader.error(item, "dns servers: " + error);
+        }
+      }
+    } else if (f == "cache_size") {
+      dns.cache_size = reader.count(value, f);
+    } else {
+      const auto duration = reader.duration(value, f);
+      if (f == "min_ttl") dns.min_ttl = duration;
+      if (f == "max_ttl") {
+        dns.max_ttl = duration;
+        if (duration && dns.min_ttl && *duration < *dns.min_ttl)
+          reader.error(value, "max_ttl is shorter than min_ttl");
+      }
+      if (f == "negative_ttl") dns.negative_ttl = duration;
+      if (f == "stale_for") dns.stale_for = duration;
+    }
+  }
+  return dns;
+}
+
 }  // namespace
 
 Settings read_settings(YamlReader& reader, const YAML::Node& node) {
   Settings s;
-  for (const auto& [key, value] :
-       reader.map_entries(node, "settings",
-                          {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log",
-                           "syslog", "syslog_ca", "admin", "admin_public", "user", "connect_to",
-                           "threads", "users_file", "auth_realm", "relay", "timeouts", "limits"})) {
+  for (const auto& [key, value] : reader.map_entries(
+           node, "settings",
+           {"listen", "transparent", "tproxy", "sni_listen", "sni_port", "audit_log", "syslog",
+            "syslog_ca", "admin", "admin_public", "user", "connect_to", "threads", "users_file",
+            "auth_realm", "relay", "timeouts", "limits", "dns"})) {
     const std::string& k = key.Scalar();
     if (k == "listen") {
       s.listen = endpoints(reader, value, "listen");
@@ -96,6 +128,8 @@ Settings read_settings(YamlReader& reader, const YAML::Node& node) {
       } else if (text) {
         reader.error(value, "relay must be auto or copy, not '" + *text + "'");
       }
+    } else if (k == "dns") {
+      s.dns = read_dns(reader, value);
     } else if (k == "limits") {
       for (const auto& [field, field_value] :
            reader.map_entries(value, "limits",

@@ -100,6 +100,7 @@ asio::awaitable<Dialled> resolve_and_connect(Worker& worker, const Host& host, s
   };
   d.plan = co_await worker.dialer().plan(host, port, vet);
   record.dns_ms = d.plan.dns_ms;
+  if (d.plan.dns) record.dns = std::string(net::to_string(*d.plan.dns));
   if (d.plan.error != net::DialError::None || cancelled) co_return d;
   if (must_resolve_to && !plan_contains(d.plan, *must_resolve_to)) {
     d.mismatch = true;

@@ -25,8 +25,8 @@ void start_relay(Worker& worker, tcp::socket client, tcp::socket upstream, std::
                  audit::Record record, Clock::time_point started, const IpAddress& client_ip,
                  const policy::Rule* rule);
 
-// Resolves, vets and connects, filling the record's dns_ms, connect_ms and
-// upstream. A CIDR rule of `snapshot` for this client lets an otherwise
+// Resolves, vets and connects, filling the record's dns, dns_ms, connect_ms
+// and upstream. A CIDR rule of `snapshot` for this client lets an otherwise
 // refused address through.
 struct Dialled {
   net::DialPlan plan;

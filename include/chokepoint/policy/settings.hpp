@@ -31,6 +31,16 @@ struct Limits {
   std::optional<std::size_t> peek_bytes;         // bound on a peeked ClientHello (16 KiB .. 64 KiB)
 };
 
+// Name resolution (`dns:`; its timeout is `timeouts: {dns: ...}`).
+struct DnsSettings {
+  std::vector<Endpoint> servers;  // ADDR[:PORT], port 53 by default; empty: /etc/resolv.conf's
+  std::optional<std::chrono::milliseconds> min_ttl;       // answers are kept at least this long
+  std::optional<std::chrono::milliseconds> max_ttl;       // and at most this long
+  std::optional<std::chrono::milliseconds> negative_ttl;  // NXDOMAIN/NODATA at most this long
+  std::optional<std::chrono::milliseconds> stale_for;     // expired answers served while DNS fails
+  std::optional<std::size_t> cache_size;                  // names kept
+};
+
 enum class RelayPath : std::uint8_t { Auto, Copy };
 
 struct Settings {
@@ -53,6 +63,7 @@ struct Settings {
   std::optional<RelayPath> relay;  // auto: splice, falling back to copy; copy: always copy
   Timeouts timeouts;
   Limits limits;
+  DnsSettings dns;
 
   // Fields set in `other` replace those here (a later file, or the flags).
   void override_with(const Settings& other);

@@ -23,6 +23,13 @@ struct ProxyOptions {
   int threads = 1;               // one io_context (and SO_REUSEPORT acceptor) per thread
   milliseconds head_timeout{10'000};  // the whole request head
   milliseconds dns_timeout{5'000};
+  std::vector<Endpoint> dns_servers;  // --dns-server; empty: /etc/resolv.conf's
+  // The shared DNS cache (net/dns_cache.hpp says why these defaults).
+  milliseconds dns_min_ttl{5'000};
+  milliseconds dns_max_ttl{3'600'000};
+  milliseconds dns_negative_ttl{30'000};
+  milliseconds dns_stale_for{0};
+  std::size_t dns_cache_size = 10'000;
   milliseconds connect_timeout{10'000};
   milliseconds idle_timeout{900'000};       // open tunnels; rules may set their own (idle_timeout)
   milliseconds upstream_keepalive{30'000};  // idle pooled upstream connections (plain HTTP)

@@ -13,6 +13,7 @@
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/net/dialer.hpp>
+#include <chokepoint/net/resolver.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/limits.hpp>
 #include <chokepoint/proxy/metrics.hpp>
@@ -39,7 +40,8 @@ using SessionList =
 
 class Worker {
  public:
-  Worker(int index, const ProxyOptions& options, net::Resolver& resolver, audit::AuditLog& audit,
+  // The worker's resolver shares `dns` (the Server's) with every other worker.
+  Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit::AuditLog& audit,
          ConnectionLimits& limits, auth::Authenticator* authenticator,
          std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix);
 
@@ -47,6 +49,7 @@ class Worker {
   asio::io_context& io() { return io_; }
   const ProxyOptions& options() const { return options_; }
   net::Dialer& dialer() { return dialer_; }
+  net::Resolver& resolver() { return resolver_; }
   relay::PipePool& pipes() { return pipes_; }
   relay::TunnelList& tunnels() { return tunnels_; }
   SessionList& sessions() { return sessions_; }
@@ -100,6 +103,7 @@ class Worker {
   // Sockets are only ever touched from this thread (other threads only post),
   // so the reactor needs no locks of its own.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  net::Resolver resolver_;  // c-ares on io_, after it: destroyed before it
   net::Dialer dialer_;
   audit::AuditLog& audit_;
   std::vector<audit::Record> audit_batch_;  // records of this turn of the loop
