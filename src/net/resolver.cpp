@@ -128,11 +128,12 @@ DnsResolution combine(Family& a, Family& aaaa) {
     return negative(DnsStatus::NotFound);
   if (a.status == DnsStatus::NoData && aaaa.status == DnsStatus::NoData)
     return negative(DnsStatus::NoData);
-  const Family& failed = a.status == DnsStatus::NoData ? aaaa : a;
-  r.status = (a.status == DnsStatus::Timeout || aaaa.status == DnsStatus::Timeout)
-                 ? DnsStatus::Timeout
-                 : DnsStatus::Failed;
-  r.detail = failed.detail;
+  // A definite failure (an unreachable server, SERVFAIL) says more than the
+  // other question's silence: the server's ICMP error reaches only one of
+  // the two queries sharing its socket, the other one times out.
+  const bool failed = a.status == DnsStatus::Failed || aaaa.status == DnsStatus::Failed;
+  r.status = failed ? DnsStatus::Failed : DnsStatus::Timeout;
+  r.detail = (a.status == r.status ? a : aaaa).detail;
   return r;
 }
 
