@@ -14,15 +14,15 @@
 namespace chokepoint::app {
 namespace {
 
-const char* describe(proxy::Server::ListenerKind kind) {
+const char* describe(proxy::ListenerKind kind) {
   switch (kind) {
-    case proxy::Server::ListenerKind::Explicit:
+    case proxy::ListenerKind::Explicit:
       return "explicit proxy";
-    case proxy::Server::ListenerKind::Transparent:
+    case proxy::ListenerKind::Transparent:
       return "transparent";
-    case proxy::Server::ListenerKind::Sni:
+    case proxy::ListenerKind::Sni:
       return "sni";
-    case proxy::Server::ListenerKind::Tproxy:
+    case proxy::ListenerKind::Tproxy:
       return "transparent, tproxy";
   }
   return "";

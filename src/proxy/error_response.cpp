@@ -1,4 +1,4 @@
-#include <chokepoint/proxy/error_response.hpp>
+#include "error_response.hpp"
 
 namespace chokepoint::proxy {
 namespace {

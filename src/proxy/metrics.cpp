@@ -22,18 +22,24 @@ void Histogram::add(const Histogram& other) {
 }
 
 void Metrics::observe(const audit::Record& r) {
-  const std::string event(audit::to_string(r.event));
-  ++records[event];
-  if (!r.decision.empty() && r.event != audit::Event::Close) {
-    // Built in a reused buffer: a connection costs no allocation here once
-    // its label set has been seen.
-    key_.assign(r.decision).append(1, '\x1f').append(r.role).append(1, '\x1f');
-    key_.append(r.rule).append(1, '\x1f').append(r.service);
-    auto it = decisions.find(key_);
-    if (it == decisions.end()) it = decisions.emplace(key_, 0).first;
+  // Keys are built in a reused buffer: a connection costs no allocation
+  // here once its label set has been seen.
+  const auto count = [this](std::map<std::string, std::uint64_t>& counters) {
+    auto it = counters.find(key_);
+    if (it == counters.end()) it = counters.emplace(key_, 0).first;
     ++it->second;
+  };
+  key_.assign(audit::to_string(r.event));
+  count(records);
+  if (r.decision != audit::Decision::None && r.event != audit::Event::Close) {
+    key_.assign(audit::to_string(r.decision)).append(1, '\x1f').append(r.role).append(1, '\x1f');
+    key_.append(r.rule).append(1, '\x1f').append(r.service);
+    count(decisions);
   }
-  if (r.event == audit::Event::Deny || r.event == audit::Event::Error) ++refusals[r.reason];
+  if (r.event == audit::Event::Deny || r.event == audit::Event::Error) {
+    key_.assign(audit::to_string(r.reason));
+    count(refusals);
+  }
   if (r.event == audit::Event::Close) {
     bytes_up += r.bytes_up;
     bytes_down += r.bytes_down;

@@ -6,17 +6,15 @@
 #include <boost/asio/socket_base.hpp>
 
 #include <chokepoint/net/original_dst.hpp>
-#include <chokepoint/proxy/explicit_session.hpp>
 #include <chokepoint/proxy/server.hpp>
-#include <chokepoint/proxy/transparent_session.hpp>
+
+#include "session.hpp"
 
 namespace chokepoint::proxy {
 namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 constexpr int kBacklog = 4096;
-// How long stopping waits for connections still resolving or dialing.
-constexpr std::chrono::seconds kStopGrace{2};
 
 // A short tag unique to this process start, so ids never repeat across restarts.
 std::string process_tag() {
@@ -24,18 +22,6 @@ std::string process_tag() {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%08x", random());
   return buffer;
-}
-
-// Connections still resolving or dialing get a moment to write their records;
-// then the loop ends whatever is left.
-void finish_stopping(Worker& worker, std::chrono::steady_clock::time_point deadline) {
-  if (worker.sessions().empty() || std::chrono::steady_clock::now() >= deadline) {
-    worker.io().stop();
-    return;
-  }
-  auto poll = std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(20));
-  poll->async_wait(
-      [&worker, deadline, poll](const error_code&) { finish_stopping(worker, deadline); });
 }
 
 }  // namespace
@@ -128,24 +114,9 @@ void Server::accept(Worker& worker, Listener& listener) {
       [this, &worker, &listener](const error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || worker.stopping()) return;
         if (!ec) {
-          const LimitVerdict admitted = admit(worker, listener.peer);
-          switch (listener.kind) {
-            case ListenerKind::Explicit:
-              start_explicit_session(worker, std::move(socket), listener.peer, admitted);
-              break;
-            case ListenerKind::Transparent:
-              start_transparent_session(worker, std::move(socket), net::Interception::Redirect,
-                                        listener.local, listener.peer, admitted);
-              break;
-            case ListenerKind::Tproxy:
-              start_transparent_session(worker, std::move(socket), net::Interception::Tproxy,
-                                        listener.local, listener.peer, admitted);
-              break;
-            case ListenerKind::Sni:
-              start_transparent_session(worker, std::move(socket), net::Interception::None,
-                                        listener.local, listener.peer, admitted);
-              break;
-          }
+          ConnectionSlot slot(worker, net::to_ip(listener.peer.address()));
+          start_session(worker, listener.kind, std::move(socket), listener.peer, listener.local,
+                        std::move(slot));
           accept(worker, listener);
           return;
         }
@@ -155,15 +126,6 @@ void Server::accept(Worker& worker, Listener& listener) {
         timer->async_wait(
             [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
       });
-}
-
-LimitVerdict Server::admit(Worker& worker, const tcp::endpoint& peer) {
-  const std::size_t pending_share = std::max<std::size_t>(
-      1, options_.max_pending_heads / static_cast<std::size_t>(options_.threads));
-  if (options_.max_pending_heads != 0 && worker.handshakes() >= pending_share) {
-    return LimitVerdict::PendingHeads;
-  }
-  return limits_.acquire(net::to_ip(peer.address()));
 }
 
 void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {
@@ -197,7 +159,6 @@ void Server::stop() {
         listener.acceptor->close(ignored);
       }
       w->stop();
-      finish_stopping(*w, std::chrono::steady_clock::now() + kStopGrace);
     });
   }
   for (auto& thread : threads_) {

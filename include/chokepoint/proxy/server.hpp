@@ -11,8 +11,10 @@
 
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/auth/authenticator.hpp>
+#include <chokepoint/core/async_event.hpp>
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/listener.hpp>
 #include <chokepoint/proxy/options.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
@@ -24,7 +26,6 @@ class Server {
          audit::AuditLog& audit, std::unique_ptr<auth::Authenticator> authenticator);
   ~Server();
 
-  enum class ListenerKind : std::uint8_t { Explicit, Transparent, Tproxy, Sni };
   struct Bound {
     ListenerKind kind;
     Endpoint endpoint;
@@ -68,8 +69,6 @@ class Server {
   };
   bool bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error);
   void accept(Worker& worker, Listener& listener);
-  // Whether a new connection fits the limits; Ok takes a slot its session gives back.
-  LimitVerdict admit(Worker& worker, const tcp::endpoint& peer);
 
   ProxyOptions options_;
   std::shared_ptr<const policy::Snapshot> snapshot_;
@@ -92,7 +91,7 @@ asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> Server::ask_wo
   using Answer = std::invoke_result_t<Ask&, Worker&>;
   struct Gather {
     explicit Gather(const asio::any_io_executor& executor) : done(executor) {}
-    asio::steady_timer done;
+    AsyncEvent done;
     std::vector<Answer> answers;
     std::size_t missing = 0;
   };
@@ -104,13 +103,11 @@ asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> Server::ask_wo
       Answer answer = ask(*w);
       asio::post(executor, [gather, answer = std::move(answer)]() mutable {
         gather->answers.push_back(std::move(answer));
-        if (--gather->missing == 0) gather->done.cancel();
+        if (--gather->missing == 0) gather->done.set();
       });
     });
   }
-  gather->done.expires_after(timeout);
-  error_code ignored;
-  if (gather->missing > 0) co_await gather->done.async_wait(await_into(ignored));
+  if (gather->missing > 0) co_await gather->done.wait_for(timeout);
   co_return std::move(gather->answers);
 }
 

@@ -1,0 +1,47 @@
+// Private to the proxy module: what a client is told, in its listener's
+// language, when its exchange is refused or its tunnel is open. A pure
+// mapping from the outcome to bytes (tests/unit/proxy/answer_test.cpp):
+// the session decides, this only says it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <chokepoint/audit/record.hpp>
+
+namespace chokepoint::proxy {
+
+enum class Language : std::uint8_t {
+  // Explicit proxy, and plain HTTP on transparent and SNI listeners: a
+  // status with a Proxy-Status header (RFC 9209) naming the error.
+  Http,
+  // A client that sent a ClientHello: a fatal access_denied alert for a
+  // deny (when the policy's `deny_alert` is on), else only the close.
+  Tls,
+  // Nothing the client would understand: the close says it.
+  Silent,
+};
+
+struct Answer {
+  std::string bytes;  // empty for a silent close
+  int status = 0;     // the HTTP status, for the record; 0 when none
+  bool close = true;  // the connection ends after the answer
+};
+
+struct AnswerContext {
+  std::string_view detail;  // the record's sentence, if any
+  bool keep_alive = false;  // HTTP: the client may send another request after this answer
+  bool tls_alert = true;    // the policy's `deny_alert`
+  std::string_view realm;   // HTTP 407: the Basic realm
+};
+
+// The refusal of an exchange for `reason` (anything but a success reason).
+Answer refusal(Language language, audit::Reason reason, const AnswerContext& context);
+// A tunnel is open and the client may send: HTTP's "200 Connection
+// established"; nothing in the other languages.
+Answer tunnel_established(Language language);
+
+// A fatal TLS alert (access_denied), for refusing a client whose hello we read.
+inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};
+
+}  // namespace chokepoint::proxy
