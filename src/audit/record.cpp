@@ -103,6 +103,8 @@ std::string_view to_string(End end) {
       return "reset";
     case End::IdleTimeout:
       return "idle_timeout";
+    case End::HalfCloseTimeout:
+      return "half_close_timeout";
     case End::Shutdown:
       return "shutdown";
     case End::Denied:
@@ -180,6 +182,7 @@ void append_json_line(std::string& out, const Record& r) {
   if (r.relay != RelayPath::None) json.field("relay", to_string(r.relay));
   if (r.end != End::None) json.field("end", to_string(r.end));
   if (r.source != Source::None) json.field("source", to_string(r.source));
+  if (r.suppressed != 0) json.field("suppressed", r.suppressed);
   if (!r.detail.empty()) json.field("detail", r.detail);
   json.close();
   out += '\n';

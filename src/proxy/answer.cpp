@@ -60,8 +60,11 @@ std::optional<HttpRefusal> http_refusal(Reason reason) {
     case Reason::ConnectionLimit:
     case Reason::ClientConnectionLimit:
     case Reason::PendingHeadsLimit:
+    case Reason::ClientPendingHeadsLimit:
     case Reason::BufferMemoryLimit:
       return HttpRefusal{503, "connection_limit_reached", false};
+    case Reason::RateLimited:
+      return HttpRefusal{429, "connection_limit_reached", false};
     default:
       // The client is gone, the proxy is stopping, or the reason is not
       // HTTP's to tell (a ClientHello's): nothing to answer.
@@ -86,7 +89,11 @@ Answer http_answer(Reason reason, const AnswerContext& context) {
     response.extra_headers = "Proxy-Authenticate: Basic realm=" + structured_string(context.realm) +
                              ", charset=\"UTF-8\"\r\n";
   }
-  if (is_limit(reason)) response.extra_headers = "Retry-After: 1\r\n";
+  if (is_limit(reason)) {
+    const auto seconds = (context.retry_after.count() + 999) / 1000;
+    response.extra_headers =
+        "Retry-After: " + std::to_string(std::max<std::int64_t>(1, seconds)) + "\r\n";
+  }
   return Answer{render(response), refusal->status, response.close};
 }
 

@@ -4,6 +4,7 @@
 // the session decides, this only says it.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,8 @@ struct AnswerContext {
   bool keep_alive = false;  // HTTP: the client may send another request after this answer
   bool tls_alert = true;    // the policy's `deny_alert`
   std::string_view realm;   // HTTP 407: the Basic realm
+  // HTTP 429 and 503 for limits: when to try again (Retry-After, rounded up).
+  std::chrono::milliseconds retry_after{1000};
 };
 
 // The refusal of an exchange for `reason` (anything but a success reason).

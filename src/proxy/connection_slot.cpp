@@ -5,15 +5,14 @@ namespace chokepoint::proxy {
 
 ConnectionSlot::ConnectionSlot(Worker& worker, const IpAddress& client)
     : worker_(&worker), client_(client.unmapped()) {
+  // Each thread has its share of the pending heads: connections reach the
+  // threads evenly (SO_REUSEPORT), and a share needs no lock.
   const std::size_t threads = static_cast<std::size_t>(std::max(1, worker.options().threads));
   const std::size_t pending_limit = worker.options().max_pending_heads;
   const std::size_t pending_share = std::max<std::size_t>(1, pending_limit / threads);
-  if (pending_limit != 0 && worker.handshakes() >= pending_share) {
-    verdict_ = LimitVerdict::PendingHeads;
-    return;
-  }
-  verdict_ = worker.limits().acquire(client_);
-  if (verdict_ == LimitVerdict::Ok) {
+  const bool thread_full = pending_limit != 0 && worker.handshakes() >= pending_share;
+  admission_ = worker.limits().admit(client_, thread_full, std::chrono::steady_clock::now());
+  if (admission_) {
     holds_limit_ = true;
     handshaking_ = true;
     ++worker.handshake_gauge();
@@ -23,7 +22,7 @@ ConnectionSlot::ConnectionSlot(Worker& worker, const IpAddress& client)
 ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
     : worker_(other.worker_),
       client_(other.client_),
-      verdict_(other.verdict_),
+      admission_(other.admission_),
       holds_limit_(other.holds_limit_),
       handshaking_(other.handshaking_),
       owner_(other.owner_) {
@@ -36,7 +35,7 @@ ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
 
 ConnectionSlot::~ConnectionSlot() {
   if (handshaking_) --worker_->handshake_gauge();
-  if (holds_limit_) worker_->limits().release(client_);
+  if (holds_limit_) worker_->limits().release(client_, handshaking_);
   if (!is_linked()) return;
   unlink();
   if (worker_->stopping() && worker_->live().empty()) worker_->io().stop();
@@ -51,6 +50,7 @@ void ConnectionSlot::relaying() {
   if (!handshaking_) return;
   handshaking_ = false;
   --worker_->handshake_gauge();
+  worker_->limits().handshake_done(client_);
 }
 
 }  // namespace chokepoint::proxy

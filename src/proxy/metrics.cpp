@@ -57,6 +57,8 @@ void Metrics::add(const Metrics& o) {
     records[k] += v;
   for (const auto& [k, v] : o.refusals)
     refusals[k] += v;
+  for (const auto& [k, v] : o.accept_failures)
+    accept_failures[k] += v;
   bytes_up += o.bytes_up;
   bytes_down += o.bytes_down;
   dns.add(o.dns);

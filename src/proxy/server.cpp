@@ -1,3 +1,4 @@
+#include <iostream>
 #include <netinet/tcp.h>
 #include <random>
 #include <sys/socket.h>
@@ -15,6 +16,11 @@ namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 constexpr int kBacklog = 4096;
+// After a failed accept (out of descriptors or memory): wait before trying
+// again, log at most once per interval, and count as not ready for a while.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+constexpr std::chrono::milliseconds kAcceptLogInterval{10'000};
+constexpr std::chrono::milliseconds kAcceptFailingFor{2'000};
 
 // A short tag unique to this process start, so ids never repeat across restarts.
 std::string process_tag() {
@@ -35,8 +41,9 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       dns_(net::DnsCacheOptions{options_.dns_min_ttl, options_.dns_max_ttl,
                                 options_.dns_negative_ttl, options_.dns_stale_for,
                                 options_.dns_cache_size}),
-      limits_(options_.max_connections, options_.max_connections_per_client,
-              options_.max_buffer_memory) {
+      limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
+                           options_.max_pending_heads_per_client, options_.max_buffer_memory,
+                           options_.max_rate_per_client, !options_.users_file.empty()}) {
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, options_, dns_, audit_, limits_,
@@ -120,12 +127,37 @@ void Server::accept(Worker& worker, Listener& listener) {
           accept(worker, listener);
           return;
         }
-        // Out of descriptors or memory: back off instead of spinning on accept.
-        auto timer =
-            std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(100));
-        timer->async_wait(
-            [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
+        accept_failed(worker, listener, ec);
       });
+}
+
+void Server::accept_failed(Worker& worker, Listener& listener, const error_code& ec) {
+  worker.accept_failed(ec);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  last_accept_failure_ms_.store(now_ms);
+  const std::uint64_t failures = accept_failures_unlogged_.fetch_add(1) + 1;
+  std::int64_t logged = last_accept_log_ms_.load();
+  if (now_ms - logged >= kAcceptLogInterval.count() &&
+      last_accept_log_ms_.compare_exchange_strong(logged, now_ms)) {
+    accept_failures_unlogged_.fetch_sub(failures);
+    std::cerr << "chokepoint: cannot accept connections: " << ec.message() << " (" << failures
+              << (failures == 1 ? " failure" : " failures")
+              << " since the last report); new connections wait in the listen queue\n";
+  }
+  // Back off instead of spinning on accept.
+  auto timer = std::make_shared<asio::steady_timer>(worker.io(), kAcceptBackoff);
+  timer->async_wait(
+      [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
+}
+
+bool Server::accepts_succeed() const {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  const std::int64_t last = last_accept_failure_ms_.load();
+  return last == 0 || now_ms - last > kAcceptFailingFor.count();
 }
 
 void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {

@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/write.hpp>
 
 #include <chokepoint/auth/authenticator.hpp>
@@ -66,21 +68,6 @@ audit::Mode mode_of(ListenerKind kind) {
   return audit::Mode::Connect;
 }
 
-audit::Reason limit_reason(LimitVerdict verdict) {
-  switch (verdict) {
-    case LimitVerdict::Ok:
-    case LimitVerdict::Total:
-      return audit::Reason::ConnectionLimit;
-    case LimitVerdict::PerClient:
-      return audit::Reason::ClientConnectionLimit;
-    case LimitVerdict::PendingHeads:
-      return audit::Reason::PendingHeadsLimit;
-    case LimitVerdict::BufferMemory:
-      return audit::Reason::BufferMemoryLimit;
-  }
-  return audit::Reason::ConnectionLimit;
-}
-
 audit::End end_of(relay::EndReason end) {
   switch (end) {
     case relay::EndReason::Eof:
@@ -89,6 +76,8 @@ audit::End end_of(relay::EndReason end) {
       return audit::End::Reset;
     case relay::EndReason::IdleTimeout:
       return audit::End::IdleTimeout;
+    case relay::EndReason::HalfCloseTimeout:
+      return audit::End::HalfCloseTimeout;
     case relay::EndReason::Shutdown:
       return audit::End::Shutdown;
   }
@@ -98,7 +87,8 @@ audit::End end_of(relay::EndReason end) {
 // Who ended a relayed tunnel: the side that closed or failed first, the
 // idle limit, or the proxy stopping.
 audit::Source source_of(const relay::TunnelResult& r) {
-  if (r.end == relay::EndReason::IdleTimeout) return audit::Source::Limit;
+  if (r.end == relay::EndReason::IdleTimeout || r.end == relay::EndReason::HalfCloseTimeout)
+    return audit::Source::Limit;
   switch (r.ended_by) {
     case relay::EndedBy::Client:
       return audit::Source::Client;
@@ -164,7 +154,7 @@ asio::awaitable<void> Session::run() {
   slot_.attach(*this);
   client_.owner = weak_from_this();
   try {
-    if (slot_.verdict() != LimitVerdict::Ok) {
+    if (!slot_.admission()) {
       co_await refuse_admission();
     } else {
       while (!cancelled_ && co_await exchange()) {
@@ -194,35 +184,51 @@ asio::awaitable<void> Session::refuse_admission() {
   facts.client = client_text_;
   facts.mode = mode_of(kind_);
   PendingRecord record(worker_, std::move(facts), Clock::now());
-  const audit::Reason reason = limit_reason(slot_.verdict());
+  const Admission& admission = slot_.admission();
   const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
-  co_await refuse(std::move(record), language, reason,
-                  "over the proxy's " + std::string(audit::to_string(reason)) + "; try again later",
-                  false);
+  co_await refuse(
+      std::move(record), language, admission.refusal,
+      "over the proxy's " + std::string(audit::to_string(admission.refusal)) + "; try again later",
+      false, admission.retry_after);
 }
 
 asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, audit::Reason reason,
-                                      std::string detail, bool keep_alive) {
-  const Answer answer = refusal(language, reason,
-                                AnswerContext{detail, keep_alive, snapshot_->policy().deny_alert,
-                                              worker_.options().auth_realm});
+                                      std::string detail, bool keep_alive,
+                                      std::chrono::milliseconds retry_after) {
+  AnswerContext context{detail, keep_alive, snapshot_->policy().deny_alert,
+                        worker_.options().auth_realm};
+  context.retry_after = retry_after;
+  const Answer answer = refusal(language, reason, context);
   record->status = answer.status;
   std::move(record).refuse(reason, std::move(detail));
-  co_await send(answer, language);
+  // A refusal for a limit must cost as little as possible: no waiting for
+  // the client, whatever it does.
+  const bool linger = audit::source_of(reason) != audit::Source::Limit;
+  co_await send(answer, language, linger);
   co_return !answer.close && !cancelled_;
 }
 
-asio::awaitable<void> Session::send(const Answer& answer, Language language) {
+asio::awaitable<void> Session::send(const Answer& answer, Language language, bool linger) {
   if (answer.bytes.empty() || cancelled_) co_return;
   error_code ec;
   client_.arm(worker_.options().head_timeout);
   co_await asio::async_write(client_.socket, asio::buffer(answer.bytes), await_into(ec));
   client_.disarm();
   if (!answer.close || ec || language != Language::Http) co_return;
-  // Lingering close: closing with unread bytes in the receive buffer makes
-  // the kernel send a reset, which can destroy our answer before the client
-  // reads it. Send our FIN, then read and drop what the client still sends,
-  // within a bound, until its FIN.
+  // Closing with unread bytes in the receive buffer makes the kernel send a
+  // reset, which can destroy the answer before the client reads it.
+  if (!linger) {
+    // Drop what the client already sent (bounded), without waiting for more.
+    char sink[4096];
+    for (std::size_t drained = 0; drained < kLingerBytes;) {
+      const ssize_t n = ::recv(client_.socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
+      if (n <= 0) break;
+      drained += static_cast<std::size_t>(n);
+    }
+    co_return;
+  }
+  // Lingering close: send our FIN, then read and drop what the client still
+  // sends, within a bound, until its FIN.
   client_.socket.shutdown(tcp::socket::shutdown_send, ec);
   client_.arm(kLingerTime);
   std::size_t drained = 0;
@@ -267,6 +273,14 @@ asio::awaitable<bool> Session::exchange() {
     }
   }
   if (!user.empty()) {
+    if (worker_.limits().rate_by_user()) {
+      const auto wait = worker_.limits().take_rate(ConnectionLimits::user_key(user), Clock::now());
+      if (wait) {
+        record->user = user;
+        co_return co_await refuse(std::move(record), learned.language, audit::Reason::RateLimited,
+                                  "over the proxy's rate limit for user " + user, false, *wait);
+      }
+    }
     identity = snapshot_->identify(&client_ip_, user);
     record->user = user;
     record->role = snapshot_->role_label(identity);
@@ -351,7 +365,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
       if (hello.alert)
         co_await send(refusal(Language::Tls, hello.refusal->reason,
                               AnswerContext{{}, false, snapshot_->policy().deny_alert, {}}),
-                      Language::Tls);
+                      Language::Tls, false);
       co_return;
     }
   }
@@ -378,6 +392,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   options.force_copy = worker_.options().force_copy;
   options.idle_timeout =
       rule && rule->idle_timeout ? *rule->idle_timeout : worker_.options().idle_timeout;
+  options.half_close_timeout = worker_.options().half_close_timeout;
   tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
   relaying_ = &open.fields();
   const relay::TunnelResult result = co_await tunnel_->run();
@@ -460,7 +475,7 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   open->reason = audit::Reason::UpstreamFailed;
   open->status = failure.status;
   std::move(open).close(audit::End::Reset, audit::Source::Upstream);
-  co_await send(Answer{render(failure), failure.status, true}, Language::Http);
+  co_await send(Answer{render(failure), failure.status, true}, Language::Http, true);
   co_return false;
 }
 

@@ -54,15 +54,18 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   asio::awaitable<void> refuse_admission();
   // Records the refusal, answers it; whether the connection may go on.
   asio::awaitable<bool> refuse(PendingRecord record, Language language, audit::Reason reason,
-                               std::string detail, bool keep_alive);
+                               std::string detail, bool keep_alive,
+                               std::chrono::milliseconds retry_after = std::chrono::seconds(1));
   // The tunnel's stages after the dial: answer, open, check, relay, close.
   asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
                                const policy::ClientIdentity& identity, const policy::Rule* rule);
   // A plain HTTP request's stages after the decision.
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
                                 const policy::ClientIdentity& identity);
-  // Sends `answer`; when it closes an HTTP connection, lingers for the client's FIN.
-  asio::awaitable<void> send(const Answer& answer, Language language);
+  // Sends `answer`. When it closes an HTTP connection: with `linger`, waits
+  // (bounded) for the client's FIN; without, drops what the client already
+  // sent and closes.
+  asio::awaitable<void> send(const Answer& answer, Language language, bool linger);
 
   Worker& worker_;
   ConnectionSlot slot_;

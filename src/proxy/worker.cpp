@@ -3,6 +3,8 @@
 #include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/relay/tunnel.hpp>
 
+#include "refusal_throttle.hpp"
+
 namespace chokepoint::proxy {
 namespace {
 
@@ -34,7 +36,11 @@ Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit
       snapshot_(std::move(snapshot)),
       id_prefix_(std::move(id_prefix)),
       pipes_(kPipeSize, kIdlePipes, &limits.buffers()),
-      upstreams_(options.upstream_keepalive) {}
+      upstreams_(options.upstream_keepalive) {
+  throttle_ = std::make_unique<RefusalThrottle>();
+}
+
+Worker::~Worker() = default;
 
 std::string Worker::next_id() {
   char buffer[64];
@@ -45,14 +51,27 @@ std::string Worker::next_id() {
 
 void Worker::write_record(audit::Record&& record) {
   metrics_.observe(record);
-  audit_batch_.push_back(std::move(record));
+  const auto emit = [this](audit::Record&& summary) { audit_batch_.push_back(std::move(summary)); };
+  if (throttle_->pass(record, std::chrono::steady_clock::now(), emit))
+    audit_batch_.push_back(std::move(record));
   schedule_flush();
 }
 
 void Worker::write_record(const audit::Record& record) {
+  // Only open records are copied (they go on to become the close), and the
+  // throttle passes them all.
   metrics_.observe(record);
   audit_batch_.push_back(record);
   schedule_flush();
+}
+
+void Worker::flush_summaries(std::chrono::steady_clock::time_point now) {
+  bool any = false;
+  throttle_->flush(now, [&](audit::Record&& summary) {
+    audit_batch_.push_back(std::move(summary));
+    any = true;
+  });
+  if (any) schedule_flush();
 }
 
 void Worker::schedule_flush() {
@@ -73,6 +92,20 @@ void Worker::flush_audit() {
   // A turn's records fill the next batch about as much: one allocation for it
   // (bounded: a turn that ended thousands of tunnels is not the usual one).
   audit_batch_.reserve(std::min<std::size_t>(last_size, kBatchReserve));
+}
+
+void Worker::accept_failed(const error_code& ec) {
+  const char* name = "other";
+  if (ec == asio::error::no_descriptors) {
+    name = "emfile";
+  } else if (ec.value() == ENFILE) {
+    name = "enfile";
+  } else if (ec == asio::error::no_buffer_space) {
+    name = "enobufs";
+  } else if (ec == asio::error::no_memory) {
+    name = "enomem";
+  }
+  ++metrics_.accept_failures[name];
 }
 
 Metrics Worker::metrics() const {
@@ -107,6 +140,7 @@ std::size_t Worker::live_connections() const {
 void Worker::run() {
   sweep();
   io_.run();
+  flush_summaries(std::chrono::steady_clock::time_point::max());
   flush_audit();  // what the last turns wrote, if the loop was stopped before its flush
 }
 
@@ -119,10 +153,11 @@ void Worker::sweep() {
       relay::Tunnel* tunnel = slot.owner() ? slot.owner()->tunnel() : nullptr;
       // stop() only closes the sockets: the slot stays linked until its
       // session has written the close record.
-      if (tunnel && now - tunnel->last_activity() >= tunnel->idle_timeout())
-        tunnel->stop(relay::EndReason::IdleTimeout);
+      if (!tunnel) continue;
+      if (const auto why = tunnel->timed_out(now)) tunnel->stop(*why);
     }
     upstreams_.expire(now);
+    flush_summaries(now);
     sweep();
   });
 }

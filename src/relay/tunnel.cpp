@@ -31,6 +31,8 @@ std::string_view to_string(EndReason reason) {
       return "reset";
     case EndReason::IdleTimeout:
       return "idle_timeout";
+    case EndReason::HalfCloseTimeout:
+      return "half_close_timeout";
     case EndReason::Shutdown:
       return "shutdown";
   }
@@ -48,6 +50,7 @@ Tunnel::Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes,
       pipes_(pipes),
       last_activity_(std::chrono::steady_clock::now()),
       idle_timeout_(options.idle_timeout),
+      half_close_timeout_(options.half_close_timeout),
       started_(last_activity_),
       done_(client_.get_executor()) {
   up_.from = &client_;
@@ -67,6 +70,14 @@ asio::awaitable<TunnelResult> Tunnel::run() {
   pump(down_);
   co_await done_.wait();
   co_return result_;
+}
+
+std::optional<EndReason> Tunnel::timed_out(std::chrono::steady_clock::time_point now) const {
+  const bool half_closed = up_.done || down_.done;
+  if (half_closed && now - last_activity_ >= std::min(idle_timeout_, half_close_timeout_))
+    return EndReason::HalfCloseTimeout;
+  if (now - last_activity_ >= idle_timeout_) return EndReason::IdleTimeout;
+  return std::nullopt;
 }
 
 void Tunnel::ended() {
@@ -114,12 +125,13 @@ void Tunnel::splice_pump(Direction& d) {
     if (d.eof) return finish_direction(d);
     if (!d.pipe) {
       d.pipe = pipes_.take();
-      // The pipe is empty here, so the direction may switch paths.
-      if (!d.pipe && pipes_.over_budget()) {
+      // No pipe (the buffer budget is spent, or the process is out of
+      // descriptors): the pipe is empty here, so the direction may switch
+      // to copying, which needs neither.
+      if (!d.pipe) {
         d.copying = true;
         return pump(d);
       }
-      if (!d.pipe) return fail(last_error(EMFILE), EndedBy::Proxy);
     }
     const ssize_t n = ::splice(from, nullptr, d.pipe.write_fd, nullptr, kSpliceChunk,
                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -223,6 +235,8 @@ void Tunnel::finish_direction(Direction& d) {
     return finish(EndReason::Eof, {}, first_eof_);
   }
   first_eof_ = d.reader;
+  // The half-close clock starts now.
+  last_activity_ = std::chrono::steady_clock::now();
   // Pass the FIN on: the other side may keep sending (half-close).
   error_code ignored;
   d.to->shutdown(tcp::socket::shutdown_send, ignored);
@@ -240,6 +254,13 @@ void Tunnel::finish(EndReason reason, const error_code& ec, EndedBy by) {
   if (finished_) return;
   finished_ = true;
   error_code ignored;
+  if (reason == EndReason::Reset) {
+    // A reset on one side is passed on as a reset (SO_LINGER 0), never as a
+    // FIN: a client whose protocol does not frame its own end would take a
+    // cut transfer for a whole one.
+    client_.set_option(asio::socket_base::linger(true, 0), ignored);
+    upstream_.set_option(asio::socket_base::linger(true, 0), ignored);
+  }
   client_.close(ignored);
   upstream_.close(ignored);
   release_buffers(up_);

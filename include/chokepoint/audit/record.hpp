@@ -72,6 +72,8 @@ enum class Source : std::uint8_t {
   X(ConnectionLimit, "connection_limit", Limit, Error)                          \
   X(ClientConnectionLimit, "client_connection_limit", Limit, Error)             \
   X(PendingHeadsLimit, "pending_heads_limit", Limit, Error)                     \
+  X(ClientPendingHeadsLimit, "client_pending_heads_limit", Limit, Error)        \
+  X(RateLimited, "rate_limited", Limit, Error)                                  \
   X(BufferMemoryLimit, "buffer_memory_limit", Limit, Error)                     \
   X(Shutdown, "shutdown", Internal, Error)                                      \
   X(InternalError, "internal_error", Internal, Error)
@@ -83,7 +85,15 @@ enum class Reason : std::uint8_t {
 };
 
 // How a relayed connection ended (the `end` key of close records).
-enum class End : std::uint8_t { None, Eof, Reset, IdleTimeout, Shutdown, Denied };
+enum class End : std::uint8_t {
+  None,
+  Eof,
+  Reset,
+  IdleTimeout,
+  HalfCloseTimeout,
+  Shutdown,
+  Denied,
+};
 enum class RelayPath : std::uint8_t { None, Splice, Copy };
 
 std::string_view to_string(Event event);
@@ -131,6 +141,9 @@ struct Record {
   std::string dns;               // how the name was resolved: hit | miss | coalesced | stale
   std::int64_t dns_ms = -1;      // name resolution, when one was made (0 on a hit)
   std::int64_t connect_ms = -1;  // connecting upstream, when one was made
+  // A summary record: how many further refusals of this kind from this
+  // client it stands for (not written one by one).
+  std::uint64_t suppressed = 0;
 };
 
 // The record as one line of JSON, newline included. Every DESIGN.md key is

@@ -40,16 +40,16 @@ class LiveConnection {
 class ConnectionSlot : public boost::intrusive::list_base_hook<
                            boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  // Admits a connection from `client` on `worker`'s thread: verdict() is Ok
-  // when it fits every limit (then it holds a place under them), else says
-  // which limit refused it (then it holds nothing but list membership).
+  // Admits a connection from `client` on `worker`'s thread: admission() is
+  // true when it fits every limit (then it holds a place under them), else
+  // says which limit refused it (then it holds nothing but list membership).
   ConnectionSlot(Worker& worker, const IpAddress& client);
   ConnectionSlot(ConnectionSlot&& other) noexcept;
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ConnectionSlot(const ConnectionSlot&) = delete;
   ~ConnectionSlot();
 
-  LimitVerdict verdict() const { return verdict_; }
+  const Admission& admission() const { return admission_; }
   const IpAddress& client() const { return client_; }
 
   // Joins the worker's live list as `owner`'s slot.
@@ -61,7 +61,7 @@ class ConnectionSlot : public boost::intrusive::list_base_hook<
  private:
   Worker* worker_;
   IpAddress client_;
-  LimitVerdict verdict_ = LimitVerdict::Ok;
+  Admission admission_;
   bool holds_limit_ = false;
   bool handshaking_ = false;
   LiveConnection* owner_ = nullptr;

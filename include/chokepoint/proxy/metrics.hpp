@@ -31,6 +31,7 @@ struct Metrics {
   std::map<std::string, std::uint64_t> decisions;
   std::map<std::string, std::uint64_t> records;   // event -> records
   std::map<std::string, std::uint64_t> refusals;  // reason of deny and error records
+  std::map<std::string, std::uint64_t> accept_failures;  // errno name (emfile, ...) -> failures
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
   Histogram dns;

@@ -32,6 +32,7 @@ struct ProxyOptions {
   std::size_t dns_cache_size = 10'000;
   milliseconds connect_timeout{10'000};
   milliseconds idle_timeout{900'000};       // open tunnels; rules may set their own (idle_timeout)
+  milliseconds half_close_timeout{60'000};  // a tunnel one side of which has closed
   milliseconds upstream_keepalive{30'000};  // idle pooled upstream connections (plain HTTP)
   milliseconds peek_timeout{5'000};  // a ClientHello or first HTTP head, transparent and in tunnels
   std::size_t peek_bytes = 16 * 1024;          // bound on a peeked ClientHello
@@ -39,6 +40,12 @@ struct ProxyOptions {
   std::size_t max_connections = 65536;         // all connections; 0: no limit
   std::size_t max_connections_per_client = 0;  // per client address; 0: no limit
   std::size_t max_pending_heads = 4096;        // connections still reading a head or dialing
+  // One client's share of them. A well-behaved client's heads take
+  // milliseconds; 256 at once covers hundreds of agents behind one NAT
+  // address, while one client reading heads slowly leaves 15/16 of the
+  // budget to the others.
+  std::size_t max_pending_heads_per_client = 256;
+  double max_rate_per_client = 0;     // new connections per second (burst as many); 0: no limit
   std::size_t max_buffer_memory = 0;  // bytes of pipes and copy buffers held by tunnels; 0: none
   bool force_copy = false;            // relay by userspace copy instead of splice
   std::vector<ConnectTo> connect_to;

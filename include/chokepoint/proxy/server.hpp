@@ -41,6 +41,8 @@ class Server {
   // Stops accepting; open connections go on (graceful drain). Safe from any thread.
   void stop_accepting();
   bool accepting() const { return accepting_.load(); }
+  // False while accepts fail (out of descriptors): for readiness. Safe from any thread.
+  bool accepts_succeed() const;
   // Relay buffer memory held now, against --max-buffer-memory.
   relay::BufferBudget& buffers() { return limits_.buffers(); }
   // Runs `ask(worker)` on every worker's own thread and collects the answers
@@ -69,6 +71,8 @@ class Server {
   };
   bool bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error);
   void accept(Worker& worker, Listener& listener);
+  // Counts, logs (once per interval, with a count) and backs off.
+  void accept_failed(Worker& worker, Listener& listener, const error_code& ec);
 
   ProxyOptions options_;
   std::shared_ptr<const policy::Snapshot> snapshot_;
@@ -83,6 +87,9 @@ class Server {
   std::mutex stop_mutex_;
   bool stopped_ = false;
   std::atomic<bool> accepting_{true};
+  std::atomic<std::int64_t> last_accept_failure_ms_{0};  // steady clock
+  std::atomic<std::int64_t> last_accept_log_ms_{0};
+  std::atomic<std::uint64_t> accept_failures_unlogged_{0};
 };
 
 template <class Ask>

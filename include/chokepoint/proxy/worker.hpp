@@ -26,12 +26,15 @@ class Authenticator;
 
 namespace chokepoint::proxy {
 
+class RefusalThrottle;
+
 class Worker {
  public:
   // The worker's resolver shares `dns` (the Server's) with every other worker.
   Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit::AuditLog& audit,
          ConnectionLimits& limits, auth::Authenticator* authenticator,
          std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix);
+  ~Worker();
 
   int index() const { return index_; }
   asio::io_context& io() { return io_; }
@@ -64,6 +67,12 @@ class Worker {
   // this: they are the one place that writes records.
   void write_record(audit::Record&& record);
   void write_record(const audit::Record& record);
+  // Refusal floods leave bounded records (src/proxy/refusal_throttle.hpp);
+  // the summaries of seconds that are over go out with the sweep.
+  void flush_summaries(std::chrono::steady_clock::time_point now);
+
+  // An accept on this thread failed (out of descriptors, memory): counted.
+  void accept_failed(const error_code& ec);
 
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;
@@ -93,6 +102,7 @@ class Worker {
   net::Dialer dialer_;
   audit::AuditLog& audit_;
   std::vector<audit::Record> audit_batch_;  // records of this turn of the loop
+  std::unique_ptr<RefusalThrottle> throttle_;
   Metrics metrics_;
   bool audit_flush_posted_ = false;
   ConnectionLimits& limits_;

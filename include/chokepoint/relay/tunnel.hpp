@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <chokepoint/core/asio.hpp>
@@ -33,10 +34,11 @@
 namespace chokepoint::relay {
 
 enum class EndReason : std::uint8_t {
-  Eof,          // both sides closed cleanly
-  Reset,        // a side reset or the connection broke
-  IdleTimeout,  // no bytes either way for the idle timeout
-  Shutdown,     // the proxy is stopping
+  Eof,               // both sides closed cleanly
+  Reset,             // a side reset or the connection broke (the other side gets a reset)
+  IdleTimeout,       // no bytes either way for the idle timeout
+  HalfCloseTimeout,  // one side closed, and nothing moved for the half-close timeout
+  Shutdown,          // the proxy is stopping
 };
 std::string_view to_string(EndReason reason);
 
@@ -57,7 +59,10 @@ struct TunnelResult {
 
 struct TunnelOptions {
   bool force_copy = false;  // the fallback path on purpose (tests, odd sockets)
-  std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};  // enforced by the owner's sweeps
+  // Both enforced by the owner's sweeps (timed_out()). Once one side has
+  // closed, the other has the half-close timeout instead, if it is shorter.
+  std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};
+  std::chrono::milliseconds half_close_timeout{std::chrono::hours(1)};
 };
 
 class Tunnel {
@@ -77,9 +82,11 @@ class Tunnel {
   asio::awaitable<TunnelResult> run();
   // Ends the tunnel now (idle timeout, shutdown); run() returns with `reason`.
   void stop(EndReason reason);
+  // Why the tunnel should end at `now`, if a timeout has passed: idle, or
+  // half-closed for the half-close timeout.
+  std::optional<EndReason> timed_out(std::chrono::steady_clock::time_point now) const;
 
   std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
-  std::chrono::milliseconds idle_timeout() const { return idle_timeout_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
   std::uint64_t bytes_up() const { return up_.bytes; }
   std::uint64_t bytes_down() const { return down_.bytes; }
@@ -122,6 +129,7 @@ class Tunnel {
   Direction down_;
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::milliseconds idle_timeout_;
+  std::chrono::milliseconds half_close_timeout_;
   std::chrono::steady_clock::time_point started_;
   TunnelResult result_;
   AsyncEvent done_;

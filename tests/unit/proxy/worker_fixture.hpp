@@ -36,7 +36,8 @@ class MemorySink : public audit::Sink {
 struct WorkerFixture {
   explicit WorkerFixture(proxy::ProxyOptions proxy_options = {})
       : options(std::move(proxy_options)),
-        limits(options.max_connections, options.max_connections_per_client),
+        limits(proxy::LimitOptions{options.max_connections, options.max_connections_per_client,
+                                   options.max_pending_heads_per_client}),
         audit(make_audit(sink)),
         worker(0, options, dns, *audit, limits, nullptr, builtin(), "test") {}
 

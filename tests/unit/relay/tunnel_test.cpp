@@ -65,6 +65,7 @@ struct Harness {
         upstream(connected_pair(test_io, relay_io)) {
     TunnelOptions options;
     options.force_copy = force_copy;
+    options.half_close_timeout = std::chrono::minutes(1);
     // The sessions' sockets are non-blocking after their first async operation; these were made
     // blocking.
     client.near.native_non_blocking(true);
@@ -209,7 +210,36 @@ TEST_CASE("a reset ends both directions", "[relay]") {
   boost::system::error_code ec;
   char byte;
   h.client.far.read_some(asio::buffer(&byte, 1), ec);
-  CHECK(ec);  // the client's side was closed too
+  // The client gets a reset too, never a clean end: a cut transfer must not look whole.
+  CHECK(ec == asio::error::connection_reset);
+}
+
+TEST_CASE("a half-closed tunnel times out sooner than an idle one", "[relay]") {
+  Harness h(false);
+  using std::chrono::milliseconds;
+  std::promise<std::pair<bool, bool>> seen;
+  // Nothing closed yet: only the idle timeout (an hour) applies.
+  asio::post(h.relay_io, [&] {
+    const auto later = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    seen.set_value({!h.tunnel->timed_out(later).has_value(),
+                    h.tunnel->timed_out(later + std::chrono::hours(1)) == EndReason::IdleTimeout});
+  });
+  const auto [open_ok, idle_ok] = seen.get_future().get();
+  CHECK(open_ok);
+  CHECK(idle_ok);
+  // The client closes its side; the upstream never reads nor answers.
+  h.client.far.shutdown(tcp::socket::shutdown_send);
+  std::string nothing(1, '\0');
+  boost::system::error_code ec;
+  h.upstream.far.read_some(asio::buffer(nothing), ec);
+  REQUIRE(ec == asio::error::eof);  // the FIN went on
+  std::promise<std::optional<EndReason>> half;
+  asio::post(h.relay_io, [&] {
+    half.set_value(h.tunnel->timed_out(std::chrono::steady_clock::now() + std::chrono::minutes(2)));
+  });
+  CHECK(half.get_future().get() == EndReason::HalfCloseTimeout);
+  asio::post(h.relay_io, [&] { h.tunnel->stop(EndReason::HalfCloseTimeout); });
+  CHECK(h.wait().end == EndReason::HalfCloseTimeout);
 }
 
 TEST_CASE("stop ends an idle tunnel with its reason", "[relay]") {
