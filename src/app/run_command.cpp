@@ -141,7 +141,7 @@ int run_command(Args& args) {
   }
   if (const auto admin = controller.admin_endpoint()) {
     std::cerr << "chokepoint: admin on http://" << admin->to_string()
-              << " (/metrics /healthz /readyz /policy /connections, POST /reload)\n";
+              << " (/ /metrics /healthz /readyz /policy /connections /dns, POST /reload)\n";
   }
   if (root && settings.user.empty()) {
     std::cerr << "chokepoint: running as root without capabilities; --user NAME drops to an "

@@ -11,6 +11,7 @@ AuditLog::AuditLog(const Options& options, std::vector<std::unique_ptr<Sink>> si
                      static_cast<std::size_t>(std::max(1, options.producers))) {
   for (int i = 0; i < std::max(1, options.producers); ++i)
     queues_.push_back(std::make_unique<Queue>());
+  committed_.resize(queues_.size());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -18,16 +19,21 @@ AuditLog::~AuditLog() {
   stop();
 }
 
-void AuditLog::write(int producer, std::vector<Record> records) {
+void AuditLog::write(int producer, std::vector<Record> records, bool urgent) {
   Queue& q = *queues_[static_cast<std::size_t>(producer) % queues_.size()];
-  bool wake_now = false;
+  bool wake_now = urgent;
   {
     std::lock_guard lock(q.mutex);
     const std::size_t room =
         max_per_queue_ > q.records.size() ? max_per_queue_ - q.records.size() : 0;
     const std::size_t taken = std::min(room, records.size());
-    if (taken < records.size())
+    q.submitted += records.size();
+    if (taken < records.size()) {
       dropped_.fetch_add(records.size() - taken, std::memory_order_relaxed);
+      q.refused = true;
+      overflowing_.store(true, std::memory_order_relaxed);
+      available_.store(false, std::memory_order_relaxed);
+    }
     if (q.records.empty()) {
       records.resize(taken);
       q.records = std::move(records);
@@ -39,9 +45,14 @@ void AuditLog::write(int producer, std::vector<Record> records) {
     queued_.fetch_add(taken, std::memory_order_relaxed);
     // Normally the audit thread comes by every kWriteInterval; a queue filling
     // up fast calls it early.
-    wake_now = q.records.size() > max_per_queue_ / 8;
+    wake_now = wake_now || q.records.size() > max_per_queue_ / 8;
   }
   if (wake_now && !pending_.exchange(true)) wake();
+}
+
+void AuditLog::on_committed(int producer, Committed committed) {
+  std::lock_guard lock(committed_mutex_);
+  committed_[static_cast<std::size_t>(producer) % committed_.size()] = std::move(committed);
 }
 
 void AuditLog::wake() {
@@ -56,7 +67,7 @@ void AuditLog::stop() {
   thread_.join();
   for (auto& sink : sinks_)
     sink->stop();
-  report_losses();
+  report_losses(true);
 }
 
 void AuditLog::run() {
@@ -69,10 +80,12 @@ void AuditLog::run() {
     if (reopen_.exchange(false)) {
       for (auto& sink : sinks_)
         sink->reopen();
+      update_availability(false);
     }
     pending_.store(false);
-    drain();
-    report_losses();
+    if (!drain() && !available_.load(std::memory_order_relaxed))
+      retry_failing(std::chrono::steady_clock::now());
+    report_losses(false);
     if (stopping_.load()) {
       while (drain()) {
       }  // producers may still be finishing their last records
@@ -83,12 +96,24 @@ void AuditLog::run() {
 
 bool AuditLog::drain() {
   std::vector<Record> batch;
-  for (auto& q : queues_) {
+  struct Taken {
+    std::uint64_t through;
+    bool refused;
+  };
+  std::vector<Taken> taken_from(queues_.size());
+  bool queue_refused = false;
+  bool anything = false;
+  for (std::size_t i = 0; i < queues_.size(); ++i) {
+    Queue& q = *queues_[i];
     std::vector<Record> taken;
     {
-      std::lock_guard lock(q->mutex);
-      taken.swap(q->records);
+      std::lock_guard lock(q.mutex);
+      taken.swap(q.records);
+      taken_from[i] = Taken{q.submitted, q.refused};
+      q.refused = false;
     }
+    queue_refused = queue_refused || taken_from[i].refused;
+    anything = anything || taken_from[i].through != q.committed;
     if (batch.empty()) {
       batch = std::move(taken);
     } else {
@@ -96,16 +121,87 @@ bool AuditLog::drain() {
                    std::make_move_iterator(taken.end()));
     }
   }
-  if (batch.empty()) return false;
-  for (auto& sink : sinks_)
-    sink->write(batch);
-  return true;
+  if (!anything) {
+    update_availability(false);
+    return false;
+  }
+  bool sinks_lost = false;
+  if (!batch.empty()) {
+    for (auto& sink : sinks_) {
+      const std::uint64_t lost_before = sink->stats().lost;
+      sink->write(batch);
+      sinks_lost = sinks_lost || sink->stats().lost != lost_before;
+    }
+    keep_refusals(batch);
+  }
+  // A sink that just failed is looked at again kRetryInterval from now.
+  if (sinks_lost) last_retry_ = std::chrono::steady_clock::now();
+  // Only now may the queues count as flowing again: what they refused
+  // before this drain is told below as lost.
+  overflowing_.store(false, std::memory_order_relaxed);
+  update_availability(queue_refused);
+  {
+    std::lock_guard lock(committed_mutex_);
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+      Queue& q = *queues_[i];
+      if (taken_from[i].through == q.committed) continue;
+      q.committed = taken_from[i].through;
+      if (committed_[i]) committed_[i](q.committed, !sinks_lost && !taken_from[i].refused);
+    }
+  }
+  return !batch.empty();
+}
+
+void AuditLog::retry_failing(std::chrono::steady_clock::time_point now) {
+  if (now - last_retry_ < kRetryInterval) return;
+  last_retry_ = now;
+  for (auto& sink : sinks_) {
+    if (sink->health().failing) sink->retry();
+  }
+  update_availability(false);
+}
+
+void AuditLog::update_availability(bool queue_refused) {
+  bool ok = !queue_refused && !overflowing_.load(std::memory_order_relaxed);
+  for (const auto& sink : sinks_)
+    ok = ok && !sink->health().failing;
+  available_.store(ok, std::memory_order_relaxed);
+}
+
+std::string AuditLog::unavailable_reason() const {
+  std::string why;
+  if (overflowing_.load(std::memory_order_relaxed)) why = "the audit queues are full";
+  for (const auto& sink : sinks_) {
+    const SinkHealth health = sink->health();
+    if (!health.failing) continue;
+    why += (why.empty() ? "" : "; ") + sink->name() + ": " + health.error;
+  }
+  if (why.empty() && !available()) why = "records were lost";
+  return why;
+}
+
+void AuditLog::keep_refusals(const std::vector<Record>& batch) {
+  std::vector<const Record*> newest;
+  for (auto it = batch.rbegin(); it != batch.rend() && newest.size() < kRecentRefusals; ++it) {
+    if (it->event == Event::Deny || it->event == Event::Error) newest.push_back(&*it);
+  }
+  if (newest.empty()) return;
+  std::lock_guard lock(recent_mutex_);
+  for (auto it = newest.rbegin(); it != newest.rend(); ++it)
+    recent_.push_front(**it);
+  while (recent_.size() > kRecentRefusals)
+    recent_.pop_back();
+}
+
+std::vector<Record> AuditLog::recent_refusals() const {
+  std::lock_guard lock(recent_mutex_);
+  return {recent_.begin(), recent_.end()};
 }
 
 std::vector<AuditLog::SinkReport> AuditLog::sinks() const {
   std::vector<SinkReport> out;
   for (const auto& sink : sinks_)
-    out.push_back(SinkReport{sink->name(), sink->stats()});
+    out.push_back(SinkReport{sink->name(), sink->stats(), sink->health()});
   return out;
 }
 
@@ -116,9 +212,14 @@ std::uint64_t AuditLog::lost() const {
   return total;
 }
 
-void AuditLog::report_losses() {
+void AuditLog::report_losses(bool final) {
   const std::uint64_t lost = this->lost();
+  // While a disk is full every batch loses records: one line per interval
+  // says how many, not one per batch.
+  const auto now = std::chrono::steady_clock::now();
+  if (!final && now - last_loss_report_ < kLossReportInterval) return;
   if (lost != lost_reported_) {
+    last_loss_report_ = now;
     std::cerr << "chokepoint: audit: " << (lost - lost_reported_) << " records lost (" << lost
               << " in all; " << dropped_.load()
               << " refused by a full queue, the rest by a sink)\n";

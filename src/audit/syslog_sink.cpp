@@ -83,6 +83,14 @@ class SyslogSink final : public Sink {
   }
 
   SinkStats stats() const override { return {written_.load(), lost_.load()}; }
+  // A SIEM that is down is not a failure while its backlog fits the queue
+  // (it gets it later); a full queue loses records.
+  SinkHealth health() const override {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() < options_.max_queued) return {};
+    return SinkHealth{true, "its queue is full (" + std::to_string(queue_.size()) +
+                                " messages the SIEM has not taken)"};
+  }
   std::string name() const override { return "syslog:" + target_.to_string(); }
 
  private:
@@ -259,7 +267,7 @@ class SyslogSink final : public Sink {
 
   SyslogTarget target_;
   SyslogOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::string> queue_;
   bool stopping_ = false;

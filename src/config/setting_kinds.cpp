@@ -123,4 +123,12 @@ std::optional<bool> RelayMode::parse(std::string_view text, std::string_view nam
   return std::nullopt;
 }
 
+std::optional<bool> AuditOnFailure::parse(std::string_view text, std::string_view name,
+                                          std::string& error) {
+  if (text == "continue") return false;
+  if (text == "refuse") return true;
+  error = std::string(name) + " must be continue or refuse, not " + quote(text);
+  return std::nullopt;
+}
+
 }  // namespace chokepoint::config

@@ -58,10 +58,22 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
   if (!get) co_return answer(r, bhttp::status::method_not_allowed, "GET only\n");
   if (path == "/healthz") co_return answer(r, bhttp::status::ok, "ok\n");
   if (path == "/readyz") {
-    if (c.ready()) co_return answer(r, bhttp::status::ok, "ready\n");
-    co_return answer(r, bhttp::status::service_unavailable,
-                     c.draining() ? "draining\n" : "not accepting: out of descriptors\n");
+    const std::string why = c.not_ready();
+    if (why.empty()) co_return answer(r, bhttp::status::ok, "ready\n");
+    co_return answer(r, bhttp::status::service_unavailable, why + "\n");
   }
+  if (path == "/") {
+    auto response =
+        answer(r, bhttp::status::ok, co_await c.status_html(), "text/html; charset=utf-8");
+    // Hostile names end up on this page: even if one slipped past the
+    // escaping, no script, style or frame of theirs would run.
+    response.set("Content-Security-Policy",
+                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                 "form-action 'none'; base-uri 'none'");
+    response.set("X-Content-Type-Options", "nosniff");
+    co_return response;
+  }
+  if (path == "/dns") co_return answer(r, bhttp::status::ok, c.dns_json(), "application/json");
   if (path == "/metrics") {
     std::string text = co_await c.metrics_text();
     co_return answer(r, bhttp::status::ok, std::move(text),
@@ -73,8 +85,9 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
     std::string json = co_await c.connections_json();
     co_return answer(r, bhttp::status::ok, std::move(json), "application/json");
   }
-  co_return answer(r, bhttp::status::not_found,
-                   "endpoints: /healthz /readyz /metrics /policy /connections, POST /reload\n");
+  co_return answer(
+      r, bhttp::status::not_found,
+      "endpoints: / /healthz /readyz /metrics /policy /connections /dns, POST /reload\n");
 }
 
 asio::awaitable<void> serve(Controller& c, tcp::socket socket) {

@@ -6,8 +6,12 @@
 #include "admin.hpp"
 #include "file_watch.hpp"
 #include "metrics_page.hpp"
+#include "status_page.hpp"
 
 namespace chokepoint::control {
+
+struct Controller::LastReloadState : LastReload {};
+
 namespace {
 
 // How often draining looks whether every connection has ended.
@@ -23,6 +27,7 @@ ControlOptions ControlOptions::from(const config::Settings& settings, std::strin
   o.admin = settings.admin;
   o.admin_explicit = settings.given(config::SettingId::admin) && settings.admin.has_value();
   o.admin_public = settings.admin_public;
+  o.audit_refuse = settings.audit_refuse;
   return o;
 }
 
@@ -33,7 +38,8 @@ Controller::Controller(proxy::Server& server, audit::AuditLog& audit, ControlOpt
       options_(std::move(options)),
       watch_(std::make_unique<FileWatch>(io_, [this] { reload("a config file changed"); })),
       admin_(std::make_unique<AdminEndpoint>(io_, *this)),
-      running_(std::move(running)) {
+      running_(std::move(running)),
+      last_reload_(std::make_unique<LastReloadState>()) {
   signals_.add(SIGUSR1);
 }
 
@@ -146,6 +152,10 @@ ReloadOutcome Controller::reload(std::string_view why) {
                             },
                             server_.authenticator()};
   ReloadOutcome outcome = control::reload(source, target, running_);
+  last_reload_->at = std::chrono::system_clock::now();
+  last_reload_->why = std::string(why);
+  last_reload_->ok = outcome.ok;
+  last_reload_->message = outcome.message;
   if (outcome.ok) {
     std::cerr << "chokepoint: reload (" << why << "): " << outcome.message << std::flush;
   } else {
@@ -192,9 +202,94 @@ asio::awaitable<std::string> Controller::metrics_text() {
   page.buffer_limit = server_.buffers().limit();
   page.sinks = audit_.sinks();
   page.audit_dropped = audit_.dropped();
+  page.dns = server_.dns().stats();
   page.policy = &running_;
   page.ready = ready();
   co_return render(page);
+}
+
+std::string Controller::not_ready() const {
+  if (draining_) return "draining";
+  if (!server_.accepts_succeed()) return "not accepting: out of descriptors";
+  if (options_.audit_refuse && !audit_.available())
+    return "audit_unavailable: " + audit_.unavailable_reason();
+  return {};
+}
+
+asio::awaitable<std::string> Controller::status_html() {
+  struct Part {
+    proxy::Metrics metrics;
+    std::vector<proxy::Worker::OpenTunnel> tunnels;
+  };
+  auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
+    return Part{w.metrics(), w.tunnels(kShownTunnels)};
+  });
+  StatusPage page;
+  page.now = std::chrono::system_clock::now();
+  for (auto& part : parts) {
+    page.traffic.add(part.metrics);
+    for (auto& t : part.tunnels) {
+      if (page.tunnels.size() < kShownTunnels) page.tunnels.push_back(std::move(t));
+    }
+  }
+  page.tunnels_open = page.traffic.open_tunnels;
+  std::sort(page.tunnels.begin(), page.tunnels.end(),
+            [](const auto& a, const auto& b) { return a.age > b.age; });
+  page.not_ready = not_ready();
+  page.ready = page.not_ready.empty();
+  page.refusals = audit_.recent_refusals();
+  page.sinks = audit_.sinks();
+  page.audit_dropped = audit_.dropped();
+  page.audit_refuse = options_.audit_refuse;
+  page.audit_available = audit_.available();
+  if (!page.audit_available) page.audit_unavailable = audit_.unavailable_reason();
+  page.policy = &running_;
+  page.last_reload = *last_reload_;
+  page.dns = server_.dns().stats();
+  page.dns_names = server_.dns().list();
+  std::sort(page.dns_names.begin(), page.dns_names.end(),
+            [](const auto& a, const auto& b) { return a.hits > b.hits; });
+  if (page.dns_names.size() > kShownNames) page.dns_names.resize(kShownNames);
+  co_return render_html(page);
+}
+
+std::string Controller::dns_json() const {
+  // list() copies every name: the cache is bounded (--dns-cache-size), and
+  // this answer by kDnsListed.
+  std::vector<net::DnsCacheItem> items = server_.dns().list();
+  std::sort(items.begin(), items.end(),
+            [](const auto& a, const auto& b) { return a.hits > b.hits; });
+  const net::DnsStats stats = server_.dns().stats();
+  std::string out;
+  JsonObject json(out);
+  json.field("names", std::uint64_t{items.size()})
+      .field("listed", std::uint64_t{std::min(items.size(), kDnsListed)})
+      .field("lookups", stats.lookups)
+      .field("hits", stats.hits)
+      .field("misses", stats.misses)
+      .field("queries", stats.queries);
+  std::string entries = "[";
+  for (std::size_t i = 0; i < items.size() && i < kDnsListed; ++i) {
+    const auto& item = items[i];
+    if (i) entries += ",\n";
+    JsonObject entry(entries);
+    std::string addresses = "[";
+    for (std::size_t j = 0; j < item.addresses.size(); ++j) {
+      if (j) addresses += ',';
+      append_json_string(addresses, item.addresses[j].to_string());
+    }
+    addresses += ']';
+    entry.field("name", item.name)
+        .field("status", net::to_string(item.status))
+        .raw_field("addresses", addresses)
+        .field("ttl_left_s", item.ttl_left_ms / 1000)
+        .field("hits", item.hits);
+    entry.close();
+  }
+  entries += "]";
+  json.raw_field("entries", entries);
+  json.close();
+  return out + "\n";
 }
 
 }  // namespace chokepoint::control

@@ -27,6 +27,17 @@ namespace chokepoint::control {
   X(buffer_limit_bytes, Gauge, "", "The relay buffer budget (--max-buffer-memory).") \
   X(dns_seconds, Histogram, "", "Time to resolve a destination name.") \
   X(connect_seconds, Histogram, "", "Time to connect to the destination.") \
+  X(dns_lookups_total, Counter, "", "Destination names looked up in the DNS cache.") \
+  X(dns_lookup_outcomes_total, Counter, "outcome", \
+    "DNS lookups by how they were served (hit, miss, coalesced, stale) or not (refused, gave_up).") \
+  X(dns_queries_total, Counter, "", "DNS questions sent to servers (A and AAAA count one each).") \
+  X(dns_resolutions_total, Counter, "result", \
+    "DNS flights by how they ended (answer, not_found, no_data, failed, timeout).") \
+  X(dns_prefetches_total, Counter, "", "DNS flights started to refresh a popular name before it expired.") \
+  X(dns_evictions_total, Counter, "", "Cached DNS answers evicted for room (least recently used).") \
+  X(dns_cached_names, Gauge, "", "Names held in the DNS cache.") \
+  X(dns_in_flight, Gauge, "", "Names being resolved now.") \
+  X(dns_query_seconds, Histogram, "", "Time DNS servers took to answer (real queries only).") \
   X(audit_records_written_total, Counter, "sink", "Audit records delivered, by sink.") \
   X(audit_records_lost_total, Counter, "sink", "Audit records a sink could not deliver.") \
   X(audit_records_dropped_total, Counter, "", "Audit records refused by a full queue.") \
@@ -34,7 +45,8 @@ namespace chokepoint::control {
   X(policy_reload_failures_total, Counter, "", "Policy reloads refused (the old policy stayed).") \
   X(policy_rules, Gauge, "", "Rules in the running policy.") \
   X(policy_loaded_timestamp_seconds, Gauge, "", "When the running policy was loaded.") \
-  X(ready, Gauge, "", "1 while accepting connections, 0 while draining or while accepts fail.")
+  X(ready, Gauge, "", \
+    "1 while accepting connections; 0 while draining, while accepts fail, or (failing closed) while the audit log cannot write.")
 // clang-format on
 
 enum class MetricType { Counter, Gauge, Histogram };

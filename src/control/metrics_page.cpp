@@ -6,6 +6,27 @@
 #include "exposition.hpp"
 
 namespace chokepoint::control {
+namespace {
+
+constexpr bool same_buckets() {
+  for (std::size_t i = 0; i < proxy::kLatencyBucketsMs.size(); ++i) {
+    if (proxy::kLatencyBucketsMs[i] != static_cast<double>(net::kDnsLatencyBucketsMs[i]))
+      return false;
+  }
+  return proxy::kLatencyBucketsMs.size() == net::kDnsLatencyBucketsMs.size();
+}
+static_assert(same_buckets(), "the DNS cache counts query latency in the metrics' buckets");
+
+proxy::Histogram query_latency(const net::DnsStats& d) {
+  proxy::Histogram h;
+  for (std::size_t i = 0; i < h.counts.size(); ++i)
+    h.counts[i] = d.latency[i];
+  h.count = d.latency_count;
+  h.sum_seconds = static_cast<double>(d.latency_sum_ms) / 1000;
+  return h;
+}
+
+}  // namespace
 
 std::string render(const MetricsPage& page) {
   const proxy::Metrics& m = page.traffic;
@@ -21,6 +42,25 @@ std::string render(const MetricsPage& page) {
   if (page.buffer_limit != 0) out.sample<Family::buffer_limit_bytes>(page.buffer_limit);
   out.histogram<Family::dns_seconds>(m.dns);
   out.histogram<Family::connect_seconds>(m.connect);
+  const net::DnsStats& d = page.dns;
+  out.sample<Family::dns_lookups_total>(d.lookups);
+  out.by_label<Family::dns_lookup_outcomes_total>({{"hit", d.hits},
+                                                   {"miss", d.misses},
+                                                   {"coalesced", d.coalesced},
+                                                   {"stale", d.stale},
+                                                   {"refused", d.refused},
+                                                   {"gave_up", d.gave_up}});
+  out.sample<Family::dns_queries_total>(d.queries);
+  out.by_label<Family::dns_resolutions_total>({{"answer", d.answers},
+                                               {"not_found", d.not_found},
+                                               {"no_data", d.no_data},
+                                               {"failed", d.failed},
+                                               {"timeout", d.timeouts}});
+  out.sample<Family::dns_prefetches_total>(d.prefetches);
+  out.sample<Family::dns_evictions_total>(d.evictions);
+  out.sample<Family::dns_cached_names>(d.cached);
+  out.sample<Family::dns_in_flight>(d.in_flight);
+  out.histogram<Family::dns_query_seconds>(query_latency(d));
   std::map<std::string, std::uint64_t> written;
   std::map<std::string, std::uint64_t> lost;
   for (const auto& sink : page.sinks) {

@@ -7,6 +7,7 @@
 
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/control/reload.hpp>
+#include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/proxy/metrics.hpp>
 
 namespace chokepoint::control {
@@ -17,6 +18,7 @@ struct MetricsPage {
   std::uint64_t buffer_limit = 0;  // 0: no budget (the family is left out)
   std::vector<audit::AuditLog::SinkReport> sinks;
   std::uint64_t audit_dropped = 0;
+  net::DnsStats dns;
   const RunningPolicy* policy = nullptr;
   bool ready = true;
 };

@@ -67,6 +67,8 @@ std::optional<HttpRefusal> http_refusal(Reason reason) {
       return HttpRefusal{503, "connection_limit_reached", false};
     case Reason::RateLimited:
       return HttpRefusal{429, "connection_limit_reached", false};
+    case Reason::AuditUnavailable:
+      return HttpRefusal{503, "proxy_internal_error", true};
     default:
       // The client is gone, the proxy is stopping, or the reason is not
       // HTTP's to tell (a ClientHello's): nothing to answer.
@@ -74,8 +76,9 @@ std::optional<HttpRefusal> http_refusal(Reason reason) {
   }
 }
 
+// Refusals that pass: the client may try again later (Retry-After).
 bool is_limit(Reason reason) {
-  return audit::source_of(reason) == audit::Source::Limit;
+  return audit::source_of(reason) == audit::Source::Limit || reason == Reason::AuditUnavailable;
 }
 
 Answer http_answer(Reason reason, const AnswerContext& context) {

@@ -1,5 +1,6 @@
 #include <functional>
 
+#include <chokepoint/audit/log.hpp>
 #include <chokepoint/proxy/limits.hpp>
 
 namespace chokepoint::proxy {
@@ -26,6 +27,9 @@ ConnectionLimits::Shard& ConnectionLimits::shard_of(const std::string& key) {
 
 Admission ConnectionLimits::admit(const IpAddress& client, bool thread_pending_full,
                                   Clock::time_point now) {
+  // Nothing may go out unrecorded: not even a rate token is spent on a
+  // connection that could not leave its record.
+  if (audit_ && !audit_->available()) return Admission{Reason::AuditUnavailable};
   const std::string k = key(client);
   // The client's own limits first: a client over them must not take any of
   // what others share.

@@ -41,6 +41,11 @@ void Metrics::observe(const audit::Record& r) {
   if (r.event == audit::Event::Close) {
     bytes_up += r.bytes_up;
     bytes_down += r.bytes_down;
+    auto it = service_bytes.find(r.service);
+    if (it == service_bytes.end())
+      it = service_bytes.emplace(r.service, std::array<std::uint64_t, 2>{}).first;
+    it->second[0] += r.bytes_up;
+    it->second[1] += r.bytes_down;
   }
   if (r.event != audit::Event::Close) {
     dns.observe(r.dns_ms);
@@ -59,6 +64,10 @@ void Metrics::add(const Metrics& o) {
     accept_failures[k] += v;
   bytes_up += o.bytes_up;
   bytes_down += o.bytes_down;
+  for (const auto& [k, v] : o.service_bytes) {
+    service_bytes[k][0] += v[0];
+    service_bytes[k][1] += v[1];
+  }
   dns.add(o.dns);
   connect.add(o.connect);
   open_tunnels += o.open_tunnels;

@@ -44,6 +44,7 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
                            options_.max_pending_heads_per_client, options_.max_buffer_memory,
                            options_.max_rate_per_client, !options_.users_file.empty()}) {
+  if (options_.audit_refuse) limits_.refuse_while_unavailable(&audit_);
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, options_, dns_, audit_, limits_,

@@ -192,11 +192,20 @@ asio::awaitable<void> Session::refuse_admission() {
   const Admission& admission = slot_.admission();
   // SOCKS has no reply before its request, so an over-limit SOCKS client is
   // closed like a transparent one.
-  const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
-  co_await refuse(
-      std::move(record), language, admission.refusal,
-      "over the proxy's " + std::string(audit::to_string(admission.refusal)) + "; try again later",
-      false, admission.retry_after);
+  Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
+  if (kind_ == ListenerKind::Socks && admission.refusal == audit::Reason::AuditUnavailable) {
+    // Failing closed is not a flood to shed: the client is told (SOCKS5
+    // 0x01, SOCKS4 rejected) once its handshake says how to tell it.
+    const Learned learned = co_await source_->next(client_, *record.operator->());
+    if (learned.outcome == Learned::Outcome::Destination) language = learned.language;
+  }
+  std::string detail =
+      admission.refusal == audit::Reason::AuditUnavailable
+          ? "the audit log cannot write, and nothing goes out unrecorded; try again later"
+          : "over the proxy's " + std::string(audit::to_string(admission.refusal)) +
+                "; try again later";
+  co_await refuse(std::move(record), language, admission.refusal, std::move(detail), false,
+                  admission.retry_after);
 }
 
 asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, audit::Reason reason,
@@ -363,6 +372,14 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   if (learned.hello && learned.hello->ech)
     record->detail = "ech offered; the policy saw the outer SNI";
   OpenRecord open = std::move(record).open();
+  // Failing closed: no byte goes through before the open record is written.
+  if (worker_.options().audit_refuse) {
+    const bool written = co_await worker_.audit_written();
+    if (!written) {
+      end_unrecorded(std::move(open));
+      co_return;
+    }
+  }
 
   // Inside a CONNECT tunnel: the ClientHello must not name another host
   // that is not itself allowed (domain fronting).
@@ -470,6 +487,14 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   }
   record->bytes_up = request.head_bytes();
   OpenRecord open = std::move(record).open();
+  // Failing closed: no answer goes back before the open record is written.
+  if (worker_.options().audit_refuse) {
+    const bool written = co_await worker_.audit_written();
+    if (!written) {
+      end_unrecorded(std::move(open));
+      co_return false;
+    }
+  }
 
   const ForwardResult result = co_await request.relay(client_, *upstream, upstream_deadline_);
   upstream_ = nullptr;
@@ -498,6 +523,13 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   std::move(open).close(audit::End::Reset, audit::Source::Upstream);
   co_await send(Answer{render(failure), failure.status, true}, Language::Http, true);
   co_return false;
+}
+
+void Session::end_unrecorded(OpenRecord open) {
+  upstream_ = nullptr;
+  open.deny_inside(audit::Reason::AuditUnavailable,
+                   "the audit log could not write this connection's open record");
+  std::move(open).close(audit::End::Denied, audit::Source::Internal);
 }
 
 void Session::describe(std::string& out) const {

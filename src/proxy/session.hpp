@@ -46,6 +46,7 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   void cancel() override;
   relay::Tunnel* tunnel() override { return tunnel_ ? &*tunnel_ : nullptr; }
   void describe(std::string& out) const override;
+  const audit::Record* open_record() const override { return tunnel_ ? relaying_ : nullptr; }
 
  private:
   // One exchange; false when the connection is over.
@@ -62,6 +63,9 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   // A plain HTTP request's stages after the decision.
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
                                 const policy::ClientIdentity& identity);
+  // --audit-on-failure refuse, and `open`'s record was lost: the exchange
+  // ends before any byte goes through (deny audit_unavailable, then close).
+  void end_unrecorded(OpenRecord open);
   // Sends `answer`. When it closes an HTTP connection: with `linger`, waits
   // (bounded) for the client's FIN; without, drops what the client already
   // sent and closes.

@@ -38,9 +38,17 @@ Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit
       pipes_(kPipeSize, options.idle_pipes_per_thread, &limits.buffers()),
       upstreams_(options.upstream_keepalive) {
   throttle_ = std::make_unique<RefusalThrottle>();
+  if (options.audit_refuse) {
+    audit_.on_committed(index_, [this](std::uint64_t through, bool ok) {
+      asio::post(io_, [this, through, ok] { audit_committed(through, ok); });
+    });
+  }
 }
 
-Worker::~Worker() = default;
+Worker::~Worker() {
+  // After this no acknowledgement is posted to the loop being destroyed.
+  if (options_.audit_refuse) audit_.on_committed(index_, nullptr);
+}
 
 std::string Worker::next_id() {
   char buffer[64];
@@ -87,11 +95,38 @@ void Worker::flush_audit() {
   audit_flush_posted_ = false;
   if (audit_batch_.empty()) return;
   const std::size_t last_size = audit_batch_.size();
-  audit_.write(index_, std::move(audit_batch_));
+  audit_.write(index_, std::move(audit_batch_), audit_urgent_);
+  audit_submitted_ += last_size;
+  audit_urgent_ = false;
   audit_batch_ = std::vector<audit::Record>();
   // A turn's records fill the next batch about as much: one allocation for it
   // (bounded: a turn that ended thousands of tunnels is not the usual one).
   audit_batch_.reserve(std::min<std::size_t>(last_size, kBatchReserve));
+}
+
+asio::awaitable<bool> Worker::audit_written() {
+  const std::uint64_t through = audit_submitted_ + audit_batch_.size();
+  if (through <= audit_committed_) co_return audit_failed_through_ < through;
+  AsyncEvent done(io_.get_executor());
+  bool ok = false;
+  audit_waiters_.push_back(AuditWaiter{through, &done, &ok});
+  audit_urgent_ = true;
+  schedule_flush();
+  if (co_await done.wait_for(kAuditWait)) co_return ok;
+  const auto mine = std::find_if(audit_waiters_.begin(), audit_waiters_.end(),
+                                 [&](const AuditWaiter& w) { return w.done == &done; });
+  if (mine != audit_waiters_.end()) audit_waiters_.erase(mine);
+  co_return false;
+}
+
+void Worker::audit_committed(std::uint64_t through, bool ok) {
+  audit_committed_ = through;
+  if (!ok) audit_failed_through_ = through;
+  while (!audit_waiters_.empty() && audit_waiters_.front().through <= through) {
+    *audit_waiters_.front().ok = ok;
+    audit_waiters_.front().done->set();
+    audit_waiters_.pop_front();
+  }
 }
 
 void Worker::accept_failed(const error_code& ec) {
@@ -124,6 +159,20 @@ std::vector<std::string> Worker::connections() const {
     std::string item;
     slot.owner()->describe(item);
     out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::vector<Worker::OpenTunnel> Worker::tunnels(std::size_t limit) const {
+  std::vector<OpenTunnel> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const ConnectionSlot& slot : live_) {
+    if (out.size() >= limit) break;
+    const relay::Tunnel* tunnel = slot.owner() ? slot.owner()->tunnel() : nullptr;
+    const audit::Record* facts = slot.owner() ? slot.owner()->open_record() : nullptr;
+    if (!tunnel || !facts) continue;
+    out.push_back(
+        OpenTunnel{*facts, tunnel->bytes_up(), tunnel->bytes_down(), now - tunnel->started()});
   }
   return out;
 }

@@ -36,9 +36,9 @@ class Proxy:
     """chokepoint run, on 127.0.0.1:0 unless told otherwise, auditing to a file."""
 
     def __init__(self, *args, listen="127.0.0.1:0", threads=2, config=None, netns=None,
-                 admin="127.0.0.1:0", preexec_fn=None):
+                 admin="127.0.0.1:0", preexec_fn=None, audit_log=None):
         self.dir = tempfile.mkdtemp(prefix="chokepoint-e2e-")
-        self.audit_path = os.path.join(self.dir, "audit.jsonl")
+        self.audit_path = audit_log or os.path.join(self.dir, "audit.jsonl")
         prefix = ["ip", "netns", "exec", netns] if netns else []
         cmd = prefix + [CHOKEPOINT, "run", "--audit-log", self.audit_path, "--threads", str(threads)]
         if listen:

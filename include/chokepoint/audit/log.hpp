@@ -4,12 +4,19 @@
 // (DESIGN.md: "Writing a record never blocks the relay"); a record that
 // cannot be queued or delivered is counted and reported on stderr, never
 // silently dropped.
+//
+// For failing closed (--audit-on-failure refuse) it also says whether every
+// sink can write now (available()), and tells each producer which of its
+// records have been handed to every sink, and whether all of them were
+// written (on_committed()), so a connection can wait for its own record.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,7 +42,32 @@ class AuditLog {
   // Queues a batch of records. `producer` is the calling I/O thread's index;
   // each producer calls from one thread only. Never blocks on I/O; the audit
   // thread picks batches up within kWriteInterval.
-  void write(int producer, std::vector<Record> records);
+  // `urgent`: someone waits for these records (on_committed): the audit
+  // thread comes now instead of within kWriteInterval.
+  void write(int producer, std::vector<Record> records, bool urgent = false);
+
+  // Called on the audit thread after it handed records to the sinks:
+  // `producer`'s first `through` records (counting every record it ever
+  // passed to write(), refused ones too) have been dealt with; `ok` is false
+  // when any of those just dealt with was lost (a full queue, a sink that
+  // failed; conservatively the whole batch). Must not block. Start-up only,
+  // before `producer` writes.
+  using Committed = std::function<void(std::uint64_t through, bool ok)>;
+  void on_committed(int producer, Committed committed);
+
+  // Every sink can write now, and no queue refuses records. False from the
+  // first record lost until the sinks write again (or, while idle, find
+  // room again: Sink::retry every kRetryInterval). One atomic load.
+  bool available() const { return available_.load(std::memory_order_relaxed); }
+  // Why not available ("file:/var/log/a.jsonl: No space left on device"),
+  // empty when it is.
+  std::string unavailable_reason() const;
+  static constexpr std::chrono::milliseconds kRetryInterval{500};
+
+  // The last deny and error records the sinks were handed, newest first
+  // (the status page); at most kRecentRefusals.
+  std::vector<Record> recent_refusals() const;
+  static constexpr std::size_t kRecentRefusals = 50;
 
   // How long a queued record may wait for the audit thread: batching over
   // this interval keeps the I/O threads free of per-record wake-ups.
@@ -55,6 +87,7 @@ class AuditLog {
   struct SinkReport {
     std::string name;
     SinkStats stats;
+    SinkHealth health;
   };
   std::vector<SinkReport> sinks() const;
   // Dropped, plus every record some sink failed to deliver.
@@ -64,12 +97,19 @@ class AuditLog {
   struct Queue {
     std::mutex mutex;
     std::vector<Record> records;
+    std::uint64_t submitted = 0;  // every record ever passed to write(), refused ones too
+    bool refused = false;         // some were refused (a full queue) since the last drain
+    // The audit thread's own: what it told on_committed last.
+    std::uint64_t committed = 0;
   };
 
   void run();
   void wake();
   bool drain();
-  void report_losses();
+  void retry_failing(std::chrono::steady_clock::time_point now);
+  void update_availability(bool queue_refused);
+  void keep_refusals(const std::vector<Record>& batch);
+  void report_losses(bool final);
 
   Options options_;
   std::vector<std::unique_ptr<Sink>> sinks_;
@@ -82,7 +122,16 @@ class AuditLog {
   std::atomic<bool> reopen_{false};
   std::atomic<std::uint64_t> queued_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<bool> available_{true};
+  std::atomic<bool> overflowing_{false};  // a queue refused records since the last drain
+  mutable std::mutex committed_mutex_;
+  std::vector<Committed> committed_;  // per producer
+  mutable std::mutex recent_mutex_;
+  std::deque<Record> recent_;  // newest first
+  std::chrono::steady_clock::time_point last_retry_{};
   std::uint64_t lost_reported_ = 0;
+  std::chrono::steady_clock::time_point last_loss_report_{};
+  static constexpr std::chrono::seconds kLossReportInterval{10};
   std::thread thread_;
 };
 

@@ -75,6 +75,7 @@ enum class Source : std::uint8_t {
   X(ClientPendingHeadsLimit, "client_pending_heads_limit", Limit, Error)        \
   X(RateLimited, "rate_limited", Limit, Error)                                  \
   X(BufferMemoryLimit, "buffer_memory_limit", Limit, Error)                     \
+  X(AuditUnavailable, "audit_unavailable", Internal, Error)                     \
   X(Shutdown, "shutdown", Internal, Error)                                      \
   X(InternalError, "internal_error", Internal, Error)
 

@@ -5,7 +5,9 @@
 // record a sink could not deliver is counted.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,12 +24,26 @@ struct SinkStats {
   std::uint64_t lost = 0;
 };
 
+// Whether a sink can write now. `failing` from the first record it could
+// not deliver until it delivers again (or finds room again: retry());
+// `error` says why ("No space left on device"), empty when not failing.
+struct SinkHealth {
+  bool failing = false;
+  std::string error;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
   // On the audit thread, records in order. Must not wait on the network.
   virtual void write(const std::vector<Record>& records) = 0;
   virtual void reopen() {}
+  // On the audit thread, about every kRetryInterval while health() says
+  // failing and no record came: look whether writing could work again
+  // (room on the disk) without writing anything a reader would see.
+  virtual void retry() {}
+  // Safe from any thread.
+  virtual SinkHealth health() const { return {}; }
   // Delivers what it can (within a bound of time), then stops its threads.
   virtual void stop() {}
   virtual SinkStats stats() const = 0;
@@ -36,7 +52,21 @@ class Sink {
 
 // JSON lines appended to `path`, or written to stdout for "-". Start-up
 // only: returns nullptr and sets `error` when the file cannot be opened.
-std::unique_ptr<Sink> make_file_sink(const std::string& path, std::string& error);
+//
+// A write cut short (a full disk, an I/O error) never leaves a broken line
+// in front of the next record: the file is truncated back to the end of the
+// last whole record, and where it cannot be truncated (a pipe, an
+// append-only file) the next write starts with a newline, so the broken
+// line stands alone. Every record not written whole is counted as lost,
+// exactly; the failure is logged once when it starts, then at most once per
+// log_interval with a count, and once when writing works again.
+struct FileSinkOptions {
+  std::ostream* log = &std::cerr;                  // where failures are said
+  std::chrono::milliseconds log_interval{10'000};  // a summary line at most this often
+  std::uint64_t retry_room = 64 * 1024;            // free bytes that make a failing file retry
+};
+std::unique_ptr<Sink> make_file_sink(const std::string& path, std::string& error,
+                                     const FileSinkOptions& options = {});
 
 struct SyslogOptions {
   std::size_t max_queued = 100'000;  // messages waiting for the SIEM; beyond: counted as lost

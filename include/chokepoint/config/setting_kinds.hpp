@@ -138,6 +138,16 @@ struct RelayMode {
                                     std::string& error);
 };
 
+// `continue` (serve on, count what the sinks lose) or `refuse` (fail
+// closed: no new connection while a sink cannot write): true means refuse.
+struct AuditOnFailure {
+  using Value = bool;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
 // Rules a value must also pass, whichever source it came from. Each returns
 // false and sets `error` (a sentence naming `name`) when the value breaks it.
 struct NoCheck {

@@ -41,10 +41,12 @@
     "audit records as JSON lines: a file, '-' for stdout, or none; SIGUSR1 reopens") \
   X(syslog, SyslogList, "syslog", "--syslog", "", kNoCheck, "URL", \
     "SIEM destination udp|tcp|tls://HOST[:PORT][/json|/cef], port 514; repeatable") \
+  X(audit_refuse, AuditOnFailure, "audit_on_failure", "--audit-on-failure", "continue", kNoCheck, "continue|refuse", \
+    "when a sink cannot write (disk full, I/O error, full queue): keep serving and count the losses, or refuse new connections until it writes again") \
   X(syslog_ca, Text, "syslog_ca", "--syslog-ca", "", kNoCheck, "FILE", \
     "CA for tls:// syslog destinations (default: the system store)") \
   X(admin, OptionalEndpoint, "admin", "--admin", "127.0.0.1:9090", kNoCheck, "ADDR:PORT|none", \
-    "admin endpoint (/metrics, /healthz, /readyz, /policy, /connections, POST /reload)") \
+    "admin endpoint (/ status page, /metrics, /healthz, /readyz, /policy, /connections, /dns, POST /reload)") \
   X(admin_public, Switch, "admin_public", "--admin-public", "false", kNoCheck, "", \
     "allow a non-loopback admin address") \
   X(user, Text, "user", "--user", "", kNoCheck, "NAME", \

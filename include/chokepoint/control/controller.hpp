@@ -42,6 +42,7 @@ struct ControlOptions {
   bool admin_explicit = false;    // the operator asked for it: failing to bind is fatal
   bool admin_public = false;      // allow a non-loopback admin address
   bool watch_files = true;        // reload when a config file changes
+  bool audit_refuse = false;  // --audit-on-failure refuse: not ready while the audit cannot write
 
   // From the resolved settings and the --config path.
   static ControlOptions from(const config::Settings& settings, std::string config_path);
@@ -66,12 +67,20 @@ class Controller {
 
   // For the admin endpoint.
   // Not while draining, nor while the kernel refuses accepts (out of
-  // descriptors): a balancer should send new clients elsewhere.
-  bool ready() const { return !draining_ && server_.accepts_succeed(); }
+  // descriptors), nor, failing closed, while the audit log cannot write: a
+  // balancer should send new clients elsewhere.
+  bool ready() const { return not_ready().empty(); }
+  // Why not ready ("draining", ...); empty when ready.
+  std::string not_ready() const;
   bool draining() const { return draining_; }
   std::string policy_json() const;
   asio::awaitable<std::string> metrics_text();
   asio::awaitable<std::string> connections_json();
+  // The status page (GET /), HTML.
+  asio::awaitable<std::string> status_html();
+  // The DNS cache's names (GET /dns), the most looked-up first, at most kDnsListed.
+  std::string dns_json() const;
+  static constexpr std::size_t kDnsListed = 1000;
 
  private:
   void wait_signal();
@@ -91,6 +100,8 @@ class Controller {
   bool draining_ = false;
   bool stopping_ = false;
   RunningPolicy running_;
+  struct LastReloadState;
+  std::unique_ptr<LastReloadState> last_reload_;
 };
 
 }  // namespace chokepoint::control

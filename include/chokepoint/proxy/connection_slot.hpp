@@ -12,6 +12,7 @@
 
 #include <boost/intrusive/list.hpp>
 
+#include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/ip.hpp>
 #include <chokepoint/proxy/limits.hpp>
 
@@ -32,6 +33,8 @@ class LiveConnection {
   virtual relay::Tunnel* tunnel() = 0;
   // Appends a JSON object describing a relaying connection (/connections).
   virtual void describe(std::string& out) const = 0;
+  // A relaying connection's open record (who, where, which rule), else null.
+  virtual const audit::Record* open_record() const = 0;
 
  protected:
   ~LiveConnection() = default;

@@ -3,7 +3,7 @@
 // per client address, each client's share of the connections still in
 // their handshake (so one client reading heads slowly cannot take the
 // proxy's whole pending budget), each client's connection rate, and the
-// relay buffer budget.
+// relay buffer budget; and, failing closed, whether the audit log can write.
 //
 // Every check is made before the connection counts against anything: a
 // refused connection holds nothing. Taken once per accepted connection
@@ -22,6 +22,10 @@
 #include <chokepoint/core/ip.hpp>
 #include <chokepoint/proxy/token_buckets.hpp>
 #include <chokepoint/relay/buffer_budget.hpp>
+
+namespace chokepoint::audit {
+class AuditLog;
+}
 
 namespace chokepoint::proxy {
 
@@ -49,6 +53,11 @@ class ConnectionLimits {
  public:
   using Clock = std::chrono::steady_clock;
   explicit ConnectionLimits(const LimitOptions& options);
+
+  // Failing closed (--audit-on-failure refuse): while `audit` cannot write,
+  // every new connection is refused (audit_unavailable), before anything
+  // else is checked or counted. Start-up only.
+  void refuse_while_unavailable(const audit::AuditLog* audit) { audit_ = audit; }
 
   // A new connection from `client`; `thread_pending_full`: its thread's share
   // of the pending heads is used up. When it is admitted, it counts as a
@@ -93,6 +102,7 @@ class ConnectionLimits {
   }
 
   LimitOptions options_;
+  const audit::AuditLog* audit_ = nullptr;
   relay::BufferBudget buffers_;
   TokenBuckets rates_;
   // One set of buckets per rule with a rate of its own (a rule and its rate

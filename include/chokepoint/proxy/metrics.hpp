@@ -34,6 +34,9 @@ struct Metrics {
   std::map<std::string, std::uint64_t> accept_failures;  // errno name (emfile, ...) -> failures
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
+  // The rule's service (as decisions name it; "" for none) -> bytes of
+  // closed exchanges, up and down (the status page).
+  std::map<std::string, std::array<std::uint64_t, 2>> service_bytes;
   Histogram dns;
   Histogram connect;
   // Gauges, filled in when a copy is taken.

@@ -3,6 +3,7 @@
 // pinned policy snapshot, the audit batch, the metrics).
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/async_event.hpp>
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/net/resolver.hpp>
 #include <chokepoint/policy/snapshot.hpp>
@@ -67,6 +69,12 @@ class Worker {
   // this: they are the one place that writes records.
   void write_record(audit::Record&& record);
   void write_record(const audit::Record& record);
+  // Failing closed (--audit-on-failure refuse): waits until every record
+  // this thread has written so far has reached the sinks. True when all of
+  // them were written; false when any of them was lost, or the audit thread
+  // did not answer within kAuditWait (then nothing may go through).
+  asio::awaitable<bool> audit_written();
+  static constexpr std::chrono::seconds kAuditWait{5};
   // Refusal floods leave bounded records (src/proxy/refusal_throttle.hpp);
   // the summaries of seconds that are over go out with the sweep.
   void flush_summaries(std::chrono::steady_clock::time_point now);
@@ -78,6 +86,14 @@ class Worker {
   Metrics metrics() const;
   // This thread's relaying connections as JSON objects (call on this thread).
   std::vector<std::string> connections() const;
+  // The same as values, at most `limit` of them (call on this thread).
+  struct OpenTunnel {
+    audit::Record facts;  // the open record: client, user, role, host, port, rule, service
+    std::uint64_t bytes_up = 0;
+    std::uint64_t bytes_down = 0;
+    std::chrono::steady_clock::duration age{};
+  };
+  std::vector<OpenTunnel> tunnels(std::size_t limit) const;
   // Connections of this thread in any phase (call on this thread).
   std::size_t live_connections() const;
 
@@ -92,6 +108,8 @@ class Worker {
   void flush_audit();
   void schedule_flush();
   void stop_when_idle();
+  // The audit thread has dealt with this thread's first `through` records.
+  void audit_committed(std::uint64_t through, bool ok);
 
   int index_;
   const ProxyOptions& options_;
@@ -105,6 +123,18 @@ class Worker {
   std::unique_ptr<RefusalThrottle> throttle_;
   Metrics metrics_;
   bool audit_flush_posted_ = false;
+  // Failing closed: records handed to the audit log, what it has dealt
+  // with, and the connections waiting for their records.
+  struct AuditWaiter {
+    std::uint64_t through;
+    AsyncEvent* done;
+    bool* ok;
+  };
+  std::uint64_t audit_submitted_ = 0;
+  std::uint64_t audit_committed_ = 0;
+  std::uint64_t audit_failed_through_ = 0;
+  std::deque<AuditWaiter> audit_waiters_;
+  bool audit_urgent_ = false;
   ConnectionLimits& limits_;
   auth::Authenticator* authenticator_;
   std::size_t handshakes_ = 0;

@@ -64,6 +64,10 @@ template <>
 std::string sample<RelayMode>() {
   return "copy";
 }
+template <>
+std::string sample<AuditOnFailure>() {
+  return "refuse";
+}
 
 // Within the row's range, when it has one.
 template <class Kind>
@@ -236,6 +240,8 @@ TEST_CASE("range and value errors, from the file and from the flags", "[config][
   CHECK(flag_error({"--idle-timeout", "soon"}) == "--idle-timeout: bad duration 'soon'");
   CHECK(flag_error({"--sni-port", "0"}) == "--sni-port: bad port '0'");
   CHECK(flag_error({"--relay", "fast"}) == "--relay must be auto or copy, not 'fast'");
+  CHECK(flag_error({"--audit-on-failure", "maybe"}) ==
+        "--audit-on-failure must be continue or refuse, not 'maybe'");
   CHECK(flag_error({"--listen"}) == "--listen needs a value");
   CHECK(flag_error({"--listen", "nope"}).rfind("--listen: ", 0) == 0);
   CHECK(flag_error({"--frobnicate"}) == "unexpected argument '--frobnicate'");

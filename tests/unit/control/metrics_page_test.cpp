@@ -37,8 +37,18 @@ MetricsPage sample_page(RunningPolicy& policy) {
   page.traffic.open_tunnels = 1;
   page.buffer_bytes = 4096;
   page.buffer_limit = 65536;
-  page.sinks.push_back({"stdout", audit::SinkStats{5, 0}});
+  page.sinks.push_back({"stdout", audit::SinkStats{5, 0}, audit::SinkHealth{}});
   page.traffic.accept_failures["emfile"] = 4;
+  page.dns.lookups = 9;
+  page.dns.hits = 7;
+  page.dns.misses = 1;
+  page.dns.coalesced = 1;
+  page.dns.queries = 2;
+  page.dns.answers = 1;
+  page.dns.cached = 1;
+  page.dns.latency[2] = 1;  // 3 ms: in the 5 ms bucket
+  page.dns.latency_count = 1;
+  page.dns.latency_sum_ms = 3;
   policy.reloads = 1;
   policy.reload_failures = 2;
   policy.rules = 3;
