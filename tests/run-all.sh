@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(curl openssl python3 python3-requests python3-prometheus-client iproute2 nftables gnutls-bin clang libclang-rt-14-dev)
+packages=(curl openssl python3 python3-requests python3-prometheus-client python3-socks iproute2 nftables gnutls-bin clang libclang-rt-14-dev)
 deploy/install-packages.sh "${packages[@]}"
 
 echo "== build (RelWithDebInfo)"
