@@ -8,12 +8,6 @@
 #include "metrics_page.hpp"
 
 namespace chokepoint::control {
-namespace {
-
-// How often draining looks whether every connection has ended.
-constexpr std::chrono::milliseconds kDrainPoll{100};
-
-}  // namespace
 
 ControlOptions ControlOptions::from(const config::Settings& settings, std::string config_path) {
   ControlOptions o;
@@ -93,37 +87,30 @@ void Controller::wait_signal() {
 void Controller::begin_drain() {
   draining_ = true;
   server_.stop_accepting();
-  drain_deadline_ = std::chrono::steady_clock::now() + options_.drain;
-  check_drained();
-}
-
-void Controller::check_drained() {
-  if (stopping_) return;
-  asio::co_spawn(
-      io_,
-      [this]() -> asio::awaitable<void> {
-        // A worker's open tunnels and connections in their handshake are
-        // every connection it has.
-        const auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
-          const proxy::Metrics m = w.metrics();
-          return m.open_tunnels + m.handshakes;
-        });
-        std::uint64_t live = 0;
-        for (const auto n : parts)
-          live += n;
-        if (live == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
-          if (live > 0)
-            std::cerr << "chokepoint: drain period over; ending " << live << " connections"
-                      << std::endl;
+  // Done when the last connection has ended (an event from the workers), or
+  // at the drain deadline, whichever comes first.
+  server_.when_idle([this] { asio::post(io_, [this] { finish(); }); });
+  drain_timer_.expires_after(options_.drain);
+  drain_timer_.async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    asio::co_spawn(
+        io_,
+        [this]() -> asio::awaitable<void> {
+          // A worker's open tunnels and connections in their handshake are
+          // every connection it has.
+          const auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
+            const proxy::Metrics m = w.metrics();
+            return m.open_tunnels + m.handshakes;
+          });
+          std::uint64_t live = 0;
+          for (const auto n : parts)
+            live += n;
+          std::cerr << "chokepoint: drain period over; ending " << live << " connections"
+                    << std::endl;
           finish();
-          co_return;
-        }
-        drain_timer_.expires_after(kDrainPoll);
-        error_code ignored;
-        co_await drain_timer_.async_wait(await_into(ignored));
-        check_drained();
-      },
-      asio::detached);
+        },
+        asio::detached);
+  });
 }
 
 void Controller::finish() {

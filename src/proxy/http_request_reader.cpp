@@ -43,7 +43,7 @@ asio::awaitable<Learned> HttpRequestReader::read_head(ClientConnection& client) 
       if (ec != bhttp::error::need_more) break;
       ec = {};
     }
-    co_await client.read_more(ec);
+    client.commit(co_await client.read_some(ec));
     if (client.deadline.expired()) ec = boost::beast::error::timeout;
     if (ec) break;
   }

@@ -185,10 +185,10 @@ void Session::cancel() {
 }
 
 asio::awaitable<void> Session::refuse_admission() {
-  audit::Record facts;
-  facts.client = client_text_;
-  facts.mode = mode_of(kind_);
-  PendingRecord record(worker_, std::move(facts), Clock::now());
+  record_ = audit::Record();
+  record_.client = client_text_;
+  record_.mode = mode_of(kind_);
+  PendingRecord record(worker_, record_, Clock::now());
   const Admission& admission = slot_.admission();
   // SOCKS has no reply before its request, so an over-limit SOCKS client is
   // closed like a transparent one.
@@ -249,15 +249,15 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
 asio::awaitable<bool> Session::exchange() {
   // Learn the destination.
   const auto started = Clock::now();
-  audit::Record facts;
-  facts.client = client_text_;
+  record_ = audit::Record();
+  record_.client = client_text_;
   // Identify the client by its address (a proxy user may refine it below).
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
-  facts.role = snapshot_->role_label(identity);
-  facts.version = snapshot_->version_label(identity);
-  Learned learned = co_await source_->next(client_, facts);
+  record_.role = snapshot_->role_label(identity);
+  record_.version = snapshot_->version_label(identity);
+  Learned learned = co_await source_->next(client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
-  PendingRecord record(worker_, std::move(facts), started);
+  PendingRecord record(worker_, record_, started);
   if (learned.outcome == Learned::Outcome::Refused) {
     co_return co_await refuse(std::move(record), learned.language, learned.refusal,
                               std::move(learned.detail), learned.keep_alive);
@@ -414,11 +414,20 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   options.half_close_timeout = rule && rule->half_close_timeout
                                    ? *rule->half_close_timeout
                                    : worker_.options().half_close_timeout;
+  // The coroutines end here: while it relays, the connection is this session
+  // object and its tunnel, nothing more (an idle tunnel's memory is what a
+  // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
+  relaying_.emplace(std::move(open));
   tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
-  relaying_ = &open.fields();
-  const relay::TunnelResult result = co_await tunnel_->run();
-  relaying_ = nullptr;
+  tunnel_->start([self = shared_from_this()](const relay::TunnelResult& result) {
+    self->relay_ended(result);
+  });
+}
+
+void Session::relay_ended(const relay::TunnelResult& result) {
   tunnel_.reset();
+  OpenRecord open = std::move(*relaying_);
+  relaying_.reset();
   open->bytes_up = result.bytes_up;
   open->bytes_down = result.bytes_down;
   open->relay =
@@ -502,7 +511,7 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
 
 void Session::describe(std::string& out) const {
   if (!relaying_ || !tunnel_) return;
-  const audit::Record& r = *relaying_;
+  const audit::Record& r = relaying_->fields();
   const auto now = Clock::now();
   const auto seconds = [&](Clock::time_point since) {
     return static_cast<std::int64_t>(

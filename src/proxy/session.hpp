@@ -59,6 +59,8 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   // The tunnel's stages after the dial: answer, open, check, relay, close.
   asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
                                const policy::ClientIdentity& identity, const policy::Rule* rule);
+  // The tunnel has ended: its close record.
+  void relay_ended(const relay::TunnelResult& result);
   // A plain HTTP request's stages after the decision.
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
                                 const policy::ClientIdentity& identity);
@@ -78,8 +80,11 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   Deadline upstream_deadline_;
   tcp::socket* upstream_ = nullptr;  // while dialed and not relaying, for cancel()
   bool server_spoke_ = false;        // the tunnel hello check's wait on the upstream
+  // The current exchange's record; its PendingRecord/OpenRecord handles
+  // write it (exchange_record.hpp). One exchange at a time.
+  audit::Record record_;
   std::optional<relay::Tunnel> tunnel_;
-  const audit::Record* relaying_ = nullptr;  // the open record, while relaying
+  std::optional<OpenRecord> relaying_;  // the exchange's record, while its tunnel relays
   bool cancelled_ = false;
 };
 

@@ -76,7 +76,6 @@ class Controller {
  private:
   void wait_signal();
   void begin_drain();
-  void check_drained();
   void finish();
 
   proxy::Server& server_;
@@ -87,7 +86,6 @@ class Controller {
   asio::steady_timer drain_timer_{io_};
   std::unique_ptr<FileWatch> watch_;
   std::unique_ptr<AdminEndpoint> admin_;
-  std::chrono::steady_clock::time_point drain_deadline_;
   bool draining_ = false;
   bool stopping_ = false;
   RunningPolicy running_;
