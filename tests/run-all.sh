@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(curl openssl python3 python3-requests python3-prometheus-client iproute2 nftables gnutls-bin clang libclang-rt-14-dev)
+packages=(curl openssl python3 python3-requests python3-prometheus-client iproute2 nftables gnutls-bin clang libclang-rt-14-dev
+          python3-yaml python3-pacparser squid suricata-update python3-botocore)
 deploy/install-packages.sh "${packages[@]}"
 
 echo "== build (RelWithDebInfo)"

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unordered_map>
 
+#include <chokepoint/core/host.hpp>
 #include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/pattern.hpp>
 
@@ -194,7 +195,7 @@ class Loader {
     for (const auto& [key, value] : reader_.map_entries(
              doc.root, "the top level",
              {"version", "include", "mode", "default_role", "roles", "version_groups", "variables",
-              "clients", "rules", "ports", "settings", "original_destination", "tls"})) {
+              "clients", "rules", "ports", "settings", "original_destination", "tls", "pac"})) {
       const std::string& k = key.Scalar();
       if (k == "mode") {
         if (const auto text = reader_.scalar(value, "mode")) {
@@ -229,6 +230,8 @@ class Loader {
         }
       } else if (k == "tls") {
         read_tls(value);
+      } else if (k == "pac") {
+        read_pac(value);
       } else if (k == "settings") {
         settings_.override_with(detail::read_settings(reader_, value));
       }
@@ -254,6 +257,34 @@ class Loader {
       } else if (const auto on = reader_.boolean(value, "deny_alert")) {
         policy_.deny_alert = *on;
       }
+    }
+  }
+
+  void read_pac(const YAML::Node& node) {
+    for (const auto& [key, value] : reader_.map_entries(node, "pac", {"fallback", "proxy"})) {
+      const auto text = reader_.scalar(value, "pac." + key.Scalar());
+      if (!text) continue;
+      if (key.Scalar() == "fallback") {
+        if (*text == "DIRECT") {
+          policy_.pac.fallback = PacFallback::Direct;
+        } else if (*text == "PROXY") {
+          policy_.pac.fallback = PacFallback::Proxy;
+        } else {
+          reader_.error(value, "pac.fallback must be DIRECT or PROXY, not " + quote(*text));
+        }
+        continue;
+      }
+      // The address lands in a script every browser runs: only a normalised
+      // HOST:PORT gets there.
+      Host host;
+      std::uint16_t port = 0;
+      if (const auto error = parse_authority(*text, host, port); error != HostError::None) {
+        reader_.error(value, "pac.proxy must be HOST:PORT, not " + quote(*text) + " (" +
+                                 std::string(to_string(error)) + ")");
+        continue;
+      }
+      policy_.pac.proxy = format_authority(host, port);
+      policy_.pac.pos = reader_.pos(value);
     }
   }
 

@@ -15,6 +15,8 @@ int check_command(Args& args);
 int explain_command(Args& args);
 int run_command(Args& args);
 int passwd_command(Args& args);
+int pac_command(Args& args);
+int export_command(Args& args);
 
 // Loads `path`, or the built-in catalog when it is empty; prints every
 // diagnostic to `out`. Returns nullopt on errors.
