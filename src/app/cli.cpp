@@ -15,6 +15,10 @@ constexpr std::string_view kUsage = R"(usage:
                      [--version V] HOST:PORT[/PATH]
                                                  print the decision as JSON; exit 1 if denied
   chokepoint passwd --users-file FILE USER      add or change a proxy user (password on stdin)
+  chokepoint report [--html FILE] [--since TIME] [--until TIME] [--top N] AUDIT...
+                                                 summarise audit logs (files, - for stdin, .gz)
+  chokepoint learn [--config FILE] [--group PREFIX] AUDIT...
+                                                 print a site file that allows what the logs show
   chokepoint export --format FORMAT [--config FILE] [--role ROLE]
                                                  the policy as nftables, aws-network-firewall,
                                                  suricata, squid or domains rules
@@ -53,6 +57,14 @@ int main(int argc, char** argv) {
     if (command == "passwd") {
       Args args(argc, argv, 2);
       return passwd_command(args);
+    }
+    if (command == "report") {
+      Args args(argc, argv, 2);
+      return report_command(args);
+    }
+    if (command == "learn") {
+      Args args(argc, argv, 2);
+      return learn_command(args);
     }
     if (command == "export") {
       Args args(argc, argv, 2);
