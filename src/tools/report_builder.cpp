@@ -1,151 +1,26 @@
 #include <algorithm>
-#include <chrono>
-#include <functional>
 #include <map>
-#include <unordered_map>
+#include <mutex>
+#include <thread>
 
-#include <chokepoint/tools/report.hpp>
+#include "report_table.hpp"
 
 namespace chokepoint::tools {
 namespace {
 
+using detail::Row;
+using detail::Table;
+
 // A field of a key is cut here: a hostile or broken record must not make a
 // row arbitrarily large.
 constexpr std::size_t kMaxKeyField = 256;
-constexpr std::size_t kMaxExample = 300;
-constexpr char kSeparator = '\x1f';
-constexpr std::string_view kOther = "(other)";
 constexpr std::int64_t kMinute = 60'000'000;
 constexpr std::int64_t kBucketLadder[] = {kMinute,           5 * kMinute,   15 * kMinute,
                                           60 * kMinute,      360 * kMinute, 1440 * kMinute,
                                           7 * 1440 * kMinute};
-
-struct TransparentHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const {
-    return std::hash<std::string_view>{}(text);
-  }
-};
-
-// Distinct clients of one row, as 64-bit hashes in an open-addressed table;
-// every table shares a budget of entries.
-class ClientSet {
- public:
-  // True when `hash` is new here and there was room for it.
-  bool insert(std::uint64_t hash, std::size_t& budget) {
-    if (hash == 0) hash = 1;  // 0 marks an empty slot
-    if (contains(hash)) return false;
-    if (budget == 0) {
-      full_ = true;
-      return false;
-    }
-    if ((count_ + 1) * 2 > slots_.size()) grow();
-    std::size_t i = hash & (slots_.size() - 1);
-    while (slots_[i] != 0)
-      i = (i + 1) & (slots_.size() - 1);
-    slots_[i] = hash;
-    ++count_;
-    --budget;
-    return true;
-  }
-  std::size_t size() const { return count_; }
-  bool full() const { return full_; }
-
- private:
-  bool contains(std::uint64_t hash) const {
-    if (slots_.empty()) return false;
-    std::size_t i = hash & (slots_.size() - 1);
-    while (slots_[i] != 0) {
-      if (slots_[i] == hash) return true;
-      i = (i + 1) & (slots_.size() - 1);
-    }
-    return false;
-  }
-  void grow() {
-    std::vector<std::uint64_t> old = std::move(slots_);
-    slots_.assign(old.empty() ? 8 : old.size() * 2, 0);
-    for (const auto hash : old) {
-      if (hash == 0) continue;
-      std::size_t i = hash & (slots_.size() - 1);
-      while (slots_[i] != 0)
-        i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = hash;
-    }
-  }
-  std::vector<std::uint64_t> slots_;
-  std::size_t count_ = 0;
-  bool full_ = false;
-};
-
-struct Row {
-  ReportRow data;
-  ClientSet clients;
-};
-
-struct Table {
-  std::string title;
-  std::vector<std::string> columns;
-  std::size_t max_rows = 0;
-  std::size_t client_budget = 0;
-  std::unordered_map<std::string, Row, TransparentHash, std::equal_to<>> rows;
-  std::unique_ptr<Row> other;
-  std::size_t folded = 0;
-
-  Row& find(std::string_view key) {
-    if (const auto it = rows.find(key); it != rows.end()) return it->second;
-    if (rows.size() >= max_rows) {
-      ++folded;
-      if (!other) other = std::make_unique<Row>();
-      return *other;
-    }
-    return rows.emplace(std::string(key), Row{}).first->second;
-  }
-
-  void touch(Row& row, std::int64_t ts, std::uint64_t client) {
-    if (row.data.first_micros == 0 || ts < row.data.first_micros) row.data.first_micros = ts;
-    if (ts > row.data.last_micros) row.data.last_micros = ts;
-    if (client != 0) row.clients.insert(client, client_budget);
-  }
-
-  ReportTable finish() && {
-    ReportTable out;
-    out.title = std::move(title);
-    out.key_columns = std::move(columns);
-    out.folded_keys = folded;
-    out.max_rows = max_rows;
-    const auto convert = [&](std::string_view key, Row& row) {
-      ReportRow r = std::move(row.data);
-      std::size_t start = 0;
-      while (true) {
-        const auto at = key.find(kSeparator, start);
-        r.key.emplace_back(key.substr(start, at == std::string_view::npos ? at : at - start));
-        if (at == std::string_view::npos) break;
-        start = at + 1;
-      }
-      r.clients = row.clients.size();
-      r.clients_lower_bound = row.clients.full();
-      return r;
-    };
-    out.rows.reserve(rows.size() + 1);
-    for (auto& [key, row] : rows)
-      out.rows.push_back(convert(key, row));
-    // Would-deny connections are connections already (let out in audit mode).
-    const auto weight = [](const ReportRow& r) {
-      return r.connections + r.denied + r.errors + (r.connections == 0 ? r.would_deny : 0);
-    };
-    std::sort(out.rows.begin(), out.rows.end(), [&](const ReportRow& a, const ReportRow& b) {
-      if (weight(a) != weight(b)) return weight(a) > weight(b);
-      if (a.bytes_down + a.bytes_up != b.bytes_down + b.bytes_up)
-        return a.bytes_down + a.bytes_up > b.bytes_down + b.bytes_up;
-      return a.key < b.key;
-    });
-    if (other) {
-      ReportRow r = convert(kOther, *other);
-      out.rows.push_back(std::move(r));
-    }
-    return out;
-  }
-};
+// Lines a parsing thread takes from the file at once.
+constexpr std::size_t kBatchBytes = 1 << 20;
+constexpr unsigned kMaxThreads = 8;
 
 // "10.0.8.23:51514" -> "10.0.8.23"; "[2001:db8::1]:443" -> "2001:db8::1".
 std::string_view client_address(std::string_view client) {
@@ -158,154 +33,151 @@ std::string_view client_address(std::string_view client) {
   return client;
 }
 
-// The rule a refusal's detail names: "rule 'spn-smart-scan' names ...".
-std::string_view closest_rule(std::string_view detail) {
-  constexpr std::string_view kPrefix = "rule '";
-  if (detail.substr(0, kPrefix.size()) != kPrefix) return {};
-  const auto end = detail.find('\'', kPrefix.size());
-  if (end == std::string_view::npos) return {};
-  return detail.substr(kPrefix.size(), end - kPrefix.size());
-}
-
-void append_field(std::string& key, std::string_view field) {
-  key.append(field.substr(0, kMaxKeyField));
+std::int64_t floor_to(std::int64_t t, std::int64_t width) {
+  return t - (((t % width) + width) % width);
 }
 
 }  // namespace
 
+// Everything one parsing thread has summed up; partial states merge.
 struct ReportBuilder::State {
   ReportLimits limits;
   Report report;
-  Table services, roles, clients, denials, would_denials, errors;
+  std::uint64_t malformed = 0;
+  Table services{"Services and rules", {"service", "rule"}, limits};
+  Table roles{"Roles", {"role"}, limits};
+  Table clients{"Clients", {"role", "client", "user"}, limits};
+  Table denials{"Refused", {"destination", "reason"}, limits};
+  Table would_denials{"Would be refused (audit mode)", {"destination", "reason"}, limits};
+  Table errors{"Errors", {"reason"}, limits};
   std::map<std::int64_t, ReportBucket> series;
   std::int64_t bucket = kBucketLadder[0];
   std::size_t ladder = 0;
   std::string key;  // reused for every lookup
   AuditLineParser parser;
 
-  explicit State(ReportLimits l) : limits(l) {
-    const auto init = [&](Table& t, std::string title, std::vector<std::string> columns) {
-      t.title = std::move(title);
-      t.columns = std::move(columns);
-      t.max_rows = limits.max_rows;
-      t.client_budget = limits.max_client_entries;
-    };
-    init(services, "Services and rules", {"service", "rule"});
-    init(roles, "Roles", {"role"});
-    init(clients, "Clients", {"role", "client", "user"});
-    init(denials, "Refused", {"destination", "reason"});
-    init(would_denials, "Would be refused (audit mode)", {"destination", "reason"});
-    init(errors, "Errors", {"reason"});
-  }
+  explicit State(ReportLimits l) : limits(l) {}
 
   std::string_view make_key(std::initializer_list<std::string_view> fields) {
     key.clear();
     bool first = true;
     for (const auto field : fields) {
-      if (!first) key += kSeparator;
+      if (!first) key += detail::kKeySeparator;
       first = false;
-      append_field(key, field);
+      key.append(field.substr(0, kMaxKeyField));
     }
     return key;
   }
 
   std::string_view destination_key(const AuditRecord& r) {
     key.clear();
-    append_field(key, r.host.empty() ? std::string_view("(none)") : r.host);
+    key.append((r.host.empty() ? std::string_view("(none)") : r.host).substr(0, kMaxKeyField));
     if (r.port != 0) {
       key += ':';
       key += std::to_string(r.port);
     }
-    key += kSeparator;
-    append_field(key, r.reason);
+    key += detail::kKeySeparator;
+    key.append(r.reason.substr(0, kMaxKeyField));
     return key;
   }
 
-  void add_to_series(std::int64_t ts, const AuditRecord& r, bool would_deny) {
-    std::int64_t start = ts - (((ts % bucket) + bucket) % bucket);
-    auto [it, inserted] = series.try_emplace(start);
-    it->second.start_micros = start;
+  void add_line(std::string_view line, std::size_t readable) {
+    ++report.lines;
+    if (line.empty()) return;
+    AuditRecord record;
+    if (parser.parse(line.data(), line.size(), readable, record) != LineError::None) {
+      ++malformed;
+      return;
+    }
+    add(record);
+  }
+
+  void add(const AuditRecord& r);
+
+  void count_in_series(std::int64_t ts, const AuditRecord& r, bool would_deny) {
+    auto [it, inserted] = series.try_emplace(floor_to(ts, bucket));
+    ReportBucket& b = it->second;
+    b.start_micros = it->first;
     switch (r.event) {
       case AuditEvent::Open:
-        ++it->second.connections;
-        if (would_deny) ++it->second.would_deny;
+        ++b.connections;
+        if (would_deny) ++b.would_deny;
         break;
       case AuditEvent::Deny:
-        ++it->second.denied;
+        ++b.denied;
         break;
       case AuditEvent::Error:
-        ++it->second.errors;
+        ++b.errors;
         break;
       default:
         break;
     }
-    if (inserted && series.size() > limits.max_buckets) widen();
+    if (inserted && series.size() > limits.max_buckets) widen_series();
   }
 
-  void widen() {
-    while (series.size() > limits.max_buckets && ladder + 1 < std::size(kBucketLadder)) {
-      bucket = kBucketLadder[++ladder];
-      std::map<std::int64_t, ReportBucket> merged;
-      for (const auto& [start, b] : series) {
-        const std::int64_t s = start - (((start % bucket) + bucket) % bucket);
-        auto& m = merged[s];
-        m.start_micros = s;
-        m.connections += b.connections;
-        m.would_deny += b.would_deny;
-        m.denied += b.denied;
-        m.errors += b.errors;
-      }
-      series = std::move(merged);
-    }
-    // Past a week a bucket, keep doubling (a log spanning decades).
+  // The next width up (the ladder, then doubling) until the series fits.
+  void widen_series() {
     while (series.size() > limits.max_buckets) {
-      bucket *= 2;
-      std::map<std::int64_t, ReportBucket> merged;
-      for (const auto& [start, b] : series) {
-        const std::int64_t s = start - (((start % bucket) + bucket) % bucket);
-        auto& m = merged[s];
-        m.start_micros = s;
-        m.connections += b.connections;
-        m.would_deny += b.would_deny;
-        m.denied += b.denied;
-        m.errors += b.errors;
-      }
-      series = std::move(merged);
+      bucket = ladder + 1 < std::size(kBucketLadder) ? kBucketLadder[++ladder] : bucket * 2;
+      rebucket();
     }
+  }
+
+  void rebucket() {
+    std::map<std::int64_t, ReportBucket> merged;
+    for (const auto& [start, b] : series) {
+      ReportBucket& m = merged[floor_to(start, bucket)];
+      m.start_micros = floor_to(start, bucket);
+      m.connections += b.connections;
+      m.would_deny += b.would_deny;
+      m.denied += b.denied;
+      m.errors += b.errors;
+    }
+    series = std::move(merged);
+  }
+
+  void merge(State&& other) {
+    Report& a = report;
+    const Report& b = other.report;
+    a.lines += b.lines;
+    a.records += b.records;
+    a.skipped_by_time += b.skipped_by_time;
+    if (b.first_micros != 0 && (a.first_micros == 0 || b.first_micros < a.first_micros))
+      a.first_micros = b.first_micros;
+    a.last_micros = std::max(a.last_micros, b.last_micros);
+    a.connections += b.connections;
+    a.denied += b.denied;
+    a.would_deny += b.would_deny;
+    a.errors += b.errors;
+    a.bytes_up += b.bytes_up;
+    a.bytes_down += b.bytes_down;
+    malformed += other.malformed;
+    services.merge(std::move(other.services));
+    roles.merge(std::move(other.roles));
+    clients.merge(std::move(other.clients));
+    denials.merge(std::move(other.denials));
+    would_denials.merge(std::move(other.would_denials));
+    errors.merge(std::move(other.errors));
+    // Buckets: the wider width of the two, then fit.
+    while (bucket < other.bucket) {
+      bucket = ladder + 1 < std::size(kBucketLadder) ? kBucketLadder[++ladder] : bucket * 2;
+    }
+    for (const auto& [start, b2] : other.series) {
+      ReportBucket& m = series[floor_to(start, bucket)];
+      m.connections += b2.connections;
+      m.would_deny += b2.would_deny;
+      m.denied += b2.denied;
+      m.errors += b2.errors;
+    }
+    rebucket();
+    widen_series();
   }
 };
 
-ReportBuilder::ReportBuilder(ReportLimits limits) : state_(std::make_unique<State>(limits)) {}
-ReportBuilder::~ReportBuilder() = default;
-ReportBuilder::ReportBuilder(ReportBuilder&&) noexcept = default;
-ReportBuilder& ReportBuilder::operator=(ReportBuilder&&) noexcept = default;
-
-void ReportBuilder::add_file(AuditFile& file) {
-  State& s = *state_;
-  s.report.sources.push_back(file.name());
-  std::string_view line;
-  AuditRecord record;
-  while (file.next(line)) {
-    ++s.report.lines;
-    if (line.empty()) continue;
-    if (s.parser.parse(line.data(), line.size(), line.size() + kLinePadding, record) !=
-        LineError::None) {
-      ++malformed_;
-      continue;
-    }
-    add(record);
-  }
-  s.report.bytes_read += file.bytes();
-  s.report.oversized_lines += file.oversized_lines();
-  if (!file.error().empty()) s.report.problems.push_back(file.name() + ": " + file.error());
-}
-
-void ReportBuilder::add(const AuditRecord& r) {
-  State& s = *state_;
-  Report& report = s.report;
+void ReportBuilder::State::add(const AuditRecord& r) {
   const std::int64_t ts = r.ts_micros;
-  if ((s.limits.since_micros && ts < *s.limits.since_micros) ||
-      (s.limits.until_micros && ts >= *s.limits.until_micros)) {
+  if ((limits.since_micros && ts < *limits.since_micros) ||
+      (limits.until_micros && ts >= *limits.until_micros)) {
     ++report.skipped_by_time;
     return;
   }
@@ -317,16 +189,11 @@ void ReportBuilder::add(const AuditRecord& r) {
   std::uint64_t client = std::hash<std::string_view>{}(address);
   if (!r.user.empty()) client ^= std::hash<std::string_view>{}(r.user) * 0x9e3779b97f4a7c15ULL;
   const bool would_deny = r.event == AuditEvent::Open && r.decision == "deny" && !r.enforced;
+  const std::string_view role = r.role.empty() ? std::string_view("(none)") : r.role;
 
-  const auto by_role = [&]() -> Row& {
-    Row& row = s.roles.find(s.make_key({r.role.empty() ? std::string_view("(none)") : r.role}));
-    s.roles.touch(row, ts, client);
-    return row;
-  };
+  const auto by_role = [&]() -> Row& { return roles.find(make_key({role})); };
   const auto by_client = [&]() -> Row& {
-    Row& row = s.clients.find(s.make_key({r.role, address, r.user}));
-    s.clients.touch(row, ts, 0);
-    return row;
+    return clients.find(make_key({r.role, address, r.user}));
   };
   const auto by_service = [&]() -> Row& {
     // Let out in audit mode with no rule for it: a row of its own.
@@ -334,12 +201,12 @@ void ReportBuilder::add(const AuditRecord& r) {
                                      : r.decision == "deny"
                                          ? std::string_view("(no rule: refused when enforced)")
                                          : std::string_view("-");
-    return s.services.find(s.make_key({service, r.rule.empty() ? std::string_view("-") : r.rule}));
+    return services.find(make_key({service, r.rule.empty() ? std::string_view("-") : r.rule}));
   };
-  const auto note_example = [&](Row& row) {
-    if (row.data.example.empty() && !r.detail.empty())
-      row.data.example = std::string(r.detail.substr(0, kMaxExample));
-    if (row.data.closest_rule.empty()) row.data.closest_rule = std::string(closest_rule(r.detail));
+  // A row counts its records' times and clients, for the tables that show them.
+  const auto seen = [&](Table& table, Row& row) {
+    row.touch(ts);
+    table.count_client(row, client);
   };
 
   switch (r.event) {
@@ -347,65 +214,130 @@ void ReportBuilder::add(const AuditRecord& r) {
       ++report.connections;
       Row& service = by_service();
       ++service.data.connections;
-      s.services.touch(service, ts, client);
-      ++by_role().data.connections;
-      ++by_client().data.connections;
+      seen(services, service);
+      Row& role_row = by_role();
+      ++role_row.data.connections;
+      seen(roles, role_row);
+      Row& client_row = by_client();
+      ++client_row.data.connections;
+      client_row.touch(ts);
       if (would_deny) {
         ++report.would_deny;
-        Row& row = s.would_denials.find(s.destination_key(r));
+        Row& row = would_denials.find(destination_key(r));
         ++row.data.would_deny;
-        s.would_denials.touch(row, ts, client);
-        note_example(row);
-        ++s.roles.find(s.make_key({r.role.empty() ? std::string_view("(none)") : r.role}))
-              .data.would_deny;
-        ++s.clients.find(s.make_key({r.role, address, r.user})).data.would_deny;
+        seen(would_denials, row);
+        row.offer_example(ts, r.detail);
+        ++by_role().data.would_deny;
+        ++by_client().data.would_deny;
       }
       break;
     }
     case AuditEvent::Close: {
       report.bytes_up += r.bytes_up;
       report.bytes_down += r.bytes_down;
-      Row& service = by_service();
-      service.data.bytes_up += r.bytes_up;
-      service.data.bytes_down += r.bytes_down;
-      Row& role = s.roles.find(s.make_key({r.role.empty() ? std::string_view("(none)") : r.role}));
-      role.data.bytes_up += r.bytes_up;
-      role.data.bytes_down += r.bytes_down;
-      Row& row = s.clients.find(s.make_key({r.role, address, r.user}));
-      row.data.bytes_up += r.bytes_up;
-      row.data.bytes_down += r.bytes_down;
+      for (Row* row : {&by_service(), &by_role(), &by_client()}) {
+        row->data.bytes_up += r.bytes_up;
+        row->data.bytes_down += r.bytes_down;
+      }
       break;
     }
     case AuditEvent::Deny: {
       ++report.denied;
-      Row& row = s.denials.find(s.destination_key(r));
+      Row& row = denials.find(destination_key(r));
       ++row.data.denied;
-      s.denials.touch(row, ts, client);
-      note_example(row);
-      ++by_role().data.denied;
-      ++by_client().data.denied;
+      seen(denials, row);
+      row.offer_example(ts, r.detail);
+      Row& role_row = by_role();
+      ++role_row.data.denied;
+      seen(roles, role_row);
+      Row& client_row = by_client();
+      ++client_row.data.denied;
+      client_row.touch(ts);
       break;
     }
     case AuditEvent::Error: {
       ++report.errors;
-      Row& row = s.errors.find(s.make_key({r.reason.empty() ? std::string_view("-") : r.reason}));
+      Row& row = errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason}));
       ++row.data.errors;
-      s.errors.touch(row, ts, client);
-      note_example(row);
-      ++by_role().data.errors;
-      ++by_client().data.errors;
+      seen(errors, row);
+      row.offer_example(ts, r.detail);
+      Row& role_row = by_role();
+      ++role_row.data.errors;
+      seen(roles, role_row);
+      Row& client_row = by_client();
+      ++client_row.data.errors;
+      client_row.touch(ts);
       break;
     }
     case AuditEvent::Other:
       break;
   }
-  s.add_to_series(ts, r, would_deny);
+  count_in_series(ts, r, would_deny);
+}
+
+ReportBuilder::ReportBuilder(ReportLimits limits) : state_(std::make_unique<State>(limits)) {}
+ReportBuilder::~ReportBuilder() = default;
+ReportBuilder::ReportBuilder(ReportBuilder&&) noexcept = default;
+ReportBuilder& ReportBuilder::operator=(ReportBuilder&&) noexcept = default;
+
+void ReportBuilder::add_file(AuditFile& file) {
+  // Parsing is what costs: each thread takes a batch of lines from the file
+  // (copied, under a lock, while the file's own thread reads ahead) and sums
+  // it up in a state of its own; the states are merged at the end.
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
+  std::mutex file_lock;
+  const auto work = [&](State& s) {
+    std::string batch;
+    std::vector<std::pair<std::size_t, std::size_t>> lines;
+    while (true) {
+      batch.clear();
+      lines.clear();
+      {
+        std::lock_guard lock(file_lock);
+        std::string_view line;
+        while (batch.size() < kBatchBytes && file.next(line)) {
+          lines.emplace_back(batch.size(), line.size());
+          batch.append(line);
+          batch += '\n';
+        }
+      }
+      if (lines.empty()) return;
+      batch.append(kLinePadding, ' ');
+      for (const auto& [at, size] : lines)
+        s.add_line(std::string_view(batch.data() + at, size), batch.size() - at);
+    }
+  };
+  std::vector<std::unique_ptr<State>> partial;
+  std::vector<std::thread> running;
+  for (unsigned i = 1; i < threads; ++i) {
+    partial.push_back(std::make_unique<State>(state_->limits));
+    running.emplace_back(work, std::ref(*partial.back()));
+  }
+  work(*state_);
+  for (auto& thread : running)
+    thread.join();
+  for (auto& other : partial)
+    state_->merge(std::move(*other));
+
+  Report& report = state_->report;
+  report.sources.push_back(file.name());
+  report.bytes_read += file.bytes();
+  report.oversized_lines += file.oversized_lines();
+  if (!file.error().empty()) report.problems.push_back(file.name() + ": " + file.error());
+}
+
+void ReportBuilder::add(const AuditRecord& record) {
+  state_->add(record);
+}
+
+void ReportBuilder::add_malformed() {
+  ++state_->malformed;
 }
 
 Report ReportBuilder::finish() && {
   State& s = *state_;
   Report report = std::move(s.report);
-  report.malformed_lines = malformed_;
+  report.malformed_lines = s.malformed;
   report.services = std::move(s.services).finish();
   report.roles = std::move(s.roles).finish();
   report.clients = std::move(s.clients).finish();

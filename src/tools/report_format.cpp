@@ -142,9 +142,8 @@ std::vector<std::string> reading_notes(const Report& r) {
 }
 
 std::string folding_note(const ReportTable& table) {
-  if (table.folded_keys == 0) return "";
-  return "past " + count_text(table.max_rows) + " distinct keys, " + count_text(table.folded_keys) +
-         " records are counted in (other)";
+  if (!table.folded) return "";
+  return "past " + count_text(table.max_rows) + " distinct keys, the rest is counted in (other)";
 }
 
 std::vector<ReportBucket> merged_series(const Report& report, std::size_t count,

@@ -43,7 +43,7 @@ std::vector<TableView> table_views(const Report& report);
 
 // "files: 3, records: 1,234 (5 malformed lines skipped)"-style notes on what was read.
 std::vector<std::string> reading_notes(const Report& report);
-// "12,001 further keys are folded into (other)" for a table, or "".
+// "past 10,000 distinct keys, the rest is counted in (other)" for a table, or "".
 std::string folding_note(const ReportTable& table);
 
 // Buckets merged so that at most `count` remain.

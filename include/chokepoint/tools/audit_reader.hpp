@@ -3,9 +3,10 @@
 // bounded memory, at the speed of the disk.
 //
 // Two parts, so each can be tested and fuzzed on its own:
-//   - AuditFile splits a byte stream into lines. It holds one buffer
-//     (4 MiB by default) whatever the file's size; a line longer than the
-//     limit (1 MiB) is skipped and counted, a last line without a newline (a
+//   - AuditFile splits a byte stream into lines. It holds three blocks
+//     (5 MiB each by default) whatever the file's size, filled by a thread
+//     of its own so that reading and inflating overlap with parsing; a line
+//     of 1 MiB or more is skipped and counted, a last line without a newline (a
 //     crash, a full disk) is still returned, CRLF is accepted. gzip input is
 //     recognised by its magic bytes, whatever the name, members concatenated
 //     by rotation included.
@@ -34,7 +35,7 @@ inline constexpr std::size_t kLinePadding = 64;
 class AuditFile {
  public:
   struct Limits {
-    std::size_t buffer_bytes = 4 << 20;    // read size (raised to hold the longest line)
+    std::size_t buffer_bytes = 4 << 20;    // one read (or inflate) block
     std::size_t max_line_bytes = 1 << 20;  // a line this long or longer is skipped
   };
 
@@ -43,6 +44,8 @@ class AuditFile {
   static std::unique_ptr<AuditFile> open(const std::string& path, std::string& error,
                                          Limits limits);
   // Takes ownership of `fd` (closed by the destructor); `name` is for messages.
+  // A thread of its own reads (and inflates) the next blocks while the caller
+  // parses this one: three blocks of max_line_bytes + buffer_bytes at most.
   AuditFile(int fd, std::string name, Limits limits);
   ~AuditFile();
   AuditFile(const AuditFile&) = delete;
@@ -54,30 +57,29 @@ class AuditFile {
   bool next(std::string_view& line);
 
   const std::string& name() const { return name_; }
+  // These four are final once next() has returned false.
   const std::string& error() const { return error_; }
   bool compressed() const { return gzip_; }
   std::uint64_t bytes() const { return bytes_; }  // uncompressed bytes read
   std::uint64_t oversized_lines() const { return oversized_; }
 
  private:
-  bool fill();  // false at the end or on an error
-  bool read_raw(char* into, std::size_t capacity, std::size_t& got);
+  struct Reader;  // the reading thread and its blocks
+  bool next_block();
 
-  int fd_ = -1;
   std::string name_;
-  Limits limits_;
-  std::vector<char> buffer_;  // limits_.buffer_bytes + kLinePadding
-  std::size_t begin_ = 0;     // the next line starts here
-  std::size_t end_ = 0;       // bytes in buffer_
-  bool started_ = false;
-  bool eof_ = false;
-  bool skipping_ = false;  // inside an oversized line, until its newline
-  bool gzip_ = false;
+  std::unique_ptr<Reader> reader_;
+  char* block_ = nullptr;  // the block being split into lines
+  int block_index_ = -1;
+  std::size_t begin_ = 0;    // the next line starts here
+  std::size_t end_ = 0;      // end of the data in block_
+  std::size_t scanned_ = 0;  // no newline in [begin_, scanned_)
+  bool skipping_ = false;    // inside an oversized line, until its newline
+  bool finished_ = false;
   std::string error_;
+  bool gzip_ = false;
   std::uint64_t bytes_ = 0;
   std::uint64_t oversized_ = 0;
-  struct Inflater;
-  std::unique_ptr<Inflater> inflater_;
 };
 
 enum class AuditEvent : std::uint8_t { Open, Close, Deny, Error, Other };

@@ -11,7 +11,9 @@
 // distinct clients are counted exactly up to `max_client_entries` per table,
 // then shown as lower bounds; the time series merges its buckets (1 minute,
 // 5, 15, 1 hour, 6, 1 day, 1 week) to stay under 1,500. Records are added one
-// at a time and never kept.
+// at a time and never kept. Merging partial sums (one per thread) gives the
+// same tables as one pass, except which keys get rows once a table is full,
+// and which clients are counted once its budget is spent.
 #pragma once
 
 #include <cstddef>
@@ -54,8 +56,8 @@ struct ReportRow {
 struct ReportTable {
   std::string title;
   std::vector<std::string> key_columns;
-  std::vector<ReportRow> rows;  // sorted, busiest first
-  std::size_t folded_keys = 0;  // records whose key arrived past max_rows (in "(other)")
+  std::vector<ReportRow> rows;  // sorted, busiest first; "(other)" last when there is one
+  bool folded = false;          // keys past max_rows were counted in "(other)"
   std::size_t max_rows = 0;
 };
 
@@ -100,19 +102,19 @@ class ReportBuilder {
   ReportBuilder(ReportBuilder&&) noexcept;
   ReportBuilder& operator=(ReportBuilder&&) noexcept;
 
-  // Reads every line of `file` into the report.
+  // Reads every line of `file` into the report, parsing on as many threads
+  // as there are cores (each sums up apart; the sums merge at the end).
   void add_file(AuditFile& file);
   // One record (what add_file does per line).
   void add(const AuditRecord& record);
   // A line that was not a record.
-  void add_malformed() { ++malformed_; }
+  void add_malformed();
 
   Report finish() &&;
 
  private:
   struct State;
   std::unique_ptr<State> state_;
-  std::uint64_t malformed_ = 0;
 };
 
 // A terminal report: fixed-width tables, the `top` busiest rows of each.
