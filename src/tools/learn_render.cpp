@@ -67,7 +67,7 @@ std::vector<std::string> suggestions(const std::vector<LearnedName>& names,
     }
     if (same_as_deeper) continue;
     out.push_back("'*." + parent + "' would cover the " + std::to_string(count) +
-                  " names below under " + parent + " (and every other name there)");
+                  " names below (and every other name under " + parent + ")");
   }
   return out;
 }

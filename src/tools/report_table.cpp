@@ -82,13 +82,45 @@ Table::Table(std::string title, std::vector<std::string> columns, const ReportLi
       max_rows_(limits.max_rows),
       budget_(limits.max_client_entries) {}
 
+Row* Table::lookup(std::string_view key, std::uint64_t hash, std::size_t& slot) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (slot = hash & mask; slots_[slot].row != 0; slot = (slot + 1) & mask) {
+    const Slot& s = slots_[slot];
+    if (s.hash == hash && rows_[s.row - 1].first == key)
+      return const_cast<Row*>(&rows_[s.row - 1].second);
+  }
+  return nullptr;
+}
+
+Row& Table::insert(std::string_view key, std::uint64_t hash, std::size_t slot) {
+  if ((rows_.size() + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.row == 0) continue;
+      std::size_t i = s.hash & mask;
+      while (slots_[i].row != 0)
+        i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+    lookup(key, hash, slot);  // where it goes now
+  }
+  rows_.emplace_back(std::string(key), Row{});
+  slots_[slot] = Slot{hash, static_cast<std::uint32_t>(rows_.size())};
+  return rows_.back().second;
+}
+
 Row& Table::find(std::string_view key) {
-  if (const auto it = rows_.find(key); it != rows_.end()) return it->second;
+  const std::uint64_t hash = std::hash<std::string_view>{}(key);
+  std::size_t slot = 0;
+  if (Row* row = lookup(key, hash, slot)) return *row;
   if (rows_.size() >= max_rows_) {
     if (!other_) other_ = std::make_unique<Row>();
     return *other_;
   }
-  return rows_.emplace(std::string(key), Row{}).first->second;
+  return insert(key, hash, slot);
 }
 
 void Table::add_row(Row& into, Row& from) {
@@ -108,11 +140,12 @@ void Table::add_row(Row& into, Row& from) {
 
 void Table::merge(Table&& other) {
   for (auto& [key, row] : other.rows_) {
-    if (const auto it = rows_.find(key); it != rows_.end()) {
-      add_row(it->second, row);
+    const std::uint64_t hash = std::hash<std::string_view>{}(key);
+    std::size_t slot = 0;
+    if (Row* mine = lookup(key, hash, slot)) {
+      add_row(*mine, row);
     } else if (rows_.size() < max_rows_) {
-      Row& fresh = rows_.emplace(key, Row{}).first->second;
-      add_row(fresh, row);
+      add_row(insert(key, hash, slot), row);
     } else {
       if (!other_) other_ = std::make_unique<Row>();
       add_row(*other_, row);

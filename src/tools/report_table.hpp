@@ -3,11 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <chokepoint/tools/report.hpp>
@@ -48,13 +48,6 @@ struct Row {
   void offer_example(std::int64_t ts, std::string_view detail);
 };
 
-struct TransparentHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const {
-    return std::hash<std::string_view>{}(text);
-  }
-};
-
 class Table {
  public:
   Table(std::string title, std::vector<std::string> columns, const ReportLimits& limits);
@@ -68,12 +61,23 @@ class Table {
 
  private:
   void add_row(Row& into, Row& from);
+  // The row of `key` (whose hash is `hash`), or nullptr; `slot` is where it
+  // is, or where it would go.
+  Row* lookup(std::string_view key, std::uint64_t hash, std::size_t& slot) const;
+  Row& insert(std::string_view key, std::uint64_t hash, std::size_t slot);
 
   std::string title_;
   std::vector<std::string> columns_;
   std::size_t max_rows_;
   std::size_t budget_;
-  std::unordered_map<std::string, Row, TransparentHash, std::equal_to<>> rows_;
+  // Open addressing over hashes (a power of two, at most half full), to rows
+  // kept in a deque so that a Row& stays valid while more are added.
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t row = 0;  // index + 1; 0: empty
+  };
+  std::vector<Slot> slots_;
+  std::deque<std::pair<std::string, Row>> rows_;
   std::unique_ptr<Row> other_;
 };
 

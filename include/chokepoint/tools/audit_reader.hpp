@@ -11,12 +11,13 @@
 //     recognised by its magic bytes, whatever the name, members concatenated
 //     by rotation included.
 //   - AuditLineParser reads one line as a record with simdjson's On-Demand
-//     parser (Debian's libsimdjson-dev: chosen by bench/bench_audit_json.cpp,
-//     where it reads these records at 0.9 to 1.0 GB/s of CPU time, against 0.1
-//     to 0.15 GB/s for nlohmann::json; a reader written for this schema was
-//     15-30% faster still, not enough to own a JSON parser for). A line that
-//     is not a record (truncated, another program's, invalid UTF-8) is an
-//     error value, never an exception.
+//     parser (Debian's libsimdjson-dev), chosen by bench/bench_audit_json.cpp:
+//     on these records it reads 0.95 to 1.05 GB per CPU-second, nlohmann::json
+//     0.11 to 0.16 (DOM and SAX); a reader written for this flat schema was
+//     20 to 30% faster, not enough to own a parser of untrusted bytes for.
+//     (Its first stage runs the library's best kernel for the CPU, found at
+//     run time.) A line that is not a record (truncated, another program's,
+//     invalid UTF-8) is an error value, never an exception.
 // Neither throws (beyond std::bad_alloc at construction).
 #pragma once
 
