@@ -69,7 +69,8 @@ ExportOutput export_aws_network_firewall(const Selection& s) {
        note_list("CIDR destinations", s.cidrs,
                  "left out: a domain list holds names; use a 5-tuple rule group for them"),
        note_paths(s, "the host is allowed on every path"), note_versions(s), note_roles(s),
-       note_deny(s)});
+       note_deny(s),
+       targets.empty() ? "no destination name to list: the rule group is empty" : ""});
   return out;
 }
 

@@ -14,7 +14,7 @@
 //     parser (Debian's libsimdjson-dev), chosen by bench/bench_audit_json.cpp:
 //     on these records it reads 0.95 to 1.05 GB per CPU-second, nlohmann::json
 //     0.11 to 0.16 (DOM and SAX); a reader written for this flat schema was
-//     20 to 30% faster, not enough to own a parser of untrusted bytes for.
+//     15 to 30% faster, not enough to own a parser of untrusted bytes for.
 //     (Its first stage runs the library's best kernel for the CPU, found at
 //     run time.) A line that is not a record (truncated, another program's,
 //     invalid UTF-8) is an error value, never an exception.
