@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 namespace chokepoint::bench {
@@ -38,7 +39,7 @@ inline std::shared_ptr<const policy::Snapshot> snapshot(const char* mode) {
       std::fprintf(stderr, "%s\n", d.to_string().c_str());
     std::exit(2);
   }
-  return policy::Snapshot::build(std::move(loaded).value()).value();
+  return policy::Snapshot::build(std::move(loaded).value().policy).value();
 }
 
 struct Target {
@@ -118,6 +119,40 @@ inline const Target& pick(const std::vector<Target>& targets, std::mt19937_64& r
     if (roll < 0) return t;
   }
   return targets.back();
+}
+
+inline audit::Decision audit_decision(policy::Action action) {
+  switch (action) {
+    case policy::Action::Allow:
+      return audit::Decision::Allow;
+    case policy::Action::Log:
+      return audit::Decision::Log;
+    case policy::Action::Deny:
+      break;
+  }
+  return audit::Decision::Deny;
+}
+
+inline audit::Reason audit_reason(policy::Reason reason) {
+  switch (reason) {
+    case policy::Reason::RuleAllows:
+      return audit::Reason::RuleAllows;
+    case policy::Reason::RuleLogs:
+      return audit::Reason::RuleLogs;
+    case policy::Reason::RuleDenies:
+      return audit::Reason::RuleDenies;
+    case policy::Reason::NoMatchingRule:
+      return audit::Reason::NoMatchingRule;
+    case policy::Reason::RoleNotAllowed:
+      return audit::Reason::RoleNotAllowed;
+    case policy::Reason::VersionNotAllowed:
+      return audit::Reason::VersionNotAllowed;
+    case policy::Reason::PortNotAllowed:
+      return audit::Reason::PortNotAllowed;
+    case policy::Reason::PathNotAllowed:
+      return audit::Reason::PathNotAllowed;
+  }
+  return audit::Reason::NoMatchingRule;
 }
 
 inline std::string ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
@@ -209,24 +244,27 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.sni = host.is_ip() ? "" : host.name;
       r.orig_dst = "203.0.113." + std::to_string(rng() % 250) + ":" + std::to_string(target.port);
     }
-    r.decision = std::string(policy::to_string(decision.action));
+    r.decision = audit_decision(decision.action);
     r.rule = std::string(decision.rule_id());
     if (decision.match.rule) r.service = decision.match.rule->service;
-    r.reason = std::string(policy::to_string(decision.reason));
+    r.reason = audit_reason(decision.reason);
     r.enforced = decision.enforced;
     if (!decision.let_out() || !decision.enforced)
       r.detail = snap.describe(decision, host, target.port, identity);
 
     if (!decision.let_out()) {
       r.event = audit::Event::Deny;
+      r.source = audit::Source::Policy;
       r.status = r.mode == audit::Mode::Transparent ? 0 : 403;
       r.duration_ms = static_cast<std::int64_t>(rng() % 3);
       audit::append_json_line(out, r);
     } else if (rng() % 100 < 2) {
-      static const char* kErrors[] = {"connect_timeout", "connect_refused", "dns_timeout",
-                                      "dns_not_found"};
+      static constexpr audit::Reason kErrors[] = {
+          audit::Reason::ConnectTimeout, audit::Reason::ConnectRefused, audit::Reason::DnsTimeout,
+          audit::Reason::DnsNotFound};
       r.event = audit::Event::Error;
       r.reason = kErrors[rng() % 4];
+      r.source = audit::source_of(r.reason);
       r.detail = "the upstream could not be reached";
       r.status = r.mode == audit::Mode::Transparent ? 0 : 502;
       r.duration_ms = static_cast<std::int64_t>(rng() % 10000);
@@ -246,8 +284,9 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.bytes_up = static_cast<std::uint64_t>(size(rng));
       r.bytes_down = static_cast<std::uint64_t>(size(rng) * 4);
       r.duration_ms = static_cast<std::int64_t>(rng() % 60000);
-      r.relay = "splice";
-      r.end = "eof";
+      r.relay = audit::RelayPath::Splice;
+      r.end = audit::End::Eof;
+      r.source = audit::Source::Client;
       r.detail.clear();
       audit::append_json_line(out, r);
     }

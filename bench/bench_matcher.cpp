@@ -14,6 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 using namespace chokepoint;
@@ -27,13 +28,13 @@ Host host(const std::string& text) {
   return h;
 }
 
-std::shared_ptr<const Snapshot> build(Result<Config> loaded) {
+std::shared_ptr<const Snapshot> build(Result<LoadedPolicy> loaded) {
   if (!loaded) {
     for (const auto& d : loaded.diagnostics())
       fprintf(stderr, "%s\n", d.to_string().c_str());
     std::abort();
   }
-  return Snapshot::build(std::move(loaded).value()).value();
+  return Snapshot::build(std::move(loaded).value().policy).value();
 }
 
 const Snapshot& catalog() {
@@ -182,7 +183,7 @@ void BM_Generated100kBuild(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     auto loaded = load_config_text(text, "generated.yaml");
     const auto t1 = std::chrono::steady_clock::now();
-    auto snapshot = Snapshot::build(std::move(loaded).value()).value();
+    auto snapshot = Snapshot::build(std::move(loaded).value().policy).value();
     const auto t2 = std::chrono::steady_clock::now();
     load_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
     compile_ms += std::chrono::duration<double, std::milli>(t2 - t1).count();

@@ -140,18 +140,23 @@ class Peer:
         time.sleep(0.3)
 
 
-def make_peers(sink, work):
+def make_peers(sink, work, baseline=None):
     peers = []
 
     def add(name, mode, argv, port):
         peers.append(Peer(name, mode, argv, port, work))
 
-    def add_chokepoint(name, mode, listen_flag, audit_name, config=()):
+    def add_chokepoint(name, mode, listen_flag, audit_name, config=(), binary=CHOKEPOINT):
         port = free_port()
-        add(name, mode, [CHOKEPOINT, "run", *QUIET, *config, listen_flag, "127.0.0.1:%d" % port, "--threads", "2",
+        add(name, mode, [binary, "run", *QUIET, *config, listen_flag, "127.0.0.1:%d" % port, "--threads", "2",
                          "--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink),
                          "--audit-log", os.path.join(work, audit_name)], port)
 
+    if baseline:
+        # Another build of chokepoint in the same rounds: what a change bought.
+        binary = os.path.join(baseline, "chokepoint")
+        add_chokepoint("baseline (CONNECT)", "connect", "--listen", "audit-base-connect.jsonl", binary=binary)
+        add_chokepoint("baseline (SNI)", "sni", "--sni-listen", "audit-base-sni.jsonl", binary=binary)
     add_chokepoint("chokepoint (CONNECT)", "connect", "--listen", "audit-connect.jsonl")
     one_line = os.path.join(work, "one-line.yaml")
     with open(one_line, "w") as f:
@@ -271,6 +276,8 @@ def main():
     parser.add_argument("--idle", type=int, default=7000)
     parser.add_argument("--out", default=os.path.join(HERE, "results", "RESULTS.md"))
     parser.add_argument("--only", default="", help="comma-separated peer names to run (default all)")
+    parser.add_argument("--baseline", default="",
+                        help="a build directory of another chokepoint version to run beside this one")
     options = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/run.py needs root (descriptor limits, package installs)")
@@ -282,7 +289,7 @@ def main():
     sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
     sink = int(sink_proc.stdout.readline())
-    peers = make_peers(sink, work)
+    peers = make_peers(sink, work, options.baseline)
     if options.only:
         wanted = options.only.split(",")
         peers = [p for p in peers if any(w in p.name for w in wanted)]
@@ -358,6 +365,10 @@ COMPARISONS = [
     ("chokepoint (CONNECT)", "tinyproxy"),
     ("chokepoint (CONNECT)", "nginx stream (ssl_preread)"),
     ("chokepoint (CONNECT)", "chokepoint (CONNECT, one-line policy)"),
+    ("chokepoint (SNI)", "baseline (SNI)"),
+    ("chokepoint (CONNECT)", "baseline (CONNECT)"),
+    ("baseline (SNI)", "haproxy (splice)"),
+    ("baseline (SNI)", "nginx stream (ssl_preread)"),
 ]
 COLUMNS = [("rate", "exchanges/s"), ("p99", "p99 latency"), ("up1", "1 stream up"), ("down1", "1 stream down"),
            ("up8", "8 streams up"), ("down8", "8 streams down"), ("cpu_per_gib", "CPU per GiB"),

@@ -27,6 +27,12 @@ std::optional<std::string> Args::option(std::string_view name, std::string& erro
   return std::nullopt;
 }
 
+std::vector<std::string> Args::rest() {
+  std::vector<std::string> out(args_.begin() + static_cast<std::ptrdiff_t>(next_), args_.end());
+  next_ = args_.size();
+  return out;
+}
+
 bool Args::flag(std::string_view name) {
   if (done() || args_[next_] != name) return false;
   ++next_;

@@ -22,7 +22,7 @@ int check_command(Args& args) {
   }
   auto config = load_or_report(config_path, std::cout);
   if (!config) return kExitUsage;
-  auto snapshot = policy::Snapshot::build(std::move(*config));
+  auto snapshot = policy::Snapshot::build(std::move(config->policy.policy));
   print_diagnostics(snapshot.diagnostics(), std::cout);
   if (!snapshot) return kExitUsage;
 

@@ -36,8 +36,8 @@ void print_diagnostics(const Diagnostics& diagnostics, std::ostream& out) {
     out << d.to_string() << '\n';
 }
 
-std::optional<policy::Config> load_or_report(const std::string& path, std::ostream& out) {
-  auto result = path.empty() ? policy::load_builtin_config() : policy::load_config_file(path);
+std::optional<config::Config> load_or_report(const std::string& path, std::ostream& out) {
+  auto result = config::load_config(path);
   print_diagnostics(result.diagnostics(), out);
   if (!result) return std::nullopt;
   return std::move(result).value();

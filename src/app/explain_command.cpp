@@ -66,7 +66,7 @@ int explain_command(Args& args) {
 
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
-  auto built = policy::Snapshot::build(std::move(*config));
+  auto built = policy::Snapshot::build(std::move(config->policy.policy));
   print_diagnostics(built.diagnostics(), std::cerr);
   if (!built) return kExitUsage;
   const policy::Snapshot& snapshot = *built.value();

@@ -44,10 +44,10 @@ int export_command(Args& args) {
   tools::ExportOptions options;
   options.format = *format;
   if (role && *role != "any") {
-    options.role = config->policy.find_role(*role);
+    options.role = config->policy.policy.find_role(*role);
     if (options.role < 0) return usage("unknown role '" + *role + "'");
   }
-  const tools::ExportOutput output = tools::export_policy(config->policy, options);
+  const tools::ExportOutput output = tools::export_policy(config->policy.policy, options);
   std::cerr << output.notes;
   std::cout << output.text;
   return kExitOk;

@@ -32,7 +32,7 @@ int pac_command(Args& args) {
   }
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
-  const policy::Policy& policy = config->policy;
+  const policy::Policy& policy = config->policy.policy;
 
   // A flag wins over the file, as everywhere on this command line.
   pac::ProxyAddress proxy;

@@ -6,50 +6,54 @@
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
 #include <chokepoint/app/privileges.hpp>
-#include <chokepoint/proxy/control.hpp>
+#include <chokepoint/config/flags.hpp>
+#include <chokepoint/control/controller.hpp>
+#include <chokepoint/proxy/descriptor_budget.hpp>
 #include <chokepoint/proxy/server.hpp>
-
-#include "run_settings.hpp"
 
 namespace chokepoint::app {
 namespace {
 
-const char* describe(proxy::Server::ListenerKind kind) {
+const char* describe(proxy::ListenerKind kind) {
   switch (kind) {
-    case proxy::Server::ListenerKind::Explicit:
+    case proxy::ListenerKind::Explicit:
       return "explicit proxy";
-    case proxy::Server::ListenerKind::Transparent:
+    case proxy::ListenerKind::Transparent:
       return "transparent";
-    case proxy::Server::ListenerKind::Sni:
+    case proxy::ListenerKind::Sni:
       return "sni";
-    case proxy::Server::ListenerKind::Tproxy:
+    case proxy::ListenerKind::Tproxy:
       return "transparent, tproxy";
+    case proxy::ListenerKind::Socks:
+      return "socks";
   }
   return "";
 }
 
 // Every tunnel holds two sockets and, while bytes move, two pipes: the
-// default soft limit (1024) would cap the proxy near 250 tunnels.
-void raise_descriptor_limit() {
+// default soft limit (1024) would cap the proxy near 250 tunnels. Returns
+// the limit in force.
+std::size_t raise_descriptor_limit() {
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) (void)::getrlimit(RLIMIT_NOFILE, &limit);
   }
+  return static_cast<std::size_t>(limit.rlim_cur);
 }
 
-std::vector<std::unique_ptr<audit::Sink>> make_sinks(const policy::Settings& settings,
+std::vector<std::unique_ptr<audit::Sink>> make_sinks(const config::Settings& settings,
                                                      std::string& error) {
   std::vector<std::unique_ptr<audit::Sink>> sinks;
-  const std::string path = settings.audit_log.value_or("-");
-  if (path != "none") {
-    auto file = audit::make_file_sink(path, error);
+  if (settings.audit_log != "none") {
+    auto file = audit::make_file_sink(settings.audit_log, error);
     if (!file) return {};
     sinks.push_back(std::move(file));
   }
   for (SyslogTarget target : settings.syslog) {
-    if (target.transport == SyslogTarget::Transport::Tls && settings.syslog_ca)
-      target.ca_file = *settings.syslog_ca;
+    if (target.transport == SyslogTarget::Transport::Tls && !settings.syslog_ca.empty())
+      target.ca_file = settings.syslog_ca;
     sinks.push_back(audit::make_syslog_sink(target, audit::SyslogOptions{}));
   }
   return sinks;
@@ -65,20 +69,37 @@ std::string sink_names(const audit::AuditLog& audit) {
 }  // namespace
 
 int run_command(Args& args) {
-  std::string config_path;
-  policy::Settings flags;
+  config::RunFlags flags;
   std::string error;
-  if (!read_run_flags(args, config_path, flags, error)) return run_usage(error);
+  if (!config::parse_run_flags(args.rest(), flags, error)) {
+    std::cerr << "chokepoint run: " << error << '\n' << config::run_usage();
+    return kExitUsage;
+  }
+  if (flags.help) {
+    std::cout << config::run_help();
+    return kExitOk;
+  }
+  const std::string& config_path = flags.config_path;
 
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
-  config->settings.override_with(flags);
-  const policy::Settings settings = config->settings;
-  auto built = policy::Snapshot::build(std::move(*config));
+  const config::Settings settings = config::resolve(config->settings, flags.settings);
+  const std::string policy_source =
+      config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path;
+  const std::string sha256 = config->policy.sha256;
+  auto built = policy::Snapshot::build(std::move(config->policy.policy));
   print_diagnostics(built.diagnostics(), std::cerr);
   if (!built) return kExitUsage;
   const auto snapshot = built.value();
-  const proxy::ProxyOptions options = resolve_proxy_options(settings);
+  proxy::ProxyOptions options(settings);
+  // The proxy refuses (503 and a record) before the kernel refuses it a
+  // descriptor: the connection limit follows the descriptor limit unless
+  // the operator set one.
+  const std::size_t descriptors = raise_descriptor_limit();
+  const proxy::DescriptorBudget budget = proxy::descriptor_budget(descriptors, options.threads);
+  options.idle_pipes_per_thread = budget.idle_pipes_per_thread;
+  if (!settings.given(config::SettingId::max_connections))
+    options.max_connections = budget.max_connections;
 
   std::unique_ptr<auth::Authenticator> authenticator;
   if (!options.users_file.empty()) {
@@ -96,20 +117,19 @@ int run_command(Args& args) {
   }
   audit::AuditLog audit(audit::AuditLog::Options{options.threads}, std::move(sinks));
 
-  raise_descriptor_limit();
   // A peer that goes away mid-splice must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   proxy::Server server(options, snapshot, audit, std::move(authenticator));
-  proxy::ControlOptions control = resolve_control_options(settings, config_path);
-  control.users_file = options.users_file;
-  proxy::Controller controller(server, audit, std::move(control), snapshot);
+  control::Controller controller(server, audit,
+                                 control::ControlOptions::from(settings, config_path),
+                                 control::RunningPolicy::started(policy_source, sha256, *snapshot));
   if (!server.bind(error) || !controller.start(error)) {
     std::cerr << "chokepoint: " << error << '\n';
     audit.stop();
     return kExitUsage;
   }
   const bool root = running_as_root();
-  if (!drop_privileges(settings.user.value_or(""), error)) {
+  if (!drop_privileges(settings.user, error)) {
     std::cerr << "chokepoint: dropping privileges: " << error << '\n';
     audit.stop();
     return kExitUsage;
@@ -123,15 +143,13 @@ int run_command(Args& args) {
     std::cerr << "chokepoint: admin on http://" << admin->to_string()
               << " (/metrics /healthz /readyz /policy /connections, POST /reload)\n";
   }
-  if (root && !settings.user) {
+  if (root && settings.user.empty()) {
     std::cerr << "chokepoint: running as root without capabilities; --user NAME drops to an "
                  "unprivileged user after binding\n";
   }
-  std::cerr << "chokepoint: policy "
-            << (config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path)
-            << " (" << snapshot->policy().rules.size() << " rules, mode "
-            << policy::to_string(snapshot->policy().mode) << "), " << options.threads
-            << " threads, audit to " << sink_names(audit) << std::endl;
+  std::cerr << "chokepoint: policy " << policy_source << " (" << snapshot->policy().rules.size()
+            << " rules, mode " << policy::to_string(snapshot->policy().mode) << "), "
+            << options.threads << " threads, audit to " << sink_names(audit) << std::endl;
 
   server.start();
   controller.run();

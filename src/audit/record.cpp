@@ -29,8 +29,102 @@ std::string_view to_string(Mode mode) {
       return "transparent";
     case Mode::Sni:
       return "sni";
+    case Mode::Socks:
+      return "socks";
   }
   return "connect";
+}
+
+std::string_view to_string(Decision decision) {
+  switch (decision) {
+    case Decision::None:
+      return "";
+    case Decision::Allow:
+      return "allow";
+    case Decision::Deny:
+      return "deny";
+    case Decision::Log:
+      return "log";
+  }
+  return "";
+}
+
+std::string_view to_string(Source source) {
+  switch (source) {
+    case Source::None:
+      return "";
+    case Source::Client:
+      return "client";
+    case Source::Policy:
+      return "policy";
+    case Source::Upstream:
+      return "upstream";
+    case Source::Limit:
+      return "limit";
+    case Source::Internal:
+      return "internal";
+  }
+  return "";
+}
+
+namespace {
+
+struct ReasonInfo {
+  std::string_view text;
+  Source source;
+  Event event;
+};
+
+constexpr ReasonInfo kReasons[] = {
+#define CHOKEPOINT_REASON_INFO(name, text, source, event) {text, Source::source, Event::event},
+    CHOKEPOINT_AUDIT_REASONS(CHOKEPOINT_REASON_INFO)
+#undef CHOKEPOINT_REASON_INFO
+};
+
+}  // namespace
+
+std::string_view to_string(Reason reason) {
+  return kReasons[static_cast<std::size_t>(reason)].text;
+}
+
+Source source_of(Reason reason) {
+  return kReasons[static_cast<std::size_t>(reason)].source;
+}
+
+Event event_of(Reason reason) {
+  return kReasons[static_cast<std::size_t>(reason)].event;
+}
+
+std::string_view to_string(End end) {
+  switch (end) {
+    case End::None:
+      return "";
+    case End::Eof:
+      return "eof";
+    case End::Reset:
+      return "reset";
+    case End::IdleTimeout:
+      return "idle_timeout";
+    case End::HalfCloseTimeout:
+      return "half_close_timeout";
+    case End::Shutdown:
+      return "shutdown";
+    case End::Denied:
+      return "denied";
+  }
+  return "";
+}
+
+std::string_view to_string(RelayPath path) {
+  switch (path) {
+    case RelayPath::None:
+      return "";
+    case RelayPath::Splice:
+      return "splice";
+    case RelayPath::Copy:
+      return "copy";
+  }
+  return "";
 }
 
 std::string format_timestamp(std::chrono::system_clock::time_point ts) {
@@ -72,9 +166,9 @@ void append_json_line(std::string& out, const Record& r) {
       .string_or_null("http_host", r.http_host)
       .string_or_null("orig_dst", r.orig_dst)
       .string_or_null("upstream", r.upstream)
-      .string_or_null("decision", r.decision)
+      .string_or_null("decision", to_string(r.decision))
       .string_or_null("rule", r.rule)
-      .string_or_null("reason", r.reason)
+      .string_or_null("reason", to_string(r.reason))
       .field("enforced", r.enforced)
       .field("bytes_up", r.bytes_up)
       .field("bytes_down", r.bytes_down)
@@ -86,8 +180,13 @@ void append_json_line(std::string& out, const Record& r) {
   if (!r.method.empty()) json.field("method", r.method);
   if (!r.path.empty()) json.field("path", r.path);
   if (r.status != 0) json.field("status", r.status);
-  if (!r.relay.empty()) json.field("relay", r.relay);
-  if (!r.end.empty()) json.field("end", r.end);
+  if (r.relay != RelayPath::None) json.field("relay", to_string(r.relay));
+  if (r.end != End::None) json.field("end", to_string(r.end));
+  if (r.source != Source::None) json.field("source", to_string(r.source));
+  if (!r.socks_version.empty()) json.field("socks_version", r.socks_version);
+  if (!r.socks_method.empty()) json.field("socks_method", r.socks_method);
+  if (!r.socks_user_id.empty()) json.field("socks_user_id", r.socks_user_id);
+  if (r.suppressed != 0) json.field("suppressed", r.suppressed);
   if (!r.detail.empty()) json.field("detail", r.detail);
   json.close();
   out += '\n';

@@ -81,8 +81,8 @@ std::string format_cef(const Record& r, std::string_view product_version) {
   cef_field(out, "dpt", r.port ? std::to_string(r.port) : std::string(dst_port));
   cef_field(out, "dhost", r.host);
   cef_field(out, "suser", r.user);
-  cef_field(out, "act", r.decision);
-  cef_field(out, "reason", r.reason);
+  cef_field(out, "act", to_string(r.decision));
+  cef_field(out, "reason", to_string(r.reason));
   cef_field(out, "outcome", denied || r.event == Event::Error ? "failure" : "success");
   if (r.event == Event::Close) {
     cef_field(out, "in", std::to_string(r.bytes_down));

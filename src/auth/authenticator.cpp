@@ -67,12 +67,18 @@ asio::awaitable<Outcome> Authenticator::check(int thread, std::string_view heade
   const auto colon = decoded->find(':');
   if (colon == std::string::npos) co_return Outcome::Malformed;
   user = decoded->substr(0, colon);
-  const std::string password = decoded->substr(colon + 1);
+  // Named locals, not temporaries, in the co_await (see below).
+  std::string name = user;
+  std::string password = decoded->substr(colon + 1);
+  co_return co_await check_password(thread, std::move(name), std::move(password));
+}
 
+asio::awaitable<Outcome> Authenticator::check_password(int thread, std::string user,
+                                                       std::string password) {
   // Held to the end of the check: a reload meanwhile frees nothing in use.
   const std::shared_ptr<const Users> users = users_.load();
   auto& cache = caches_[static_cast<std::size_t>(thread) % caches_.size()];
-  const std::string key = digest(header);
+  const std::string key = digest(user + '\0' + password);
   const auto now = std::chrono::steady_clock::now();
   if (const auto it = cache.find(key); it != cache.end()) {
     if (it->second.until > now && it->second.generation == users->generation) co_return Outcome::Ok;

@@ -26,6 +26,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   // inet_pton needs a terminated string; the longest valid IPv6 text is 45 bytes.
   char buffer[64];
   if (text.empty() || text.size() >= sizeof buffer) return std::nullopt;
+  // inet_pton would stop at an embedded NUL and take "::1\0junk" for "::1".
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   text.copy(buffer, text.size());
   buffer[text.size()] = '\0';
   IpAddress a;

@@ -2,6 +2,7 @@
 #include <memory>
 #include <span>
 
+#include <chokepoint/core/async_event.hpp>
 #include <chokepoint/net/address_class.hpp>
 #include <chokepoint/net/dialer.hpp>
 
@@ -13,7 +14,7 @@ using Clock = std::chrono::steady_clock;
 // Shared by the attempts of one race; everything runs on the caller's thread.
 struct Race {
   explicit Race(const asio::any_io_executor& executor) : event(executor) {}
-  asio::steady_timer event;          // cancelled whenever an attempt completes
+  AsyncEvent event;                  // set whenever an attempt completes
   std::vector<tcp::socket> sockets;  // reserved up front: never moved while connecting
   int winner = -1;
   int failed = 0;
@@ -177,18 +178,15 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
                              ++race->failed;
                              race->last_error = ec;
                            }
-                           race->event.cancel();
+                           race->event.set();
                          });
     // Give this attempt a head start before the next one, unless it fails first.
     const int launched = i + 1;
+    const auto until =
+        std::min(deadline, i + 1 < total ? Clock::now() + options_.attempt_delay : deadline);
     while (race->winner < 0 && race->failed < launched) {
-      const auto now = Clock::now();
-      const auto until =
-          std::min(deadline, i + 1 < total ? now + options_.attempt_delay : deadline);
-      if (now >= until) break;
-      race->event.expires_at(until);
-      co_await race->event.async_wait(await_into(ignored));
-      if (Clock::now() >= until) break;
+      race->event.reset();
+      if (!co_await race->event.wait_until(until)) break;
     }
   }
 

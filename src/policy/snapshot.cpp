@@ -106,15 +106,15 @@ struct Snapshot::ClientTable {
   }
 };
 
-Snapshot::Snapshot(Config config)
-    : config_(std::move(config)),
-      matcher_(config_.policy),
-      clients_(std::make_unique<const ClientTable>(config_.policy)) {}
+Snapshot::Snapshot(Policy policy)
+    : policy_(std::move(policy)),
+      matcher_(policy_),
+      clients_(std::make_unique<const ClientTable>(policy_)) {}
 
 Snapshot::~Snapshot() = default;
 
-Result<std::shared_ptr<const Snapshot>> Snapshot::build(Config config) {
-  std::shared_ptr<const Snapshot> snapshot(new Snapshot(std::move(config)));
+Result<std::shared_ptr<const Snapshot>> Snapshot::build(Policy policy) {
+  std::shared_ptr<const Snapshot> snapshot(new Snapshot(std::move(policy)));
   if (!snapshot->matcher_.build_error().empty()) {
     const Policy& p = snapshot->policy();
     return Result<std::shared_ptr<const Snapshot>>::failure(
@@ -125,7 +125,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(Config config) {
 }
 
 ClientIdentity Snapshot::identity_for(int role, std::optional<Version> version) const {
-  const Policy& p = config_.policy;
+  const Policy& p = policy_;
   ClientIdentity identity;
   identity.role = role;
   identity.roles = role >= 0 ? p.roles[static_cast<std::size_t>(role)].closure : kEveryRole;
@@ -140,7 +140,7 @@ ClientIdentity Snapshot::identity_for(int role, std::optional<Version> version) 
 }
 
 ClientIdentity Snapshot::identify(const IpAddress* source, std::string_view user) const {
-  const Policy& p = config_.policy;
+  const Policy& p = policy_;
   const std::uint32_t* hit = nullptr;
   if (!user.empty()) {
     const auto it = clients_->users.find(std::string(user));
@@ -178,8 +178,7 @@ Decision Snapshot::decide(const Host& host, std::uint16_t port, const ClientIden
       decision.near = near.closest;
     }
   }
-  if (decision.action == Action::Deny && config_.policy.mode == Mode::Audit)
-    decision.enforced = false;
+  if (decision.action == Action::Deny && policy_.mode == Mode::Audit) decision.enforced = false;
   return decision;
 }
 

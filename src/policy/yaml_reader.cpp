@@ -1,13 +1,12 @@
-#include "yaml_reader.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <set>
 
 #include <chokepoint/core/duration.hpp>
 #include <chokepoint/core/host.hpp>
+#include <chokepoint/policy/yaml_reader.hpp>
 
-namespace chokepoint::policy::detail {
+namespace chokepoint::policy {
 namespace {
 
 std::string kind_of(const YAML::Node& node) {
@@ -25,7 +24,7 @@ std::string kind_of(const YAML::Node& node) {
   }
 }
 
-std::string join(std::initializer_list<std::string_view> words) {
+std::string join(std::span<const std::string_view> words) {
   std::string out;
   for (const auto word : words) {
     if (!out.empty()) out += ", ";
@@ -68,7 +67,7 @@ void YamlReader::warning(const SourcePos& pos, std::string message) {
 }
 
 YamlReader::Entries YamlReader::map_entries(const YAML::Node& node, std::string_view what,
-                                            std::initializer_list<std::string_view> allowed) {
+                                            std::span<const std::string_view> allowed) {
   Entries entries;
   if (!node.IsMap()) {
     error(node, std::string(what) + " must be a map, not " + kind_of(node));
@@ -178,4 +177,4 @@ std::optional<std::chrono::milliseconds> YamlReader::duration(const YAML::Node& 
   return value;
 }
 
-}  // namespace chokepoint::policy::detail
+}  // namespace chokepoint::policy

@@ -1,4 +1,4 @@
-#include <chokepoint/proxy/error_response.hpp>
+#include "error_response.hpp"
 
 namespace chokepoint::proxy {
 namespace {
@@ -17,6 +17,8 @@ std::string_view reason_phrase(int status) {
       return "Proxy Authentication Required";
     case 408:
       return "Request Timeout";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:

@@ -1,54 +1,107 @@
+#include <functional>
+
 #include <chokepoint/proxy/limits.hpp>
 
 namespace chokepoint::proxy {
 
-std::string_view to_string(LimitVerdict verdict) {
-  switch (verdict) {
-    case LimitVerdict::Ok:
-      return "ok";
-    case LimitVerdict::Total:
-      return "connection_limit";
-    case LimitVerdict::PerClient:
-      return "client_connection_limit";
-    case LimitVerdict::PendingHeads:
-      return "pending_heads_limit";
-    case LimitVerdict::BufferMemory:
-      return "buffer_memory_limit";
-  }
-  return "connection_limit";
-}
+using audit::Reason;
+
+ConnectionLimits::ConnectionLimits(const LimitOptions& options)
+    : options_(options),
+      buffers_(options.max_buffer_memory),
+      rates_(options.max_rate_per_client, options.max_rate_per_client) {}
 
 std::string ConnectionLimits::key(const IpAddress& client) {
+  // Tagged, so an address never collides with another kind of rate key.
   const IpAddress a = client.unmapped();
-  return std::string(reinterpret_cast<const char*>(a.bytes().data()),
-                     static_cast<std::size_t>(a.bit_length() / 8));
+  std::string k(1, 'a');
+  k.append(reinterpret_cast<const char*>(a.bytes().data()),
+           static_cast<std::size_t>(a.bit_length() / 8));
+  return k;
 }
 
-LimitVerdict ConnectionLimits::acquire(const IpAddress& client) {
-  if (buffers_.spent()) return LimitVerdict::BufferMemory;
-  if (max_total_ != 0 && total_.fetch_add(1, std::memory_order_relaxed) >= max_total_) {
+ConnectionLimits::Shard& ConnectionLimits::shard_of(const std::string& key) {
+  return shards_[std::hash<std::string>{}(key) % kShards];
+}
+
+Admission ConnectionLimits::admit(const IpAddress& client, bool thread_pending_full,
+                                  Clock::time_point now) {
+  const std::string k = key(client);
+  // The client's own limits first: a client over them must not take any of
+  // what others share.
+  if (!options_.rate_by_user) {
+    if (const auto wait = rates_.take(k, now)) return Admission{Reason::RateLimited, *wait};
+  }
+  Shard* shard = nullptr;
+  std::unique_lock<std::mutex> lock;
+  Client* entry = nullptr;
+  if (per_client()) {
+    shard = &shard_of(k);
+    lock = std::unique_lock(shard->mutex);
+    entry = &shard->clients[k];
+    const auto refuse = [&](Reason reason) {
+      if (entry->connections == 0) shard->clients.erase(k);
+      return Admission{reason};
+    };
+    if (options_.max_pending_heads_per_client != 0 &&
+        entry->pending >= options_.max_pending_heads_per_client)
+      return refuse(Reason::ClientPendingHeadsLimit);
+    if (options_.max_connections_per_client != 0 &&
+        entry->connections >= options_.max_connections_per_client)
+      return refuse(Reason::ClientConnectionLimit);
+    if (thread_pending_full) return refuse(Reason::PendingHeadsLimit);
+    if (buffers_.spent()) return refuse(Reason::BufferMemoryLimit);
+  } else {
+    if (thread_pending_full) return Admission{Reason::PendingHeadsLimit};
+    if (buffers_.spent()) return Admission{Reason::BufferMemoryLimit};
+  }
+  if (options_.max_connections != 0 &&
+      total_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
     total_.fetch_sub(1, std::memory_order_relaxed);
-    return LimitVerdict::Total;
+    if (entry && entry->connections == 0) shard->clients.erase(k);
+    return Admission{Reason::ConnectionLimit};
   }
-  if (max_total_ == 0) total_.fetch_add(1, std::memory_order_relaxed);
-  if (max_per_client_ != 0) {
-    std::lock_guard lock(mutex_);
-    std::size_t& count = per_client_[key(client)];
-    if (count >= max_per_client_) {
-      total_.fetch_sub(1, std::memory_order_relaxed);
-      return LimitVerdict::PerClient;
-    }
-    ++count;
+  if (options_.max_connections == 0) total_.fetch_add(1, std::memory_order_relaxed);
+  if (entry) {
+    ++entry->connections;
+    ++entry->pending;
   }
-  return LimitVerdict::Ok;
+  return Admission{};
 }
 
-void ConnectionLimits::release(const IpAddress& client) {
+std::optional<std::chrono::milliseconds> ConnectionLimits::take_rule_rate(std::string_view rule,
+                                                                          double rate,
+                                                                          const IpAddress& client,
+                                                                          Clock::time_point now) {
+  TokenBuckets* buckets = nullptr;
+  {
+    std::lock_guard lock(rule_rates_mutex_);
+    auto& slot = rule_rates_[std::string(rule) + '@' + std::to_string(rate)];
+    if (!slot) slot = std::make_unique<TokenBuckets>(rate, rate);
+    buckets = slot.get();
+  }
+  return buckets->take(key(client), now);
+}
+
+void ConnectionLimits::handshake_done(const IpAddress& client) {
+  if (!per_client()) return;
+  const std::string k = key(client);
+  Shard& shard = shard_of(k);
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.clients.find(k);
+  if (it != shard.clients.end() && it->second.pending > 0) --it->second.pending;
+}
+
+void ConnectionLimits::release(const IpAddress& client, bool pending) {
   total_.fetch_sub(1, std::memory_order_relaxed);
-  if (max_per_client_ == 0) return;
-  std::lock_guard lock(mutex_);
-  const auto it = per_client_.find(key(client));
-  if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+  if (!per_client()) return;
+  const std::string k = key(client);
+  Shard& shard = shard_of(k);
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.clients.find(k);
+  if (it == shard.clients.end()) return;
+  if (pending && it->second.pending > 0) --it->second.pending;
+  if (--it->second.connections == 0) shard.clients.erase(it);
 }
 
 }  // namespace chokepoint::proxy

@@ -1,3 +1,4 @@
+#include <iostream>
 #include <netinet/tcp.h>
 #include <random>
 #include <sys/socket.h>
@@ -6,17 +7,20 @@
 #include <boost/asio/socket_base.hpp>
 
 #include <chokepoint/net/original_dst.hpp>
-#include <chokepoint/proxy/explicit_session.hpp>
 #include <chokepoint/proxy/server.hpp>
-#include <chokepoint/proxy/transparent_session.hpp>
+
+#include "session.hpp"
 
 namespace chokepoint::proxy {
 namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 constexpr int kBacklog = 4096;
-// How long stopping waits for connections still resolving or dialing.
-constexpr std::chrono::seconds kStopGrace{2};
+// After a failed accept (out of descriptors or memory): wait before trying
+// again, log at most once per interval, and count as not ready for a while.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+constexpr std::chrono::milliseconds kAcceptLogInterval{10'000};
+constexpr std::chrono::milliseconds kAcceptFailingFor{2'000};
 
 // A short tag unique to this process start, so ids never repeat across restarts.
 std::string process_tag() {
@@ -24,18 +28,6 @@ std::string process_tag() {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%08x", random());
   return buffer;
-}
-
-// Connections still resolving or dialing get a moment to write their records;
-// then the loop ends whatever is left.
-void finish_stopping(Worker& worker, std::chrono::steady_clock::time_point deadline) {
-  if (worker.sessions().empty() || std::chrono::steady_clock::now() >= deadline) {
-    worker.io().stop();
-    return;
-  }
-  auto poll = std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(20));
-  poll->async_wait(
-      [&worker, deadline, poll](const error_code&) { finish_stopping(worker, deadline); });
 }
 
 }  // namespace
@@ -47,8 +39,9 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       audit_(audit),
       authenticator_(std::move(authenticator)),
       resolver_(4),
-      limits_(options_.max_connections, options_.max_connections_per_client,
-              options_.max_buffer_memory) {
+      limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
+                           options_.max_pending_heads_per_client, options_.max_buffer_memory,
+                           options_.max_rate_per_client, !options_.users_file.empty()}) {
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, options_, resolver_, audit_, limits_,
@@ -73,6 +66,9 @@ bool Server::bind(std::string& error) {
   }
   for (const Endpoint& e : options_.sni_listen) {
     if (!bind_one(ListenerKind::Sni, e, error)) return false;
+  }
+  for (const Endpoint& e : options_.socks_listen) {
+    if (!bind_one(ListenerKind::Socks, e, error)) return false;
   }
   return true;
 }
@@ -126,42 +122,43 @@ void Server::accept(Worker& worker, Listener& listener) {
       [this, &worker, &listener](const error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || worker.stopping()) return;
         if (!ec) {
-          const LimitVerdict admitted = admit(worker, listener.peer);
-          switch (listener.kind) {
-            case ListenerKind::Explicit:
-              start_explicit_session(worker, std::move(socket), listener.peer, admitted);
-              break;
-            case ListenerKind::Transparent:
-              start_transparent_session(worker, std::move(socket), net::Interception::Redirect,
-                                        listener.local, listener.peer, admitted);
-              break;
-            case ListenerKind::Tproxy:
-              start_transparent_session(worker, std::move(socket), net::Interception::Tproxy,
-                                        listener.local, listener.peer, admitted);
-              break;
-            case ListenerKind::Sni:
-              start_transparent_session(worker, std::move(socket), net::Interception::None,
-                                        listener.local, listener.peer, admitted);
-              break;
-          }
+          ConnectionSlot slot(worker, net::to_ip(listener.peer.address()));
+          start_session(worker, listener.kind, std::move(socket), listener.peer, listener.local,
+                        std::move(slot));
           accept(worker, listener);
           return;
         }
-        // Out of descriptors or memory: back off instead of spinning on accept.
-        auto timer =
-            std::make_shared<asio::steady_timer>(worker.io(), std::chrono::milliseconds(100));
-        timer->async_wait(
-            [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
+        accept_failed(worker, listener, ec);
       });
 }
 
-LimitVerdict Server::admit(Worker& worker, const tcp::endpoint& peer) {
-  const std::size_t pending_share = std::max<std::size_t>(
-      1, options_.max_pending_heads / static_cast<std::size_t>(options_.threads));
-  if (options_.max_pending_heads != 0 && worker.handshakes() >= pending_share) {
-    return LimitVerdict::PendingHeads;
+void Server::accept_failed(Worker& worker, Listener& listener, const error_code& ec) {
+  worker.accept_failed(ec);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  last_accept_failure_ms_.store(now_ms);
+  const std::uint64_t failures = accept_failures_unlogged_.fetch_add(1) + 1;
+  std::int64_t logged = last_accept_log_ms_.load();
+  if (now_ms - logged >= kAcceptLogInterval.count() &&
+      last_accept_log_ms_.compare_exchange_strong(logged, now_ms)) {
+    accept_failures_unlogged_.fetch_sub(failures);
+    std::cerr << "chokepoint: cannot accept connections: " << ec.message() << " (" << failures
+              << (failures == 1 ? " failure" : " failures")
+              << " since the last report); new connections wait in the listen queue\n";
   }
-  return limits_.acquire(net::to_ip(peer.address()));
+  // Back off instead of spinning on accept.
+  auto timer = std::make_shared<asio::steady_timer>(worker.io(), kAcceptBackoff);
+  timer->async_wait(
+      [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
+}
+
+bool Server::accepts_succeed() const {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  const std::int64_t last = last_accept_failure_ms_.load();
+  return last == 0 || now_ms - last > kAcceptFailingFor.count();
 }
 
 void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {
@@ -195,7 +192,6 @@ void Server::stop() {
         listener.acceptor->close(ignored);
       }
       w->stop();
-      finish_stopping(*w, std::chrono::steady_clock::now() + kStopGrace);
     });
   }
   for (auto& thread : threads_) {

@@ -1,18 +1,24 @@
 #include <algorithm>
 
 #include <chokepoint/proxy/worker.hpp>
+#include <chokepoint/relay/tunnel.hpp>
+
+#include "refusal_throttle.hpp"
 
 namespace chokepoint::proxy {
 namespace {
 
 // How often idle tunnels and pooled connections are looked at.
 constexpr std::chrono::seconds kSweepInterval{1};
-// 256 KiB pipes move a lot per splice call; 64 idle ones per thread keep
-// pipe2() off the path of busy tunnels.
+// 256 KiB pipes move a lot per splice call; idle ones kept per thread
+// (ProxyOptions::idle_pipes_per_thread) keep pipe2() off the path of busy
+// tunnels.
 constexpr std::size_t kPipeSize = std::size_t{1} << 18;
-constexpr std::size_t kIdlePipes = 64;
 // Records one loop turn usually emits, at most, to reserve room for.
 constexpr std::size_t kBatchReserve = 64;
+// How long stopping waits for connections still resolving or dialing to
+// write their records before the loop ends whatever is left.
+constexpr std::chrono::seconds kStopGrace{2};
 
 }  // namespace
 
@@ -29,8 +35,12 @@ Worker::Worker(int index, const ProxyOptions& options, net::Resolver& resolver,
       authenticator_(authenticator),
       snapshot_(std::move(snapshot)),
       id_prefix_(std::move(id_prefix)),
-      pipes_(kPipeSize, kIdlePipes, &limits.buffers()),
-      upstreams_(options.upstream_keepalive) {}
+      pipes_(kPipeSize, options.idle_pipes_per_thread, &limits.buffers()),
+      upstreams_(options.upstream_keepalive) {
+  throttle_ = std::make_unique<RefusalThrottle>();
+}
+
+Worker::~Worker() = default;
 
 std::string Worker::next_id() {
   char buffer[64];
@@ -39,28 +49,29 @@ std::string Worker::next_id() {
   return buffer;
 }
 
-void Worker::emit(audit::Record& record, audit::Event event,
-                  std::chrono::steady_clock::time_point started) {
-  stamp(record, event, started);
+void Worker::write_record(audit::Record&& record) {
+  metrics_.observe(record);
+  const auto emit = [this](audit::Record&& summary) { audit_batch_.push_back(std::move(summary)); };
+  if (throttle_->pass(record, std::chrono::steady_clock::now(), emit))
+    audit_batch_.push_back(std::move(record));
+  schedule_flush();
+}
+
+void Worker::write_record(const audit::Record& record) {
+  // Only open records are copied (they go on to become the close), and the
+  // throttle passes them all.
+  metrics_.observe(record);
   audit_batch_.push_back(record);
   schedule_flush();
 }
 
-void Worker::emit_last(audit::Record&& record, audit::Event event,
-                       std::chrono::steady_clock::time_point started) {
-  stamp(record, event, started);
-  audit_batch_.push_back(std::move(record));
-  schedule_flush();
-}
-
-void Worker::stamp(audit::Record& record, audit::Event event,
-                   std::chrono::steady_clock::time_point started) {
-  record.event = event;
-  record.ts = std::chrono::system_clock::now();
-  record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count();
-  metrics_.observe(record);
+void Worker::flush_summaries(std::chrono::steady_clock::time_point now) {
+  bool any = false;
+  throttle_->flush(now, [&](audit::Record&& summary) {
+    audit_batch_.push_back(std::move(summary));
+    any = true;
+  });
+  if (any) schedule_flush();
 }
 
 void Worker::schedule_flush() {
@@ -70,43 +81,6 @@ void Worker::schedule_flush() {
     audit_flush_posted_ = true;
     asio::post(io_, [this] { flush_audit(); });
   }
-}
-
-Metrics Worker::metrics() const {
-  Metrics copy = metrics_;
-  for (const auto& tunnel : tunnels_) {
-    (void)tunnel;
-    ++copy.open_tunnels;
-  }
-  copy.handshakes = handshakes_;
-  return copy;
-}
-
-std::vector<std::string> Worker::connections() const {
-  std::vector<std::string> out;
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& tunnel : tunnels_) {
-    std::string item;
-    tunnel.describe(item);
-    const auto seconds = [&](std::chrono::steady_clock::time_point since) {
-      return std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
-    };
-    item += ",\"bytes_up\":" + std::to_string(tunnel.bytes_up()) +
-            ",\"bytes_down\":" + std::to_string(tunnel.bytes_down()) +
-            ",\"age_s\":" + std::to_string(seconds(tunnel.started())) +
-            ",\"idle_s\":" + std::to_string(seconds(tunnel.last_activity())) + "}";
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
-std::size_t Worker::live_connections() const {
-  std::size_t n = handshakes_;
-  for (const auto& tunnel : tunnels_) {
-    (void)tunnel;
-    ++n;
-  }
-  return n;
 }
 
 void Worker::flush_audit() {
@@ -120,9 +94,53 @@ void Worker::flush_audit() {
   audit_batch_.reserve(std::min<std::size_t>(last_size, kBatchReserve));
 }
 
+void Worker::accept_failed(const error_code& ec) {
+  const char* name = "other";
+  if (ec == asio::error::no_descriptors) {
+    name = "emfile";
+  } else if (ec.value() == ENFILE) {
+    name = "enfile";
+  } else if (ec == asio::error::no_buffer_space) {
+    name = "enobufs";
+  } else if (ec == asio::error::no_memory) {
+    name = "enomem";
+  }
+  ++metrics_.accept_failures[name];
+}
+
+Metrics Worker::metrics() const {
+  Metrics copy = metrics_;
+  for (const ConnectionSlot& slot : live_) {
+    if (slot.owner() && slot.owner()->tunnel()) ++copy.open_tunnels;
+  }
+  copy.handshakes = handshakes_;
+  return copy;
+}
+
+std::vector<std::string> Worker::connections() const {
+  std::vector<std::string> out;
+  for (const ConnectionSlot& slot : live_) {
+    if (!slot.owner() || !slot.owner()->tunnel()) continue;
+    std::string item;
+    slot.owner()->describe(item);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::size_t Worker::live_connections() const {
+  std::size_t n = 0;
+  for (const ConnectionSlot& slot : live_) {
+    (void)slot;
+    ++n;
+  }
+  return n;
+}
+
 void Worker::run() {
   sweep();
   io_.run();
+  flush_summaries(std::chrono::steady_clock::time_point::max());
   flush_audit();  // what the last turns wrote, if the loop was stopped before its flush
 }
 
@@ -131,12 +149,15 @@ void Worker::sweep() {
   sweep_timer_.async_wait([this](const error_code& ec) {
     if (ec || stopping_) return;
     const auto now = std::chrono::steady_clock::now();
-    for (auto it = tunnels_.begin(); it != tunnels_.end();) {
-      relay::Tunnel& tunnel = *it++;  // stop() unlinks the tunnel
-      if (now - tunnel.last_activity() >= tunnel.idle_timeout())
-        tunnel.stop(relay::EndReason::IdleTimeout);
+    for (ConnectionSlot& slot : live_) {
+      relay::Tunnel* tunnel = slot.owner() ? slot.owner()->tunnel() : nullptr;
+      // stop() only closes the sockets: the slot stays linked until its
+      // session has written the close record.
+      if (!tunnel) continue;
+      if (const auto why = tunnel->timed_out(now)) tunnel->stop(*why);
     }
     upstreams_.expire(now);
+    flush_summaries(now);
     sweep();
   });
 }
@@ -145,12 +166,24 @@ void Worker::stop() {
   stopping_ = true;
   sweep_timer_.cancel();
   upstreams_.clear();
-  // Each session leaves the list itself once it has written its record;
-  // stopping waits for that (server.cpp, finish_stopping).
-  for (LiveSession& session : sessions_)
-    session.cancel();
-  while (!tunnels_.empty())
-    tunnels_.front().stop(relay::EndReason::Shutdown);
+  for (ConnectionSlot& slot : live_) {
+    if (slot.owner()) slot.owner()->cancel();
+  }
+  stop_when_idle();
+}
+
+void Worker::stop_when_idle() {
+  if (live_.empty()) {
+    io_.stop();
+    return;
+  }
+  // Each connection leaves the list once it has written its records
+  // (ConnectionSlot's destructor calls back here); one that is stuck in a
+  // lookup that cannot be cut short gets this long.
+  sweep_timer_.expires_after(kStopGrace);
+  sweep_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) io_.stop();
+  });
 }
 
 }  // namespace chokepoint::proxy

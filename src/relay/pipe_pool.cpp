@@ -21,8 +21,7 @@ PipePool::~PipePool() {
 Pipe PipePool::take() {
   // Pooled pipes are empty: their buffer pages are free until lent out again.
   const std::size_t charge = idle_.empty() ? pipe_size_ : idle_.back().capacity;
-  over_budget_ = budget_ != nullptr && !budget_->try_take(charge);
-  if (over_budget_) return Pipe{};
+  if (budget_ != nullptr && !budget_->try_take(charge)) return Pipe{};
   if (!idle_.empty()) {
     const Pipe pipe = idle_.back();
     idle_.pop_back();

@@ -31,6 +31,8 @@ std::string_view to_string(EndReason reason) {
       return "reset";
     case EndReason::IdleTimeout:
       return "idle_timeout";
+    case EndReason::HalfCloseTimeout:
+      return "half_close_timeout";
     case EndReason::Shutdown:
       return "shutdown";
   }
@@ -42,35 +44,52 @@ std::string_view to_string(PathUsed path) {
 }
 
 Tunnel::Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes,
-               const TunnelOptions& options, Done done)
+               const TunnelOptions& options, std::uint64_t already_up)
     : client_(std::move(client)),
       upstream_(std::move(upstream)),
       pipes_(pipes),
-      done_(std::move(done)),
       last_activity_(std::chrono::steady_clock::now()),
       idle_timeout_(options.idle_timeout),
+      half_close_timeout_(options.half_close_timeout),
       started_(last_activity_),
-      describe_(options.describe) {
+      done_(client_.get_executor()) {
   up_.from = &client_;
   up_.to = &upstream_;
+  up_.reader = EndedBy::Client;
+  up_.writer = EndedBy::Upstream;
   down_.from = &upstream_;
   down_.to = &client_;
+  down_.reader = EndedBy::Upstream;
+  down_.writer = EndedBy::Client;
   up_.copying = down_.copying = options.force_copy;
+  up_.bytes = already_up;
 }
 
-std::shared_ptr<Tunnel> Tunnel::start(tcp::socket client, tcp::socket upstream, PipePool& pipes,
-                                      TunnelList& registry, const TunnelOptions& options,
-                                      std::uint64_t already_up, Done done) {
-  auto tunnel = std::make_shared<Tunnel>(std::move(client), std::move(upstream), pipes, options,
-                                         std::move(done));
-  tunnel->up_.bytes = already_up;
-  registry.push_back(*tunnel);
-  // Start from the event loop so `done` never runs inside start().
-  asio::post(tunnel->client_.get_executor(), [tunnel] {
-    tunnel->pump(tunnel->up_);
-    tunnel->pump(tunnel->down_);
+asio::awaitable<TunnelResult> Tunnel::run() {
+  pump(up_);
+  pump(down_);
+  co_await done_.wait();
+  co_return result_;
+}
+
+std::optional<EndReason> Tunnel::timed_out(std::chrono::steady_clock::time_point now) const {
+  const bool half_closed = up_.done || down_.done;
+  if (half_closed && now - last_activity_ >= std::min(idle_timeout_, half_close_timeout_))
+    return EndReason::HalfCloseTimeout;
+  if (now - last_activity_ >= idle_timeout_) return EndReason::IdleTimeout;
+  return std::nullopt;
+}
+
+void Tunnel::ended() {
+  if (--pending_ == 0 && finished_) done_.set();
+}
+
+void Tunnel::post_pump(Direction& d) {
+  began();
+  asio::post(client_.get_executor(), [this, &d] {
+    pump(d);
+    ended();
   });
-  return tunnel;
 }
 
 void Tunnel::pump(Direction& d) {
@@ -101,17 +120,18 @@ void Tunnel::splice_pump(Direction& d) {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) return wait(d, *d.to, tcp::socket::wait_write);
-      return fail(last_error(n < 0 ? errno : EPIPE));
+      return fail(last_error(n < 0 ? errno : EPIPE), d.writer);
     }
     if (d.eof) return finish_direction(d);
     if (!d.pipe) {
       d.pipe = pipes_.take();
-      // The pipe is empty here, so the direction may switch paths.
-      if (!d.pipe && pipes_.over_budget()) {
+      // No pipe (the buffer budget is spent, or the process is out of
+      // descriptors): the pipe is empty here, so the direction may switch
+      // to copying, which needs neither.
+      if (!d.pipe) {
         d.copying = true;
         return pump(d);
       }
-      if (!d.pipe) return fail(last_error(EMFILE));
     }
     const ssize_t n = ::splice(from, nullptr, d.pipe.write_fd, nullptr, kSpliceChunk,
                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -137,16 +157,23 @@ void Tunnel::splice_pump(Direction& d) {
       d.copying = true;
       return pump(d);
     }
-    return fail(last_error(err));
+    return fail(last_error(err), d.reader);
   }
-  asio::post(client_.get_executor(), [self = shared_from_this(), &d] { self->pump(d); });
+  post_pump(d);
 }
 
 void Tunnel::wait(Direction& d, tcp::socket& socket, tcp::socket::wait_type type) {
-  socket.async_wait(type, [self = shared_from_this(), &d](const error_code& ec) {
-    if (self->finished_) return;
-    if (ec) return self->fail(ec);
-    self->pump(d);
+  began();
+  const EndedBy side = &socket == d.from ? d.reader : d.writer;
+  socket.async_wait(type, [this, &d, side](const error_code& ec) {
+    if (!finished_) {
+      if (ec) {
+        fail(ec, side);
+      } else {
+        pump(d);
+      }
+    }
+    ended();
   });
 }
 
@@ -167,18 +194,24 @@ void Tunnel::copy_read(Direction& d) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN) return wait(d, *d.from, tcp::socket::wait_read);
-    return fail(last_error(errno));
+    return fail(last_error(errno), d.reader);
   }
 }
 
 void Tunnel::copy_write(Direction& d, std::size_t length) {
+  began();
   asio::async_write(*d.to, asio::buffer(d.buffer.get(), length),
-                    [self = shared_from_this(), &d](const error_code& ec, std::size_t n) {
-                      if (self->finished_) return;
-                      if (ec) return self->fail(ec);
-                      d.bytes += n;
-                      d.moved_any = true;
-                      self->copy_read(d);
+                    [this, &d](const error_code& ec, std::size_t n) {
+                      if (!finished_) {
+                        if (ec) {
+                          fail(ec, d.writer);
+                        } else {
+                          d.bytes += n;
+                          d.moved_any = true;
+                          copy_read(d);
+                        }
+                      }
+                      ended();
                     });
 }
 
@@ -197,38 +230,50 @@ void Tunnel::release_buffers(Direction& d) {
 void Tunnel::finish_direction(Direction& d) {
   release_buffers(d);
   d.done = true;
-  if (up_.done && down_.done) return finish(EndReason::Eof, {});  // closing sends the FIN
+  if (up_.done && down_.done) {
+    // Both sides sent their FIN: the first to do so ended it.
+    return finish(EndReason::Eof, {}, first_eof_);
+  }
+  first_eof_ = d.reader;
+  // The half-close clock starts now.
+  last_activity_ = std::chrono::steady_clock::now();
   // Pass the FIN on: the other side may keep sending (half-close).
   error_code ignored;
   d.to->shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-void Tunnel::fail(const error_code& ec) {
-  finish(EndReason::Reset, ec);
+void Tunnel::fail(const error_code& ec, EndedBy side) {
+  finish(EndReason::Reset, ec, side);
 }
 
 void Tunnel::stop(EndReason reason) {
-  finish(reason, {});
+  finish(reason, {}, EndedBy::Proxy);
 }
 
-void Tunnel::finish(EndReason reason, const error_code& ec) {
+void Tunnel::finish(EndReason reason, const error_code& ec, EndedBy by) {
   if (finished_) return;
   finished_ = true;
   error_code ignored;
+  if (reason == EndReason::Reset) {
+    // A reset on one side is passed on as a reset (SO_LINGER 0), never as a
+    // FIN: a client whose protocol does not frame its own end would take a
+    // cut transfer for a whole one.
+    client_.set_option(asio::socket_base::linger(true, 0), ignored);
+    upstream_.set_option(asio::socket_base::linger(true, 0), ignored);
+  }
   client_.close(ignored);
   upstream_.close(ignored);
   release_buffers(up_);
   release_buffers(down_);
-  unlink();
-  TunnelResult result;
-  result.bytes_up = up_.bytes;
-  result.bytes_down = down_.bytes;
-  result.path = (up_.copying || down_.copying) ? PathUsed::Copy : PathUsed::Splice;
-  result.end = reason;
-  result.error = ec;
-  Done done = std::move(done_);
-  done_ = nullptr;
-  if (done) done(result);
+  result_.bytes_up = up_.bytes;
+  result_.bytes_down = down_.bytes;
+  result_.path = (up_.copying || down_.copying) ? PathUsed::Copy : PathUsed::Splice;
+  result_.end = reason;
+  result_.ended_by = by;
+  result_.error = ec;
+  // Closing the sockets aborted the pending waits; the last of them to
+  // return wakes run().
+  if (pending_ == 0) done_.set();
 }
 
 }  // namespace chokepoint::relay

@@ -57,7 +57,8 @@ enum class Field : std::uint8_t {
   BytesUp,
   BytesDown,
   DurationMs,
-  Enforced
+  Enforced,
+  Suppressed
 };
 
 constexpr std::uint64_t pack(std::string_view key) {
@@ -71,6 +72,7 @@ Field field_of(std::string_view key) {
   if (key.size() > 8) {
     if (key == "bytes_down") return Field::BytesDown;
     if (key == "duration_ms") return Field::DurationMs;
+    if (key == "suppressed") return Field::Suppressed;
     return Field::None;
   }
   switch (pack(key)) {
@@ -274,6 +276,9 @@ LineError AuditLineParser::parse(const char* data, std::size_t size, std::size_t
           break;
         case Field::BytesDown:
           out.bytes_down = n;
+          break;
+        case Field::Suppressed:
+          out.suppressed = n;
           break;
         case Field::DurationMs:
           out.duration_ms =

@@ -310,7 +310,7 @@ LearnResult Learner::finish() {
       result.problems.push_back("the learned file does not load: " + d.to_string());
     return result;
   }
-  auto built = policy::Snapshot::build(std::move(loaded).value());
+  auto built = policy::Snapshot::build(std::move(loaded).value().policy);
   if (!built) {
     for (const auto& d : built.diagnostics())
       result.problems.push_back("the learned file does not compile: " + d.to_string());

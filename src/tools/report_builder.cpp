@@ -94,7 +94,8 @@ struct ReportBuilder::State {
 
   void add(const AuditRecord& r);
 
-  void count_in_series(std::int64_t ts, const AuditRecord& r, bool would_deny) {
+  void count_in_series(std::int64_t ts, const AuditRecord& r, bool would_deny,
+                       std::uint64_t times) {
     auto [it, inserted] = series.try_emplace(floor_to(ts, bucket));
     ReportBucket& b = it->second;
     b.start_micros = it->first;
@@ -104,10 +105,10 @@ struct ReportBuilder::State {
         if (would_deny) ++b.would_deny;
         break;
       case AuditEvent::Deny:
-        ++b.denied;
+        b.denied += times;
         break;
       case AuditEvent::Error:
-        ++b.errors;
+        b.errors += times;
         break;
       default:
         break;
@@ -189,6 +190,8 @@ void ReportBuilder::State::add(const AuditRecord& r) {
   std::uint64_t client = std::hash<std::string_view>{}(address);
   if (!r.user.empty()) client ^= std::hash<std::string_view>{}(r.user) * 0x9e3779b97f4a7c15ULL;
   const bool would_deny = r.event == AuditEvent::Open && r.decision == "deny" && !r.enforced;
+  // A summary record stands for itself and the refusals it suppressed.
+  const std::uint64_t times = 1 + std::min<std::uint64_t>(r.suppressed, 1'000'000'000'000ULL);
   const std::string_view role = r.role.empty() ? std::string_view("(none)") : r.role;
 
   const auto by_role = [&]() -> Row& { return roles.find(make_key({role})); };
@@ -242,37 +245,37 @@ void ReportBuilder::State::add(const AuditRecord& r) {
       break;
     }
     case AuditEvent::Deny: {
-      ++report.denied;
+      report.denied += times;
       Row& row = denials.find(destination_key(r));
-      ++row.data.denied;
+      row.data.denied += times;
       seen(denials, row);
       row.offer_example(ts, r.detail);
       Row& role_row = by_role();
-      ++role_row.data.denied;
+      role_row.data.denied += times;
       seen(roles, role_row);
       Row& client_row = by_client();
-      ++client_row.data.denied;
+      client_row.data.denied += times;
       client_row.touch(ts);
       break;
     }
     case AuditEvent::Error: {
-      ++report.errors;
+      report.errors += times;
       Row& row = errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason}));
-      ++row.data.errors;
+      row.data.errors += times;
       seen(errors, row);
       row.offer_example(ts, r.detail);
       Row& role_row = by_role();
-      ++role_row.data.errors;
+      role_row.data.errors += times;
       seen(roles, role_row);
       Row& client_row = by_client();
-      ++client_row.data.errors;
+      client_row.data.errors += times;
       client_row.touch(ts);
       break;
     }
     case AuditEvent::Other:
       break;
   }
-  count_in_series(ts, r, would_deny);
+  count_in_series(ts, r, would_deny, times);
 }
 
 ReportBuilder::ReportBuilder(ReportLimits limits) : state_(std::make_unique<State>(limits)) {}

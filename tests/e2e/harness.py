@@ -36,7 +36,7 @@ class Proxy:
     """chokepoint run, on 127.0.0.1:0 unless told otherwise, auditing to a file."""
 
     def __init__(self, *args, listen="127.0.0.1:0", threads=2, config=None, netns=None,
-                 admin="127.0.0.1:0"):
+                 admin="127.0.0.1:0", preexec_fn=None):
         self.dir = tempfile.mkdtemp(prefix="chokepoint-e2e-")
         self.audit_path = os.path.join(self.dir, "audit.jsonl")
         prefix = ["ip", "netns", "exec", netns] if netns else []
@@ -48,7 +48,7 @@ class Proxy:
         if admin:
             cmd += ["--admin", admin]
         cmd += list(args)
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         self.stderr_lines = []
         self.endpoints = []
         self.admin_url = None

@@ -408,7 +408,7 @@ class AdminTest(unittest.TestCase):
             self.assertEqual(c["mode"], "connect")
             self.assertEqual(c["rule"], "spn-smart-scan")
             self.assertTrue(wait_until(lambda: json.loads(proxy.admin("/connections")[1])[0]["bytes_up"] == 4))
-            [opened] = [r for r in proxy.records() if r["event"] == "open" and r["host"] == c["host"]]
+            [opened] = proxy.wait_records(lambda r: r["event"] == "open" and r["host"] == c["host"])
             self.assertEqual(c["id"], opened["id"])
             self.assertEqual(proxy.admin("/nope")[0], 404)
             self.assertEqual(proxy.admin("/reload")[0], 405)

@@ -1,7 +1,9 @@
-// The policy loader on arbitrary text: it must answer with a configuration
-// or with diagnostics that name a place, and never crash or throw.
+// The config loader (policy and settings) on arbitrary text: it must answer
+// with a configuration or with diagnostics that name a place, and never
+// crash or throw.
 #include <cstdlib>
 
+#include <chokepoint/config/config_file.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 #include "fuzz_input.hpp"
@@ -10,7 +12,7 @@ using namespace chokepoint;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 64 * 1024) return 0;
-  const auto loaded = policy::load_config_text(fuzz::text({data, size}), "fuzz.yaml");
+  const auto loaded = config::load_config_text(fuzz::text({data, size}), "fuzz.yaml");
   if (!loaded) {
     if (loaded.diagnostics().empty()) std::abort();
     for (const auto& d : loaded.diagnostics()) {
@@ -18,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
   }
-  auto built = policy::Snapshot::build(loaded.value());
+  auto built = policy::Snapshot::build(loaded.value().policy.policy);
   if (built) {
     Host host;
     normalize_host("ds20.icrc.trendmicro.com", host);

@@ -16,6 +16,8 @@ class Args {
   // The next argument, consumed.
   std::string take() { return args_[next_++]; }
   const std::string& peek() const { return args_[next_]; }
+  // Every argument not yet consumed, consumed.
+  std::vector<std::string> rest();
   // When the next argument is option `name`, consumes it and returns its
   // value (from "--name=value" or the following argument); sets `error` when
   // the value is missing.

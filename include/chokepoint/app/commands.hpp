@@ -6,8 +6,8 @@
 #include <string>
 
 #include <chokepoint/app/args.hpp>
+#include <chokepoint/config/config_file.hpp>
 #include <chokepoint/core/diagnostic.hpp>
-#include <chokepoint/policy/loader.hpp>
 
 namespace chokepoint::app {
 
@@ -20,9 +20,9 @@ int report_command(Args& args);
 int learn_command(Args& args);
 int export_command(Args& args);
 
-// Loads `path`, or the built-in catalog when it is empty; prints every
-// diagnostic to `out`. Returns nullopt on errors.
-std::optional<policy::Config> load_or_report(const std::string& path, std::ostream& out);
+// Loads `path` (policy and settings), or the built-in catalog when it is
+// empty; prints every diagnostic to `out`. Returns nullopt on errors.
+std::optional<config::Config> load_or_report(const std::string& path, std::ostream& out);
 
 void print_diagnostics(const Diagnostics& diagnostics, std::ostream& out);
 

@@ -1,6 +1,11 @@
 // The audit record: one JSON object per line, one per decision (DESIGN.md,
 // "Audit record"). Every connection that reaches a decision leaves a record;
 // an allowed one leaves `open` and, when it ends, `close` with the same id.
+//
+// The coded fields (event, mode, decision, reason, source, end, relay) are
+// enums, each with one table of the strings the log has always used: a
+// record cannot carry a misspelt reason, and building one allocates only
+// for what came from the network or the policy.
 #pragma once
 
 #include <chrono>
@@ -11,10 +16,97 @@
 namespace chokepoint::audit {
 
 enum class Event : std::uint8_t { Open, Close, Deny, Error };
-enum class Mode : std::uint8_t { Connect, Http, Transparent, Sni };
+enum class Mode : std::uint8_t { Connect, Http, Transparent, Sni, Socks };
+enum class Decision : std::uint8_t { None, Allow, Deny, Log };
+
+// Who ended a connection (the `source` key of terminal records).
+enum class Source : std::uint8_t {
+  None,      // not a terminal record
+  Client,    // the client's bytes, or the client going away
+  Policy,    // a rule, address vetting, authentication
+  Upstream,  // name resolution, the destination, or its going away
+  Limit,     // a limit or timeout of the proxy's
+  Internal,  // the proxy itself: shutdown, an internal error
+};
+
+// Every reason a record can give: its log string, who it puts the end on,
+// and whether a refusal for it is a `deny` (the proxy said no) or an
+// `error` (the exchange could not go on). Policy reasons mirror
+// policy::Reason; the rest are the connection's own.
+#define CHOKEPOINT_AUDIT_REASONS(X)                                             \
+  X(None, "", None, Error)                                                      \
+  X(RuleAllows, "rule_allows", Policy, Deny)                                    \
+  X(RuleLogs, "rule_logs", Policy, Deny)                                        \
+  X(RuleDenies, "rule_denies", Policy, Deny)                                    \
+  X(NoMatchingRule, "no_matching_rule", Policy, Deny)                           \
+  X(RoleNotAllowed, "role_not_allowed", Policy, Deny)                           \
+  X(VersionNotAllowed, "version_not_allowed", Policy, Deny)                     \
+  X(PortNotAllowed, "port_not_allowed", Policy, Deny)                           \
+  X(PathNotAllowed, "path_not_allowed", Policy, Deny)                           \
+  X(AuthRequired, "auth_required", Policy, Deny)                                \
+  X(AuthFailed, "auth_failed", Policy, Deny)                                    \
+  X(ForbiddenAddress, "forbidden_address", Policy, Deny)                        \
+  X(OriginalDestinationMismatch, "original_destination_mismatch", Policy, Deny) \
+  X(SniMismatch, "sni_mismatch", Policy, Deny)                                  \
+  X(EchRefused, "ech_refused", Policy, Deny)                                    \
+  X(MalformedClientHello, "malformed_client_hello", Client, Deny)               \
+  X(ClientHelloTooLarge, "client_hello_too_large", Client, Deny)                \
+  X(PeekTimeout, "peek_timeout", Client, Deny)                                  \
+  X(BadSni, "bad_sni", Client, Deny)                                            \
+  X(NoSni, "no_sni", Client, Deny)                                              \
+  X(BadRequest, "bad_request", Client, Error)                                   \
+  X(HeaderTooLarge, "header_too_large", Client, Error)                          \
+  X(RequestHeadTimeout, "request_head_timeout", Client, Error)                  \
+  X(ClientClosed, "client_closed", Client, Error)                               \
+  X(NotRedirected, "not_redirected", Client, Error)                             \
+  X(NoOriginalDestination, "no_original_destination", Internal, Error)          \
+  X(DnsNotFound, "dns_not_found", Upstream, Error)                              \
+  X(DnsTimeout, "dns_timeout", Upstream, Error)                                 \
+  X(DnsError, "dns_error", Upstream, Error)                                     \
+  X(ConnectRefused, "connect_refused", Upstream, Error)                         \
+  X(ConnectTimeout, "connect_timeout", Upstream, Error)                         \
+  X(Unreachable, "unreachable", Upstream, Error)                                \
+  X(ConnectFailed, "connect_failed", Upstream, Error)                           \
+  X(UpstreamWriteFailed, "upstream_write_failed", Upstream, Error)              \
+  X(UpstreamFailed, "upstream_failed", Upstream, Error)                         \
+  X(ConnectionLimit, "connection_limit", Limit, Error)                          \
+  X(ClientConnectionLimit, "client_connection_limit", Limit, Error)             \
+  X(PendingHeadsLimit, "pending_heads_limit", Limit, Error)                     \
+  X(ClientPendingHeadsLimit, "client_pending_heads_limit", Limit, Error)        \
+  X(RateLimited, "rate_limited", Limit, Error)                                  \
+  X(BufferMemoryLimit, "buffer_memory_limit", Limit, Error)                     \
+  X(Shutdown, "shutdown", Internal, Error)                                      \
+  X(InternalError, "internal_error", Internal, Error)
+
+enum class Reason : std::uint8_t {
+#define CHOKEPOINT_REASON_ENUM(name, text, source, event) name,
+  CHOKEPOINT_AUDIT_REASONS(CHOKEPOINT_REASON_ENUM)
+#undef CHOKEPOINT_REASON_ENUM
+};
+
+// How a relayed connection ended (the `end` key of close records).
+enum class End : std::uint8_t {
+  None,
+  Eof,
+  Reset,
+  IdleTimeout,
+  HalfCloseTimeout,
+  Shutdown,
+  Denied,
+};
+enum class RelayPath : std::uint8_t { None, Splice, Copy };
 
 std::string_view to_string(Event event);
 std::string_view to_string(Mode mode);
+std::string_view to_string(Decision decision);  // "" for None
+std::string_view to_string(Source source);      // "" for None
+std::string_view to_string(Reason reason);      // "" for None
+std::string_view to_string(End end);            // "" for None
+std::string_view to_string(RelayPath path);     // "" for None
+// Who a refusal for `reason` puts the end on.
+Source source_of(Reason reason);
+// The record a refusal for `reason` leaves: Deny or Error.
+Event event_of(Reason reason);
 
 struct Record {
   std::chrono::system_clock::time_point ts;
@@ -31,22 +123,31 @@ struct Record {
   std::string http_host;  // the Host header, when one was read
   std::string orig_dst;   // transparent mode: the original destination
   std::string upstream;   // the address dialled, "ip:port"
-  std::string decision;   // allow | deny | log, or empty before a decision
+  Decision decision = Decision::None;
   std::string rule;
   std::string service;  // the rule's service, e.g. "Smart Protection Network: Smart Scan Service"
-  std::string reason;   // a stable code: rule_allows, no_matching_rule, connect_refused, ...
-  std::string detail;   // a sentence for people, optional
+  Reason reason = Reason::None;
+  Source source = Source::None;  // terminal records: who ended it
+  std::string detail;            // a sentence for people, optional
   bool enforced = true;
   std::string method;  // plain HTTP: the request method and path
   std::string path;
-  int status = 0;                // the HTTP status chokepoint answered, when it answered one
-  std::string relay;             // close records: splice | copy
-  std::string end;               // close records: eof | reset | idle_timeout | shutdown
-  std::uint64_t bytes_up = 0;    // client to destination
-  std::uint64_t bytes_down = 0;  // destination to client
+  int status = 0;                     // the HTTP status chokepoint answered, when it answered one
+  RelayPath relay = RelayPath::None;  // close records: splice | copy
+  End end = End::None;                // close records
+  std::uint64_t bytes_up = 0;         // client to destination
+  std::uint64_t bytes_down = 0;       // destination to client
   std::int64_t duration_ms = 0;
   std::int64_t dns_ms = -1;      // name resolution, when one was made
   std::int64_t connect_ms = -1;  // connecting upstream, when one was made
+  // SOCKS listener: "4", "4a" or "5", and the SOCKS5 method used
+  // ("no_auth", "username_password").
+  std::string_view socks_version;
+  std::string_view socks_method;
+  std::string socks_user_id;  // SOCKS4's user id: recorded, never an identity
+  // A summary record: how many further refusals of this kind from this
+  // client it stands for (not written one by one).
+  std::uint64_t suppressed = 0;
 };
 
 // The record as one line of JSON, newline included. Every DESIGN.md key is

@@ -42,6 +42,9 @@ class Authenticator {
   // Checks a Proxy-Authorization value (empty when the header is absent).
   // Sets `user` to the name the client gave (for the record), even when it fails.
   asio::awaitable<Outcome> check(int thread, std::string_view header, std::string& user);
+  // Checks a name and password given as they are (SOCKS5's RFC 1929
+  // sub-negotiation): Ok or Invalid.
+  asio::awaitable<Outcome> check_password(int thread, std::string user, std::string password);
 
  private:
   struct Users {

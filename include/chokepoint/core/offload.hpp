@@ -3,8 +3,8 @@
 //
 // Awaiting asio::post(pool, use_awaitable) would not do: the completion
 // runs on the coroutine's executor, so the work would still happen on the
-// I/O thread. Here the work runs on the pool, its result is posted back to
-// the caller's executor, and a timer stands for the event of its arrival.
+// I/O thread. Here the work runs on the pool and its result is posted back
+// to the caller's executor, where its arrival is an AsyncEvent.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/async_event.hpp>
 
 namespace chokepoint {
 
@@ -26,7 +27,7 @@ asio::awaitable<std::optional<std::invoke_result_t<Work&>>> offload(
   using T = std::invoke_result_t<Work&>;
   struct Slot {
     explicit Slot(const asio::any_io_executor& executor) : arrived(executor) {}
-    asio::steady_timer arrived;
+    AsyncEvent arrived;
     std::optional<T> result;
   };
   const auto executor = co_await asio::this_coro::executor;
@@ -35,12 +36,10 @@ asio::awaitable<std::optional<std::invoke_result_t<Work&>>> offload(
     T result = work();
     asio::post(executor, [slot, result = std::move(result)]() mutable {
       slot->result.emplace(std::move(result));
-      slot->arrived.cancel();
+      slot->arrived.set();
     });
   });
-  slot->arrived.expires_after(timeout);
-  error_code ignored;
-  co_await slot->arrived.async_wait(await_into(ignored));
+  co_await slot->arrived.wait_for(timeout);
   co_return std::move(slot->result);
 }
 

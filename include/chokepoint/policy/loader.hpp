@@ -1,6 +1,8 @@
 // Loading a configuration file: YAML in, a validated Policy (or every problem
 // as `file:line:column: message`) out. Never throws; yaml-cpp's exceptions
-// stop at this boundary.
+// stop at this boundary. The loader knows the policy's sections only; a
+// section another module owns (config/ owns `settings:`) is handed to that
+// module's reader as the files are read (ForeignSection).
 //
 // File format (policy/README.md has the full reference):
 //   version: 1                  required in every file
@@ -21,19 +23,38 @@
 // and sets `variables: {manager: [...]}` in a file of their own.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <chokepoint/core/diagnostic.hpp>
 #include <chokepoint/policy/policy.hpp>
-#include <chokepoint/policy/settings.hpp>
+
+namespace YAML {
+class Node;
+}
 
 namespace chokepoint::policy {
 
-struct Config {
+class YamlReader;
+
+struct LoadedPolicy {
   Policy policy;
-  Settings settings;
+  // Hex SHA-256 of the bytes the loader read, every file in the order of
+  // policy.files: what the policy was made from, not what the files say now.
+  std::string sha256;
 };
+
+// A top-level key of the file that another module reads. The loader accepts
+// the key and calls `read` with each file's section, in the order the files
+// apply (included files first), between the policy's own sections, so every
+// diagnostic lands in file order.
+struct ForeignSection {
+  std::string_view key;
+  std::function<void(YamlReader& reader, const YAML::Node& section)> read;
+};
+using ForeignSections = std::vector<ForeignSection>;
 
 // The name the built-in catalog goes by in diagnostics and `include:`.
 inline constexpr std::string_view kBuiltinCatalogName = "builtin:deep-security.yaml";
@@ -41,9 +62,10 @@ inline constexpr std::string_view kBuiltinCatalogName = "builtin:deep-security.y
 // The text of policy/deep-security.yaml, compiled into the binary.
 std::string_view builtin_catalog_text();
 
-Result<Config> load_config_file(const std::string& path);
+Result<LoadedPolicy> load_config_file(const std::string& path, const ForeignSections& foreign = {});
 // `name` is used in diagnostics and to resolve relative includes.
-Result<Config> load_config_text(std::string_view text, const std::string& name);
-Result<Config> load_builtin_config();
+Result<LoadedPolicy> load_config_text(std::string_view text, const std::string& name,
+                                      const ForeignSections& foreign = {});
+Result<LoadedPolicy> load_builtin_config(const ForeignSections& foreign = {});
 
 }  // namespace chokepoint::policy

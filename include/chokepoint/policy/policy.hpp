@@ -99,6 +99,11 @@ struct Rule {
   // How long a tunnel this rule let out may stay silent (the Manager's
   // heartbeat channel wants longer than a lookup); none: the global one.
   std::optional<std::chrono::milliseconds> idle_timeout;
+  // A tunnel of this rule one side of which has closed; none: the global one.
+  std::optional<std::chrono::milliseconds> half_close_timeout;
+  // New connections per second each client may open through this rule
+  // (burst as many); none: no limit of the rule's own.
+  std::optional<double> max_rate;
   SourcePos pos;
 };
 

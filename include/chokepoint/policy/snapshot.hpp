@@ -13,8 +13,8 @@
 
 #include <chokepoint/core/diagnostic.hpp>
 #include <chokepoint/core/host.hpp>
-#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/matcher.hpp>
+#include <chokepoint/policy/policy.hpp>
 
 namespace chokepoint::policy {
 
@@ -54,12 +54,11 @@ struct Decision {
 
 class Snapshot {
  public:
-  // Compiles a loaded configuration. Fails only when the compiled form
-  // exceeds a resource bound (the regex set).
-  static Result<std::shared_ptr<const Snapshot>> build(Config config);
+  // Compiles a loaded policy. Fails only when the compiled form exceeds a
+  // resource bound (the regex set).
+  static Result<std::shared_ptr<const Snapshot>> build(Policy policy);
 
-  const Policy& policy() const { return config_.policy; }
-  const Settings& settings() const { return config_.settings; }
+  const Policy& policy() const { return policy_; }
   const Matcher& matcher() const { return matcher_; }
 
   // The identity of a client: its user's mapping if it has one, else its
@@ -82,7 +81,7 @@ class Snapshot {
                        const ClientIdentity& client) const;
 
   std::string role_label(const ClientIdentity& client) const {
-    return config_.policy.role_name(client.role);
+    return policy_.role_name(client.role);
   }
   std::string version_label(const ClientIdentity& client) const;
 
@@ -91,11 +90,11 @@ class Snapshot {
   Snapshot& operator=(const Snapshot&) = delete;
 
  private:
-  explicit Snapshot(Config config);
+  explicit Snapshot(Policy policy);
   struct ClientTable;
 
-  Config config_;
-  Matcher matcher_;  // points into config_.policy, which never moves
+  Policy policy_;
+  Matcher matcher_;  // points into policy_, which never moves
   std::unique_ptr<const ClientTable> clients_;
 };
 

@@ -1,48 +1,106 @@
-// Connection limits shared by all I/O threads: the total, per client
-// address (a client's connections land on different threads, since
-// SO_REUSEPORT spreads them by port), and the relay buffer budget. Taken
-// once per accepted connection and given back when it ends; over a limit,
-// explicit mode answers 503 and transparent mode closes.
+// Connection limits shared by all I/O threads (a client's connections land
+// on different threads, since SO_REUSEPORT spreads them by port): the total,
+// per client address, each client's share of the connections still in
+// their handshake (so one client reading heads slowly cannot take the
+// proxy's whole pending budget), each client's connection rate, and the
+// relay buffer budget.
+//
+// Every check is made before the connection counts against anything: a
+// refused connection holds nothing. Taken once per accepted connection
+// (ConnectionSlot) and given back when it ends.
 #pragma once
 
-#include <atomic>
+#include <array>
+#include <chrono>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 
+#include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/ip.hpp>
+#include <chokepoint/proxy/token_buckets.hpp>
 #include <chokepoint/relay/buffer_budget.hpp>
 
 namespace chokepoint::proxy {
 
-enum class LimitVerdict : std::uint8_t { Ok, Total, PerClient, PendingHeads, BufferMemory };
-// "ok", "connection_limit", "client_connection_limit", "pending_heads_limit",
-// "buffer_memory_limit"
-std::string_view to_string(LimitVerdict verdict);
+struct LimitOptions {
+  // 0 means no limit, in each.
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_client = 0;
+  std::size_t max_pending_heads_per_client = 0;
+  std::size_t max_buffer_memory = 0;
+  double max_rate_per_client = 0;  // new connections per second, burst as many
+  // Whose rate: the client address's (at accept), or, with proxy
+  // authentication, the user's (once known: take_rate with user_key()).
+  bool rate_by_user = false;
+};
+
+// Whether a connection may go on, and if not, which limit refused it
+// (an audit reason of the Limit kind) and when to try again.
+struct Admission {
+  audit::Reason refusal = audit::Reason::None;
+  std::chrono::milliseconds retry_after{1000};
+  explicit operator bool() const { return refusal == audit::Reason::None; }
+};
 
 class ConnectionLimits {
  public:
-  // 0 means no limit.
-  ConnectionLimits(std::size_t max_total, std::size_t max_per_client,
-                   std::size_t max_buffer_memory = 0)
-      : max_total_(max_total), max_per_client_(max_per_client), buffers_(max_buffer_memory) {}
+  using Clock = std::chrono::steady_clock;
+  explicit ConnectionLimits(const LimitOptions& options);
 
-  LimitVerdict acquire(const IpAddress& client);
-  void release(const IpAddress& client);
+  // A new connection from `client`; `thread_pending_full`: its thread's share
+  // of the pending heads is used up. When it is admitted, it counts as a
+  // connection and as pending, until handshake_done() and release().
+  Admission admit(const IpAddress& client, bool thread_pending_full, Clock::time_point now);
+  // The connection relays now: its client's pending share is free again.
+  void handshake_done(const IpAddress& client);
+  // The connection ended; `pending`: it had not relayed.
+  void release(const IpAddress& client, bool pending);
+
+  // A rate check by another key than the address (a proxy user, a rule):
+  // nothing when within the rate, else when to try again.
+  std::optional<std::chrono::milliseconds> take_rate(std::string_view key, Clock::time_point now) {
+    return rates_.take(key, now);
+  }
+  // A rule's own rate (`max_rate`) for `client`: nothing when within it,
+  // else when to try again.
+  std::optional<std::chrono::milliseconds> take_rule_rate(std::string_view rule, double rate,
+                                                          const IpAddress& client,
+                                                          Clock::time_point now);
+  bool rate_by_user() const { return rates_.enabled() && options_.rate_by_user; }
+  static std::string user_key(std::string_view user) { return "u" + std::string(user); }
+
   std::size_t open() const { return total_.load(std::memory_order_relaxed); }
   relay::BufferBudget& buffers() { return buffers_; }
+  const LimitOptions& options() const { return options_; }
 
  private:
+  struct Client {
+    std::size_t connections = 0;
+    std::size_t pending = 0;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Client> clients;
+  };
+  static constexpr std::size_t kShards = 16;
   static std::string key(const IpAddress& client);
+  Shard& shard_of(const std::string& key);
+  bool per_client() const {
+    return options_.max_connections_per_client != 0 || options_.max_pending_heads_per_client != 0;
+  }
 
-  std::size_t max_total_;
-  std::size_t max_per_client_;
+  LimitOptions options_;
   relay::BufferBudget buffers_;
+  TokenBuckets rates_;
+  // One set of buckets per rule with a rate of its own (a rule and its rate
+  // name it: a reload that changes the rate starts afresh).
+  std::mutex rule_rates_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<TokenBuckets>> rule_rates_;
   std::atomic<std::size_t> total_{0};
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::size_t> per_client_;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace chokepoint::proxy

@@ -1,7 +1,7 @@
 // Counters for /metrics, derived from the audit records themselves (each
 // Worker::emit feeds its thread's Metrics), so a metric can never disagree
 // with the log. Each I/O thread owns its Metrics; the admin endpoint asks
-// every thread for a copy and adds them up.
+// every thread for a copy and adds them up (control/ writes the text).
 #pragma once
 
 #include <array>
@@ -29,8 +29,9 @@ struct Histogram {
 struct Metrics {
   // decision|role|rule|service -> decisions (open, deny and error records that carry a decision)
   std::map<std::string, std::uint64_t> decisions;
-  std::map<std::string, std::uint64_t> records;   // event -> records
-  std::map<std::string, std::uint64_t> refusals;  // reason of deny and error records
+  std::map<std::string, std::uint64_t> records;          // event -> records
+  std::map<std::string, std::uint64_t> refusals;         // reason of deny and error records
+  std::map<std::string, std::uint64_t> accept_failures;  // errno name (emfile, ...) -> failures
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
   Histogram dns;
@@ -45,13 +46,5 @@ struct Metrics {
  private:
   std::string key_;  // scratch for observe()
 };
-
-// Prometheus text exposition: a HELP and TYPE line per family.
-void write_counter(std::string& out, const std::string& name, const std::string& help,
-                   const std::map<std::string, std::uint64_t>& by_label,
-                   const std::string& label_names);
-std::string prometheus_label(std::string_view value);  // escaped, quoted
-void write_histogram(std::string& out, const std::string& name, const std::string& help,
-                     const Histogram& h);
 
 }  // namespace chokepoint::proxy

@@ -1,42 +1,27 @@
-// Run-time options of the proxy, with the defaults of DESIGN.md and issue 3:
-// the settings of the config file and the flags, resolved.
+// What the proxy runs with: the process settings, resolved (config/: the
+// one table of settings, with their defaults; the config file's
+// `settings:`, then the flags), and the few numbers that are not settings.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <string>
-#include <vector>
+#include <utility>
 
-#include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/config/settings.hpp>
 
 namespace chokepoint::proxy {
 
 using std::chrono::milliseconds;
 
-struct ProxyOptions {
-  std::vector<Endpoint> listen;       // explicit mode
-  std::vector<Endpoint> transparent;  // REDIRECT/DNAT: SO_ORIGINAL_DST
-  std::vector<Endpoint> tproxy;       // TPROXY: IP_TRANSPARENT
-  std::vector<Endpoint>
-      sni_listen;                // DNS-steered clients: host from SNI/Host, no original destination
-  std::uint16_t sni_port = 443;  // where SNI-listener TLS connections go (plain HTTP: 80)
-  int threads = 1;               // one io_context (and SO_REUSEPORT acceptor) per thread
-  milliseconds head_timeout{10'000};  // the whole request head
-  milliseconds dns_timeout{5'000};
-  milliseconds connect_timeout{10'000};
-  milliseconds idle_timeout{900'000};       // open tunnels; rules may set their own (idle_timeout)
-  milliseconds upstream_keepalive{30'000};  // idle pooled upstream connections (plain HTTP)
-  milliseconds peek_timeout{5'000};  // a ClientHello or first HTTP head, transparent and in tunnels
-  std::size_t peek_bytes = 16 * 1024;          // bound on a peeked ClientHello
-  std::size_t max_header_bytes = 16 * 1024;    // beyond: 431
-  std::size_t max_connections = 65536;         // all connections; 0: no limit
-  std::size_t max_connections_per_client = 0;  // per client address; 0: no limit
-  std::size_t max_pending_heads = 4096;        // connections still reading a head or dialing
-  std::size_t max_buffer_memory = 0;  // bytes of pipes and copy buffers held by tunnels; 0: none
-  bool force_copy = false;            // relay by userspace copy instead of splice
-  std::vector<ConnectTo> connect_to;
-  std::string users_file;  // empty: no proxy authentication
-  std::string auth_realm = "chokepoint";
+struct ProxyOptions : config::Settings {
+  ProxyOptions() = default;
+  explicit ProxyOptions(config::Settings settings) : config::Settings(std::move(settings)) {}
+
+  // Fixed by design, not settings.
+  milliseconds upstream_keepalive{30'000};   // idle pooled upstream connections (plain HTTP)
+  std::size_t max_header_bytes = 16 * 1024;  // a request head beyond: 431
+  // Derived from the descriptor limit at start-up (descriptor_budget.hpp).
+  std::size_t idle_pipes_per_thread = 64;
 };
 
 }  // namespace chokepoint::proxy

@@ -11,8 +11,10 @@
 
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/auth/authenticator.hpp>
+#include <chokepoint/core/async_event.hpp>
 #include <chokepoint/net/resolver.hpp>
 #include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/listener.hpp>
 #include <chokepoint/proxy/options.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
@@ -24,7 +26,6 @@ class Server {
          audit::AuditLog& audit, std::unique_ptr<auth::Authenticator> authenticator);
   ~Server();
 
-  enum class ListenerKind : std::uint8_t { Explicit, Transparent, Tproxy, Sni };
   struct Bound {
     ListenerKind kind;
     Endpoint endpoint;
@@ -40,6 +41,8 @@ class Server {
   // Stops accepting; open connections go on (graceful drain). Safe from any thread.
   void stop_accepting();
   bool accepting() const { return accepting_.load(); }
+  // False while accepts fail (out of descriptors): for readiness. Safe from any thread.
+  bool accepts_succeed() const;
   // Relay buffer memory held now, against --max-buffer-memory.
   relay::BufferBudget& buffers() { return limits_.buffers(); }
   // Runs `ask(worker)` on every worker's own thread and collects the answers
@@ -65,8 +68,8 @@ class Server {
   };
   bool bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error);
   void accept(Worker& worker, Listener& listener);
-  // Whether a new connection fits the limits; Ok takes a slot its session gives back.
-  LimitVerdict admit(Worker& worker, const tcp::endpoint& peer);
+  // Counts, logs (once per interval, with a count) and backs off.
+  void accept_failed(Worker& worker, Listener& listener, const error_code& ec);
 
   ProxyOptions options_;
   std::shared_ptr<const policy::Snapshot> snapshot_;
@@ -81,6 +84,9 @@ class Server {
   std::mutex stop_mutex_;
   bool stopped_ = false;
   std::atomic<bool> accepting_{true};
+  std::atomic<std::int64_t> last_accept_failure_ms_{0};  // steady clock
+  std::atomic<std::int64_t> last_accept_log_ms_{0};
+  std::atomic<std::uint64_t> accept_failures_unlogged_{0};
 };
 
 template <class Ask>
@@ -89,7 +95,7 @@ asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> Server::ask_wo
   using Answer = std::invoke_result_t<Ask&, Worker&>;
   struct Gather {
     explicit Gather(const asio::any_io_executor& executor) : done(executor) {}
-    asio::steady_timer done;
+    AsyncEvent done;
     std::vector<Answer> answers;
     std::size_t missing = 0;
   };
@@ -101,13 +107,11 @@ asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> Server::ask_wo
       Answer answer = ask(*w);
       asio::post(executor, [gather, answer = std::move(answer)]() mutable {
         gather->answers.push_back(std::move(answer));
-        if (--gather->missing == 0) gather->done.cancel();
+        if (--gather->missing == 0) gather->done.set();
       });
     });
   }
-  gather->done.expires_after(timeout);
-  error_code ignored;
-  if (gather->missing > 0) co_await gather->done.async_wait(await_into(ignored));
+  if (gather->missing > 0) co_await gather->done.wait_for(timeout);
   co_return std::move(gather->answers);
 }
 

@@ -1,24 +1,23 @@
 // One I/O thread: its io_context and everything its connections share
-// without locks (pipes, live tunnels and sessions, pooled upstream
-// connections, the pinned policy snapshot, the audit queue).
+// without locks (pipes, live connections, pooled upstream connections, the
+// pinned policy snapshot, the audit batch, the metrics).
 #pragma once
 
 #include <memory>
 #include <string>
-#include <thread>
-
-#include <boost/intrusive/list.hpp>
+#include <vector>
 
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/connection_slot.hpp>
 #include <chokepoint/proxy/limits.hpp>
 #include <chokepoint/proxy/metrics.hpp>
 #include <chokepoint/proxy/options.hpp>
 #include <chokepoint/proxy/upstream_pool.hpp>
-#include <chokepoint/relay/tunnel.hpp>
+#include <chokepoint/relay/pipe_pool.hpp>
 
 namespace chokepoint::auth {
 class Authenticator;
@@ -26,37 +25,23 @@ class Authenticator;
 
 namespace chokepoint::proxy {
 
-// A connection still in its handshake phase (reading the head, dialing), so
-// shutdown can cut it short; relays are tracked as relay::Tunnel.
-class LiveSession : public boost::intrusive::list_base_hook<
-                        boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
- public:
-  virtual ~LiveSession() = default;
-  virtual void cancel() = 0;
-};
-using SessionList =
-    boost::intrusive::list<LiveSession, boost::intrusive::constant_time_size<false>>;
+class RefusalThrottle;
 
 class Worker {
  public:
   Worker(int index, const ProxyOptions& options, net::Resolver& resolver, audit::AuditLog& audit,
          ConnectionLimits& limits, auth::Authenticator* authenticator,
          std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix);
+  ~Worker();
 
   int index() const { return index_; }
   asio::io_context& io() { return io_; }
   const ProxyOptions& options() const { return options_; }
   net::Dialer& dialer() { return dialer_; }
   relay::PipePool& pipes() { return pipes_; }
-  relay::TunnelList& tunnels() { return tunnels_; }
-  SessionList& sessions() { return sessions_; }
   UpstreamPool& upstreams() { return upstreams_; }
   auth::Authenticator* authenticator() { return authenticator_; }
   ConnectionLimits& limits() { return limits_; }
-  // Connections of this thread still in their handshake (head, auth, dial).
-  std::size_t handshakes() const { return handshakes_; }
-  void handshake_started() { ++handshakes_; }
-  void handshake_ended() { --handshakes_; }
   bool stopping() const { return stopping_; }
 
   // The policy new connections of this thread decide with.
@@ -66,34 +51,44 @@ class Worker {
     snapshot_ = std::move(snapshot);
   }
 
+  // Every connection of this thread, by its slot (connection_slot.hpp keeps it).
+  ConnectionList& live() { return live_; }
+  // Connections of this thread still in their handshake (head, auth, dial).
+  std::size_t handshakes() const { return handshakes_; }
+  std::size_t& handshake_gauge() { return handshakes_; }
+
   // A fresh connection id, unique across threads and restarts.
   std::string next_id();
-  // Stamps and queues one record; the record stays the caller's (an `open`
-  // record goes on to become the `close`).
-  void emit(audit::Record& record, audit::Event event,
-            std::chrono::steady_clock::time_point started);
-  // The same for a connection's last record, which is moved, not copied.
-  void emit_last(audit::Record&& record, audit::Event event,
-                 std::chrono::steady_clock::time_point started);
+  // Queues a finished record for the audit log and counts it in the
+  // metrics. Only the exchange records (src/proxy/exchange_record.hpp) call
+  // this: they are the one place that writes records.
+  void write_record(audit::Record&& record);
+  void write_record(const audit::Record& record);
+  // Refusal floods leave bounded records (src/proxy/refusal_throttle.hpp);
+  // the summaries of seconds that are over go out with the sweep.
+  void flush_summaries(std::chrono::steady_clock::time_point now);
+
+  // An accept on this thread failed (out of descriptors, memory): counted.
+  void accept_failed(const error_code& ec);
 
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;
-  // This thread's open tunnels as JSON objects (call on this thread).
+  // This thread's relaying connections as JSON objects (call on this thread).
   std::vector<std::string> connections() const;
   // Connections of this thread in any phase (call on this thread).
   std::size_t live_connections() const;
 
   // Starts the idle sweep; runs the loop until stop() and every connection ended.
   void run();
-  // On this thread: close listeners' work, end tunnels (with their records) and sessions.
+  // On this thread: ends every connection (each still leaves its records);
+  // the loop returns once the last one has.
   void stop();
 
  private:
   void sweep();
   void flush_audit();
-  void stamp(audit::Record& record, audit::Event event,
-             std::chrono::steady_clock::time_point started);
   void schedule_flush();
+  void stop_when_idle();
 
   int index_;
   const ProxyOptions& options_;
@@ -103,6 +98,7 @@ class Worker {
   net::Dialer dialer_;
   audit::AuditLog& audit_;
   std::vector<audit::Record> audit_batch_;  // records of this turn of the loop
+  std::unique_ptr<RefusalThrottle> throttle_;
   Metrics metrics_;
   bool audit_flush_posted_ = false;
   ConnectionLimits& limits_;
@@ -112,8 +108,7 @@ class Worker {
   std::string id_prefix_;
   std::uint64_t next_id_ = 0;
   relay::PipePool pipes_;
-  relay::TunnelList tunnels_;
-  SessionList sessions_;
+  ConnectionList live_;
   UpstreamPool upstreams_;
   asio::steady_timer sweep_timer_{io_};
   bool stopping_ = false;

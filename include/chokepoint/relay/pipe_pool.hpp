@@ -33,14 +33,12 @@ class PipePool {
   PipePool& operator=(const PipePool&) = delete;
 
   // A pipe, or an empty Pipe when the process is out of descriptors or the
-  // budget is spent (see over_budget()).
+  // budget is spent.
   Pipe take();
   // Returns an empty pipe to the pool.
   void give_back(Pipe pipe);
   // Closes a lent pipe that may still hold data.
   void discard(Pipe pipe);
-  // Whether the last take() failed for the budget rather than descriptors.
-  bool over_budget() const { return over_budget_; }
   BufferBudget* budget() const { return budget_; }
 
   std::size_t idle() const { return idle_.size(); }
@@ -50,7 +48,6 @@ class PipePool {
   std::size_t pipe_size_;
   std::size_t max_idle_;
   BufferBudget* budget_;
-  bool over_budget_ = false;
   std::vector<Pipe> idle_;
   std::size_t created_ = 0;
 };

@@ -15,87 +15,88 @@
 // needs a pipe while the buffer budget is spent (relay/buffer_budget.hpp);
 // its pipe is empty then, so no byte is reordered.
 //
-// All of a tunnel runs on one io_context thread; none of it is thread-safe.
+// The tunnel belongs to whoever awaits run(): that owner keeps it alive
+// until run() completes, and run() completes only once no operation of the
+// tunnel is pending any more, so the owner may destroy it right after. All
+// of a tunnel runs on one io_context thread; none of it is thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
-#include <boost/intrusive/list.hpp>
-
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/async_event.hpp>
 #include <chokepoint/relay/pipe_pool.hpp>
 
 namespace chokepoint::relay {
 
 enum class EndReason : std::uint8_t {
-  Eof,          // both sides closed cleanly
-  Reset,        // a side reset or the connection broke
-  IdleTimeout,  // no bytes either way for the idle timeout
-  Shutdown,     // the proxy is stopping
+  Eof,               // both sides closed cleanly
+  Reset,             // a side reset or the connection broke (the other side gets a reset)
+  IdleTimeout,       // no bytes either way for the idle timeout
+  HalfCloseTimeout,  // one side closed, and nothing moved for the half-close timeout
+  Shutdown,          // the proxy is stopping
 };
 std::string_view to_string(EndReason reason);
 
 enum class PathUsed : std::uint8_t { Splice, Copy };
 std::string_view to_string(PathUsed path);
 
+// Which side ended the tunnel: the first to close or fail, or the proxy.
+enum class EndedBy : std::uint8_t { Client, Upstream, Proxy };
+
 struct TunnelResult {
   std::uint64_t bytes_up = 0;        // client to upstream
   std::uint64_t bytes_down = 0;      // upstream to client
   PathUsed path = PathUsed::Splice;  // Copy when either direction copied
   EndReason end = EndReason::Eof;
+  EndedBy ended_by = EndedBy::Proxy;
   error_code error;
 };
 
-class Tunnel;
-using TunnelList = boost::intrusive::list<Tunnel, boost::intrusive::constant_time_size<false>>;
-
 struct TunnelOptions {
   bool force_copy = false;  // the fallback path on purpose (tests, odd sockets)
-  std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};  // enforced by the owner's sweeps
-  // Appends JSON members describing the tunnel, for listings (/connections).
-  // Called only while the tunnel is open, and only when someone asks: a
-  // listing is rare, a tunnel is not.
-  std::function<void(std::string& out)> describe;
+  // Both enforced by the owner's sweeps (timed_out()). Once one side has
+  // closed, the other has the half-close timeout instead, if it is shorter.
+  std::chrono::milliseconds idle_timeout{std::chrono::hours(1)};
+  std::chrono::milliseconds half_close_timeout{std::chrono::hours(1)};
 };
 
-class Tunnel : public std::enable_shared_from_this<Tunnel>,
-               public boost::intrusive::list_base_hook<
-                   boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class Tunnel {
  public:
-  using Done = std::function<void(const TunnelResult&)>;
-
   // Both sockets must already be non-blocking at the OS level (any Asio
   // asynchronous read, write or connect on them has made them so), because
   // splice() then returns EAGAIN instead of blocking the thread.
-  // `already_up`: bytes the caller already sent upstream (early data), counted
-  // in bytes_up. `registry` tracks live tunnels of this thread (idle sweeps,
-  // shutdown); `done` runs once, when the tunnel ends.
-  static std::shared_ptr<Tunnel> start(tcp::socket client, tcp::socket upstream, PipePool& pipes,
-                                       TunnelList& registry, const TunnelOptions& options,
-                                       std::uint64_t already_up, Done done);
+  // `already_up`: bytes the caller already sent upstream (early data),
+  // counted in bytes_up.
+  Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes, const TunnelOptions& options,
+         std::uint64_t already_up);
+  Tunnel(const Tunnel&) = delete;
+  Tunnel& operator=(const Tunnel&) = delete;
 
-  // Ends the tunnel now (idle timeout, shutdown); `done` runs with `reason`.
+  // Relays until both directions are done, an error, or stop(); then closes
+  // both sockets and returns once nothing of the tunnel is pending.
+  asio::awaitable<TunnelResult> run();
+  // Ends the tunnel now (idle timeout, shutdown); run() returns with `reason`.
   void stop(EndReason reason);
+  // Why the tunnel should end at `now`, if a timeout has passed: idle, or
+  // half-closed for the half-close timeout.
+  std::optional<EndReason> timed_out(std::chrono::steady_clock::time_point now) const;
+
   std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
-  std::chrono::milliseconds idle_timeout() const { return idle_timeout_; }
-  void describe(std::string& out) const {
-    if (describe_) describe_(out);
-  }
   std::chrono::steady_clock::time_point started() const { return started_; }
   std::uint64_t bytes_up() const { return up_.bytes; }
   std::uint64_t bytes_down() const { return down_.bytes; }
-
-  Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes, const TunnelOptions& options,
-         Done done);
 
  private:
   struct Direction {
     tcp::socket* from;
     tcp::socket* to;
+    EndedBy reader;  // the side `from` belongs to
+    EndedBy writer;  // the side `to` belongs to
     Pipe pipe;
     std::size_t in_pipe = 0;
     std::uint64_t bytes = 0;
@@ -110,23 +111,30 @@ class Tunnel : public std::enable_shared_from_this<Tunnel>,
   void splice_pump(Direction& d);
   void copy_read(Direction& d);
   void copy_write(Direction& d, std::size_t length);
-  void start_copying(Direction& d);
   void finish_direction(Direction& d);
   void release_buffers(Direction& d);
-  void fail(const error_code& ec);
-  void finish(EndReason reason, const error_code& ec);
+  void fail(const error_code& ec, EndedBy side);
+  void finish(EndReason reason, const error_code& ec, EndedBy by);
   void wait(Direction& d, tcp::socket& socket, tcp::socket::wait_type type);
+  void post_pump(Direction& d);
+  // Every handler of the tunnel goes through these: run() returns only once
+  // the count is back to zero after the finish.
+  void began() { ++pending_; }
+  void ended();
 
   tcp::socket client_;
   tcp::socket upstream_;
   PipePool& pipes_;
   Direction up_;
   Direction down_;
-  Done done_;
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::milliseconds idle_timeout_;
+  std::chrono::milliseconds half_close_timeout_;
   std::chrono::steady_clock::time_point started_;
-  std::function<void(std::string& out)> describe_;
+  TunnelResult result_;
+  AsyncEvent done_;
+  int pending_ = 0;
+  EndedBy first_eof_ = EndedBy::Proxy;  // the side whose FIN came first
   bool finished_ = false;
 };
 

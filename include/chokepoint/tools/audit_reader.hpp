@@ -97,6 +97,9 @@ struct AuditRecord {
   bool enforced = true;
   std::uint64_t bytes_up = 0, bytes_down = 0;
   std::int64_t duration_ms = 0;
+  // A summary record stands for this many further refusals of its kind
+  // from its client (written once instead of one by one).
+  std::uint64_t suppressed = 0;
 };
 
 enum class LineError : std::uint8_t {

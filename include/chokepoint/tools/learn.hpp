@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/tools/audit_reader.hpp>
 

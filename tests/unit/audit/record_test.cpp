@@ -15,9 +15,9 @@ TEST_CASE("audit records carry every DESIGN.md key", "[audit]") {
   r.host = "ds20.icrc.trendmicro.com";
   r.port = 443;
   r.upstream = "203.0.113.7:443";
-  r.decision = "allow";
+  r.decision = Decision::Allow;
   r.rule = "spn-smart-scan";
-  r.reason = "rule_allows";
+  r.reason = Reason::RuleAllows;
   r.bytes_up = 5;
   CHECK(
       to_json_line(r) ==

@@ -18,8 +18,8 @@ Record denied_record() {
   r.mode = Mode::Connect;
   r.host = "evil.example";
   r.port = 443;
-  r.decision = "deny";
-  r.reason = "no_matching_rule";
+  r.decision = Decision::Deny;
+  r.reason = Reason::NoMatchingRule;
   return r;
 }
 
@@ -34,8 +34,8 @@ TEST_CASE("CEF lines carry the standard keys", "[audit][siem]") {
       "outcome=failure cs2Label=role cs2=agent cs4Label=mode cs4=connect cs5Label=id cs5=abc-0-7");
 
   r.event = Event::Close;
-  r.decision = "allow";
-  r.reason = "rule_allows";
+  r.decision = Decision::Allow;
+  r.reason = Reason::RuleAllows;
   r.rule = "spn-smart-scan";
   r.host = "ds20.icrc.trendmicro.com";
   r.upstream = "[2001:db8::7]:443";

@@ -13,6 +13,9 @@ TEST_CASE("IpAddress parses strictly and prints canonically", "[core][ip]") {
   CHECK_FALSE(IpAddress::parse(""));
   CHECK_FALSE(IpAddress::parse("[::1]"));
   CHECK_FALSE(IpAddress::parse(std::string(100, '1')));
+  // A NUL inside (a SOCKS5 domain may carry one) is not cut short.
+  CHECK_FALSE(IpAddress::parse(std::string("::1\0junk", 8)));
+  CHECK_FALSE(IpAddress::parse(std::string("10.0.0.1\0", 9)));
 }
 
 TEST_CASE("IpAddress::unmapped turns v4-mapped IPv6 into IPv4", "[core][ip]") {

@@ -200,7 +200,7 @@ TEST_CASE("the built-in catalog loads cleanly", "[policy][catalog]") {
 }
 
 TEST_CASE("every row of the source document, per role and version", "[policy][catalog]") {
-  const auto built = Snapshot::build(std::move(load_builtin_config()).value());
+  const auto built = Snapshot::build(std::move(load_builtin_config()).value().policy);
   REQUIRE(built.ok());
   const Snapshot& s = *built.value();
 
@@ -242,7 +242,7 @@ TEST_CASE("every row of the source document, per role and version", "[policy][ca
 }
 
 TEST_CASE("catalog edges the page calls out", "[policy][catalog]") {
-  const auto s = Snapshot::build(std::move(load_builtin_config()).value()).value();
+  const auto s = Snapshot::build(std::move(load_builtin_config()).value().policy).value();
   const auto manager = identity(*s, "manager");
   const auto agent20 = identity(*s, "agent", "20.0");
   // Wildcard rows never match their apex.

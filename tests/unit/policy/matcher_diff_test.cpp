@@ -168,7 +168,7 @@ TEST_CASE("compiled matcher agrees with a naive linear matcher",
     const std::string yaml = random_policy(rng);
     auto loaded = load_config_text(yaml, "random.yaml");
     if (!loaded) continue;  // duplicate-looking rules may collide; skip those draws
-    const auto built = Snapshot::build(std::move(loaded).value());
+    const auto built = Snapshot::build(std::move(loaded).value().policy);
     REQUIRE(built.ok());
     const Snapshot& s = *built.value();
     for (int q = 0; q < 200; ++q) {

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 namespace chokepoint::test {
@@ -18,7 +19,7 @@ inline std::shared_ptr<const policy::Snapshot> snapshot_from(
       UNSCOPED_INFO(d.to_string());
   }
   REQUIRE(loaded.ok());
-  auto built = policy::Snapshot::build(std::move(loaded).value());
+  auto built = policy::Snapshot::build(std::move(loaded).value().policy);
   REQUIRE(built.ok());
   return built.value();
 }

@@ -52,9 +52,9 @@ struct Harness {
   asio::io_context relay_io;
   BufferBudget budget;
   PipePool pipes;
-  TunnelList tunnels;
   Pair client;
   Pair upstream;
+  std::unique_ptr<Tunnel> tunnel;
   std::promise<TunnelResult> done;
   std::thread thread;
 
@@ -65,12 +65,22 @@ struct Harness {
         upstream(connected_pair(test_io, relay_io)) {
     TunnelOptions options;
     options.force_copy = force_copy;
+    options.half_close_timeout = std::chrono::minutes(1);
     // The sessions' sockets are non-blocking after their first async operation; these were made
     // blocking.
     client.near.native_non_blocking(true);
     upstream.near.native_non_blocking(true);
-    Tunnel::start(std::move(client.near), std::move(upstream.near), pipes, tunnels, options,
-                  already_up, [this](const TunnelResult& r) { done.set_value(r); });
+    tunnel = std::make_unique<Tunnel>(std::move(client.near), std::move(upstream.near), pipes,
+                                      options, already_up);
+    asio::co_spawn(
+        relay_io,
+        [this]() -> asio::awaitable<void> {
+          TunnelResult r = co_await tunnel->run();
+          // run() returned: nothing of the tunnel is pending, so it may go.
+          tunnel.reset();
+          done.set_value(r);
+        },
+        asio::detached);
     thread = std::thread([this] { relay_io.run(); });
   }
   ~Harness() {
@@ -113,7 +123,8 @@ TEST_CASE("relay moves exact bytes both ways", "[relay]") {
   CHECK(r.bytes_down == down.size());
   CHECK(r.end == EndReason::Eof);
   CHECK(to_string(r.path) == std::string(copy ? "copy" : "splice"));
-  CHECK(h.tunnels.empty());
+  CHECK(r.ended_by == EndedBy::Client);        // the client's FIN came first
+  CHECK(h.pipes.idle() == h.pipes.created());  // every pipe came back
 }
 
 TEST_CASE("relay copies instead of splicing while the buffer budget is spent", "[relay]") {
@@ -173,6 +184,7 @@ TEST_CASE("relay half-close from the server side first", "[relay]") {
   CHECK(r.bytes_up == 12);
   CHECK(r.bytes_down == 7);
   CHECK(r.end == EndReason::Eof);
+  CHECK(r.ended_by == EndedBy::Upstream);
 }
 
 TEST_CASE("relay counts bytes sent before it started", "[relay]") {
@@ -194,16 +206,47 @@ TEST_CASE("a reset ends both directions", "[relay]") {
   h.upstream.far.close();
   const TunnelResult r = h.wait();
   CHECK(r.end == EndReason::Reset);
+  CHECK(r.ended_by == EndedBy::Upstream);
   boost::system::error_code ec;
   char byte;
   h.client.far.read_some(asio::buffer(&byte, 1), ec);
-  CHECK(ec);  // the client's side was closed too
+  // The client gets a reset too, never a clean end: a cut transfer must not look whole.
+  CHECK(ec == asio::error::connection_reset);
+}
+
+TEST_CASE("a half-closed tunnel times out sooner than an idle one", "[relay]") {
+  Harness h(false);
+  using std::chrono::milliseconds;
+  std::promise<std::pair<bool, bool>> seen;
+  // Nothing closed yet: only the idle timeout (an hour) applies.
+  asio::post(h.relay_io, [&] {
+    const auto later = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    seen.set_value({!h.tunnel->timed_out(later).has_value(),
+                    h.tunnel->timed_out(later + std::chrono::hours(1)) == EndReason::IdleTimeout});
+  });
+  const auto [open_ok, idle_ok] = seen.get_future().get();
+  CHECK(open_ok);
+  CHECK(idle_ok);
+  // The client closes its side; the upstream never reads nor answers.
+  h.client.far.shutdown(tcp::socket::shutdown_send);
+  std::string nothing(1, '\0');
+  boost::system::error_code ec;
+  h.upstream.far.read_some(asio::buffer(nothing), ec);
+  REQUIRE(ec == asio::error::eof);  // the FIN went on
+  std::promise<std::optional<EndReason>> half;
+  asio::post(h.relay_io, [&] {
+    half.set_value(h.tunnel->timed_out(std::chrono::steady_clock::now() + std::chrono::minutes(2)));
+  });
+  CHECK(half.get_future().get() == EndReason::HalfCloseTimeout);
+  asio::post(h.relay_io, [&] { h.tunnel->stop(EndReason::HalfCloseTimeout); });
+  CHECK(h.wait().end == EndReason::HalfCloseTimeout);
 }
 
 TEST_CASE("stop ends an idle tunnel with its reason", "[relay]") {
   Harness h(false);
-  asio::post(h.relay_io, [&] { h.tunnels.front().stop(EndReason::IdleTimeout); });
+  asio::post(h.relay_io, [&] { h.tunnel->stop(EndReason::IdleTimeout); });
   const TunnelResult r = h.wait();
   CHECK(r.end == EndReason::IdleTimeout);
+  CHECK(r.ended_by == EndedBy::Proxy);
   CHECK(h.pipes.idle() <= h.pipes.created());
 }

@@ -201,16 +201,18 @@ TEST_CASE("AuditLineParser: the proxy's own records", "[tools][reader]") {
   r.mode = audit::Mode::Http;
   r.host = "ds20.icrc.trendmicro.com";
   r.port = 443;
-  r.decision = "deny";
+  r.decision = audit::Decision::Deny;
   r.rule = "spn-smart-scan";
   r.service = "Smart \"Scan\"\n\x01 caf\xc3\xa9";  // escaped on the way out
-  r.reason = "rule_allows";
+  r.reason = audit::Reason::RuleAllows;
   r.enforced = false;
   r.path = "/tmcss/?q=1";
   r.bytes_up = 2291;
   r.bytes_down = 18446744073709551615ULL;
   r.duration_ms = 915;
-  r.end = "eof";
+  r.end = audit::End::Eof;
+  r.source = audit::Source::Client;
+  r.suppressed = 41;
   r.detail = "rule 'x' names it";
 
   AuditLineParser parser;
@@ -240,6 +242,7 @@ TEST_CASE("AuditLineParser: the proxy's own records", "[tools][reader]") {
   CHECK(out.bytes_down == 18446744073709551615ULL);
   CHECK(out.duration_ms == 915);
   CHECK(out.end == "eof");
+  CHECK(out.suppressed == 41);
   CHECK(out.detail == "rule 'x' names it");
 }
 

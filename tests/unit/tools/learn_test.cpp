@@ -21,7 +21,7 @@ std::shared_ptr<const policy::Snapshot> config(const std::string& extra = "") {
   for (const auto& d : loaded.diagnostics())
     UNSCOPED_INFO(d.to_string());
   REQUIRE(loaded.ok());
-  auto built = policy::Snapshot::build(std::move(loaded).value());
+  auto built = policy::Snapshot::build(std::move(loaded).value().policy);
   REQUIRE(built.ok());
   return built.value();
 }
@@ -142,7 +142,7 @@ TEST_CASE("learn: an explicit deny of the configuration is not learned past", "[
   ::close(fd);
   auto loaded = policy::load_config_file(name);
   REQUIRE(loaded.ok());
-  auto built = policy::Snapshot::build(std::move(loaded).value());
+  auto built = policy::Snapshot::build(std::move(loaded).value().policy);
   REQUIRE(built.ok());
   LearnOptions options;
   options.include = name;

@@ -56,7 +56,10 @@ TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
   would.detail = "rule 'download-center' names it on ports 80,443, not on port 8443";
   builder.add(would);
   builder.add(record(AuditEvent::Deny, "evil.example", "10.0.8.2:1001", kStart + 2));
-  builder.add(record(AuditEvent::Deny, "evil.example", "10.0.8.3:1001", kStart + 3));
+  // A summary record: itself and three refusals it stands for.
+  auto summary = record(AuditEvent::Deny, "evil.example", "10.0.8.3:1001", kStart + 3);
+  summary.suppressed = 3;
+  builder.add(summary);
   auto error = record(AuditEvent::Error, "files.trendmicro.com", "10.0.8.3:1002", kStart + 4);
   error.reason = "connect_timeout";
   builder.add(error);
@@ -67,7 +70,7 @@ TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
   CHECK(report.malformed_lines == 1);
   CHECK(report.connections == 2);
   CHECK(report.would_deny == 1);
-  CHECK(report.denied == 2);
+  CHECK(report.denied == 5);
   CHECK(report.errors == 1);
   CHECK(report.bytes_up == 100);
   CHECK(report.bytes_down == 1000);
@@ -78,7 +81,7 @@ TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
   CHECK(scan->clients == 1);
   const ReportRow* evil = find_row(report.denials, "evil.example:443");
   REQUIRE(evil);
-  CHECK(evil->denied == 2);
+  CHECK(evil->denied == 5);
   CHECK(evil->clients == 2);
   CHECK(evil->first_micros == kStart + 2);
   CHECK(evil->last_micros == kStart + 3);
@@ -95,7 +98,7 @@ TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
 
   const std::string text = render_text(report, 10);
   CHECK(
-      text.find("connections 2 (1 of them would be refused when enforced), refused 2, errors 1") !=
+      text.find("connections 2 (1 of them would be refused when enforced), refused 5, errors 1") !=
       std::string::npos);
   const std::string html = render_html(report, 10);
   CHECK(html.find("<script") == std::string::npos);

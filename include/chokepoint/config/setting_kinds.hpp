@@ -1,0 +1,173 @@
+// The kinds of value a process setting takes (config/settings_table.hpp
+// names one per setting): how an operator writes it, what it becomes, and
+// the message when it is written wrong. The same parse serves the config
+// file and the flags, so both accept exactly the same text.
+//
+// A kind is a struct with
+//   Value                    what the setting resolves to
+//   kList                    repeatable: each flag or YAML list item adds one Item
+//   kSwitch                  a flag that takes no value (its presence means true)
+//   parse(text, name, err)   one value (or one Item of a list); on failure,
+//                            nullopt and `err` set to a whole sentence naming `name`
+// Pure: no I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/core/syslog_target.hpp>
+
+namespace chokepoint::config {
+
+// ADDR:PORT, repeatable.
+struct EndpointList {
+  using Item = Endpoint;
+  using Value = std::vector<Endpoint>;
+  static constexpr bool kList = true;
+  static constexpr bool kSwitch = false;
+  static std::optional<Item> parse(std::string_view text, std::string_view name,
+                                   std::string& error);
+};
+
+// ADDR:PORT, or `none` for no endpoint at all.
+struct OptionalEndpoint {
+  using Value = std::optional<Endpoint>;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// udp|tcp|tls://HOST[:PORT][/json|/cef], repeatable.
+struct SyslogList {
+  using Item = SyslogTarget;
+  using Value = std::vector<SyslogTarget>;
+  static constexpr bool kList = true;
+  static constexpr bool kSwitch = false;
+  static std::optional<Item> parse(std::string_view text, std::string_view name,
+                                   std::string& error);
+};
+
+// HOST:PORT:ADDR:PORT (curl's --connect-to), repeatable.
+struct ConnectToList {
+  using Item = ConnectTo;
+  using Value = std::vector<ConnectTo>;
+  static constexpr bool kList = true;
+  static constexpr bool kSwitch = false;
+  static std::optional<Item> parse(std::string_view text, std::string_view name,
+                                   std::string& error);
+};
+
+// One TCP port, 1 to 65535.
+struct Port {
+  using Value = std::uint16_t;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// Free text: a path, a name.
+struct Text {
+  using Value = std::string;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// A whole number 0..10^9 (counts, bytes).
+template <class T>
+struct Number {
+  using Value = T;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// A rate: N/s or N/m (new connections per second or minute), as a per-second
+// number; 0 means none.
+struct Rate {
+  using Value = double;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// 500ms, 10s, 5m, 1h, 2d (core/duration.hpp).
+struct Duration {
+  using Value = std::chrono::milliseconds;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// true or false; as a flag, present or not.
+struct Switch {
+  using Value = bool;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = true;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// `auto` (splice, falling back to copy) or `copy`: true means always copy.
+struct RelayMode {
+  using Value = bool;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
+};
+
+// Rules a value must also pass, whichever source it came from. Each returns
+// false and sets `error` (a sentence naming `name`) when the value breaks it.
+struct NoCheck {
+  template <class T>
+  bool operator()(const T&, std::string_view, std::string&) const {
+    return true;
+  }
+};
+inline constexpr NoCheck kNoCheck{};
+
+struct Range {
+  std::size_t min;
+  std::size_t max;
+  template <class T>
+  bool operator()(const T& value, std::string_view name, std::string& error) const {
+    if (static_cast<std::size_t>(value) >= min && static_cast<std::size_t>(value) <= max)
+      return true;
+    error = std::string(name) + " must be " + std::to_string(min) + " to " + std::to_string(max);
+    return false;
+  }
+};
+
+// Not empty; `expected` says what it must be instead ("a path, '-' or 'none'").
+struct NonEmpty {
+  std::string_view expected;
+  bool operator()(const std::string& value, std::string_view name, std::string& error) const {
+    if (!value.empty()) return true;
+    error = std::string(name) + " must be " + std::string(expected);
+    return false;
+  }
+};
+
+// Without `c` (a realm goes inside a quoted header parameter).
+struct Without {
+  char c;
+  bool operator()(const std::string& value, std::string_view name, std::string& error) const {
+    if (value.find(c) == std::string::npos) return true;
+    error = std::string(name) + " may not contain '" + std::string(1, c) + "'";
+    return false;
+  }
+};
+
+}  // namespace chokepoint::config

@@ -1,0 +1,96 @@
+// The control plane of a running proxy, on a thread of its own: signals,
+// policy reloads, file watches, graceful drain, and the admin endpoint. It
+// drives the data plane only through proxy::Server's public interface.
+//
+//   SIGHUP, POST /reload, or a change to a config file (inotify, which also
+//   sees Kubernetes ConfigMaps swap their ..data symlink): the reload
+//   transaction of control/reload.hpp. Open connections keep the policy they
+//   were accepted under. A bad file changes nothing: the old policy and users
+//   stay, every problem is logged as file:line:column, and the failure is
+//   counted.
+//   SIGTERM or SIGINT: stop accepting, let open connections finish for the
+//   drain period, then end the rest (each still gets its close record). A
+//   second SIGTERM or SIGINT ends them at once.
+//   SIGUSR1: reopen the audit file (logrotate).
+// Process settings (listeners, threads, sinks) are read at start-up only.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <chokepoint/audit/log.hpp>
+#include <chokepoint/config/settings.hpp>
+#include <chokepoint/control/reload.hpp>
+#include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/proxy/server.hpp>
+
+namespace chokepoint::control {
+
+class AdminEndpoint;
+class FileWatch;
+
+struct ControlOptions {
+  std::string config_path;  // empty: the built-in catalog (reloads re-read nothing)
+  std::string users_file;   // proxy authentication's users; empty: none
+  std::chrono::milliseconds drain{30'000};
+  std::optional<Endpoint> admin;  // the admin endpoint; nullopt: none
+  bool admin_explicit = false;    // the operator asked for it: failing to bind is fatal
+  bool admin_public = false;      // allow a non-loopback admin address
+  bool watch_files = true;        // reload when a config file changes
+
+  // From the resolved settings and the --config path.
+  static ControlOptions from(const config::Settings& settings, std::string config_path);
+};
+
+class Controller {
+ public:
+  // `running`: the policy the server was started with.
+  Controller(proxy::Server& server, audit::AuditLog& audit, ControlOptions options,
+             RunningPolicy running);
+  ~Controller();
+
+  // Binds the admin endpoint and sets up signals and file watches (start-up).
+  bool start(std::string& error);
+  // The admin endpoint's address once bound (port 0 resolved), if any.
+  std::optional<Endpoint> admin_endpoint() const;
+  // Runs until the proxy has stopped (drained or told to stop).
+  void run();
+
+  // The reload transaction, logged; on the control thread.
+  ReloadOutcome reload(std::string_view why);
+
+  // For the admin endpoint.
+  // Not while draining, nor while the kernel refuses accepts (out of
+  // descriptors): a balancer should send new clients elsewhere.
+  bool ready() const { return !draining_ && server_.accepts_succeed(); }
+  bool draining() const { return draining_; }
+  std::string policy_json() const;
+  asio::awaitable<std::string> metrics_text();
+  asio::awaitable<std::string> connections_json();
+
+ private:
+  void wait_signal();
+  void begin_drain();
+  void check_drained();
+  void finish();
+
+  proxy::Server& server_;
+  audit::AuditLog& audit_;
+  ControlOptions options_;
+  asio::io_context io_{1};
+  asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};  // and SIGUSR1
+  asio::steady_timer drain_timer_{io_};
+  std::unique_ptr<FileWatch> watch_;
+  std::unique_ptr<AdminEndpoint> admin_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  bool draining_ = false;
+  bool stopping_ = false;
+  RunningPolicy running_;
+};
+
+}  // namespace chokepoint::control

@@ -1,0 +1,194 @@
+#include "admin.hpp"
+
+#include <fcntl.h>
+#include <iostream>
+#include <unistd.h>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chokepoint/control/controller.hpp>
+#include <chokepoint/net/dialer.hpp>
+
+namespace chokepoint::control {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+constexpr std::chrono::seconds kAdminIdle{30};
+constexpr int kAdminBacklog = 64;
+// Accept failed for want of descriptors or memory: wait this long before the next try.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+bool is_loopback(const Endpoint& at) {
+  return at.address.is_v4() ? (at.address.bytes()[0] == 127) : at.address.to_string() == "::1";
+}
+
+bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::string_body>& request,
+                                           bhttp::status status, std::string body,
+                                           std::string_view type = "text/plain; charset=utf-8") {
+  bhttp::response<bhttp::string_body> response{status, request.version()};
+  response.set(bhttp::field::content_type, beast::string_view(type.data(), type.size()));
+  response.set(bhttp::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  return response;
+}
+
+asio::awaitable<bhttp::response<bhttp::string_body>> route(
+    Controller& c, const bhttp::request<bhttp::string_body>& r) {
+  const std::string_view target(r.target().data(), r.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool get = r.method() == bhttp::verb::get || r.method() == bhttp::verb::head;
+  if (path == "/reload") {
+    if (r.method() != bhttp::verb::post) {
+      auto response = answer(r, bhttp::status::method_not_allowed, "POST /reload\n");
+      response.set(bhttp::field::allow, "POST");
+      co_return response;
+    }
+    const auto outcome = c.reload("POST /reload");
+    co_return answer(r, outcome.ok ? bhttp::status::ok : bhttp::status::unprocessable_entity,
+                     outcome.message);
+  }
+  if (!get) co_return answer(r, bhttp::status::method_not_allowed, "GET only\n");
+  if (path == "/healthz") co_return answer(r, bhttp::status::ok, "ok\n");
+  if (path == "/readyz") {
+    if (c.ready()) co_return answer(r, bhttp::status::ok, "ready\n");
+    co_return answer(r, bhttp::status::service_unavailable,
+                     c.draining() ? "draining\n" : "not accepting: out of descriptors\n");
+  }
+  if (path == "/metrics") {
+    std::string text = co_await c.metrics_text();
+    co_return answer(r, bhttp::status::ok, std::move(text),
+                     "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (path == "/policy")
+    co_return answer(r, bhttp::status::ok, c.policy_json(), "application/json");
+  if (path == "/connections") {
+    std::string json = co_await c.connections_json();
+    co_return answer(r, bhttp::status::ok, std::move(json), "application/json");
+  }
+  co_return answer(r, bhttp::status::not_found,
+                   "endpoints: /healthz /readyz /metrics /policy /connections, POST /reload\n");
+}
+
+asio::awaitable<void> serve(Controller& c, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  error_code ec;
+  while (true) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(64 * 1024);
+    stream.expires_after(kAdminIdle);
+    co_await bhttp::async_read(stream, buffer, parser, await_into(ec));
+    if (ec) break;
+    const bhttp::request<bhttp::string_body> request = parser.release();
+    auto response = co_await route(c, request);
+    co_await bhttp::async_write(stream, response, await_into(ec));
+    if (ec || !response.keep_alive()) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+}  // namespace
+
+AdminEndpoint::AdminEndpoint(asio::io_context& io, Controller& controller)
+    : io_(io), controller_(controller) {}
+
+AdminEndpoint::~AdminEndpoint() = default;
+
+bool AdminEndpoint::bind(const Endpoint& at, bool allow_public, bool required, std::string& error) {
+  if (!is_loopback(at) && !allow_public) {
+    error = "the admin endpoint " + at.to_string() +
+            " is not a loopback address; pass --admin-public (admin_public: true) to mean it";
+    return false;
+  }
+  acceptor_ = std::make_unique<tcp::acceptor>(io_);
+  error_code ec;
+  const auto endpoint = net::to_endpoint(at.address, at.port);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(kAdminBacklog, ec);
+  if (ec) {
+    acceptor_.reset();
+    if (required) {
+      error = "cannot listen on " + at.to_string() + " (admin): " + ec.message();
+      return false;
+    }
+    std::cerr << "chokepoint: admin endpoint not started: " << at.to_string() << ": "
+              << ec.message() << '\n';
+    return true;
+  }
+  bound_ = Endpoint{at.address, acceptor_->local_endpoint(ec).port()};
+  return true;
+}
+
+void AdminEndpoint::start() {
+  if (acceptor_) asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void AdminEndpoint::stop() {
+  if (!acceptor_) return;
+  error_code ignored;
+  acceptor_->close(ignored);
+}
+
+asio::awaitable<void> AdminEndpoint::accept_loop() {
+  asio::steady_timer backoff(io_);
+  while (acceptor_->is_open()) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor_->async_accept(await_into(ec));
+    if (ec == asio::error::operation_aborted) co_return;
+    if (!ec) {
+      asio::co_spawn(io_, serve(controller_, std::move(socket)), asio::detached);
+      continue;
+    }
+    if ((ec == asio::error::no_descriptors || ec.value() == ENFILE) && spare_.release()) {
+      // Out of descriptors: the spare one lets this probe in, so /healthz
+      // stays truthful (alive) and /readyz can say why it is not ready.
+      socket = acceptor_->accept(ec);
+      if (!ec) {
+        asio::co_spawn(io_, serve_on_spare(std::move(socket)), asio::detached);
+        continue;
+      }
+      spare_.retake();
+    }
+    // The connection stays queued, so an immediate retry would spin. Wait,
+    // then try again.
+    backoff.expires_after(kAcceptBackoff);
+    co_await backoff.async_wait(await_into(ec));
+  }
+}
+
+asio::awaitable<void> AdminEndpoint::serve_on_spare(tcp::socket socket) {
+  co_await serve(controller_, std::move(socket));
+  // The probe's socket is closed by now: its descriptor goes back to the spare.
+  spare_.retake();
+}
+
+AdminEndpoint::Spare::Spare() {
+  retake();
+}
+
+AdminEndpoint::Spare::~Spare() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool AdminEndpoint::Spare::release() {
+  if (fd_ < 0) return false;
+  ::close(fd_);
+  fd_ = -1;
+  return true;
+}
+
+void AdminEndpoint::Spare::retake() {
+  if (fd_ < 0) fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+}  // namespace chokepoint::control

@@ -1,0 +1,200 @@
+#include <iostream>
+
+#include <chokepoint/control/controller.hpp>
+#include <chokepoint/core/json.hpp>
+
+#include "admin.hpp"
+#include "file_watch.hpp"
+#include "metrics_page.hpp"
+
+namespace chokepoint::control {
+namespace {
+
+// How often draining looks whether every connection has ended.
+constexpr std::chrono::milliseconds kDrainPoll{100};
+
+}  // namespace
+
+ControlOptions ControlOptions::from(const config::Settings& settings, std::string config_path) {
+  ControlOptions o;
+  o.config_path = std::move(config_path);
+  o.users_file = settings.users_file;
+  o.drain = settings.drain_timeout;
+  o.admin = settings.admin;
+  o.admin_explicit = settings.given(config::SettingId::admin) && settings.admin.has_value();
+  o.admin_public = settings.admin_public;
+  return o;
+}
+
+Controller::Controller(proxy::Server& server, audit::AuditLog& audit, ControlOptions options,
+                       RunningPolicy running)
+    : server_(server),
+      audit_(audit),
+      options_(std::move(options)),
+      watch_(std::make_unique<FileWatch>(io_, [this] { reload("a config file changed"); })),
+      admin_(std::make_unique<AdminEndpoint>(io_, *this)),
+      running_(std::move(running)) {
+  signals_.add(SIGUSR1);
+}
+
+Controller::~Controller() = default;
+
+bool Controller::start(std::string& error) {
+  if (options_.admin &&
+      !admin_->bind(*options_.admin, options_.admin_public, options_.admin_explicit, error)) {
+    return false;
+  }
+  const bool files_to_watch = !options_.config_path.empty() || !options_.users_file.empty();
+  if (options_.watch_files && files_to_watch) {
+    std::vector<std::string> files = running_.files;
+    if (!options_.users_file.empty()) files.push_back(options_.users_file);
+    if (!watch_->start(files, error)) return false;
+  }
+  return true;
+}
+
+std::optional<Endpoint> Controller::admin_endpoint() const {
+  return admin_->bound();
+}
+
+void Controller::run() {
+  wait_signal();
+  admin_->start();
+  io_.run();
+}
+
+void Controller::wait_signal() {
+  signals_.async_wait([this](const error_code& ec, int signal) {
+    if (ec) return;
+    switch (signal) {
+      case SIGHUP:
+        reload("SIGHUP");
+        break;
+      case SIGUSR1:
+        audit_.reopen();
+        break;
+      default:
+        if (draining_) {
+          std::cerr << "chokepoint: stopping now (second "
+                    << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")" << std::endl;
+          finish();
+          return;
+        }
+        std::cerr << "chokepoint: draining for up to "
+                  << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count()
+                  << " s (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << "; again to stop at once)" << std::endl;
+        begin_drain();
+    }
+    wait_signal();
+  });
+}
+
+void Controller::begin_drain() {
+  draining_ = true;
+  server_.stop_accepting();
+  drain_deadline_ = std::chrono::steady_clock::now() + options_.drain;
+  check_drained();
+}
+
+void Controller::check_drained() {
+  if (stopping_) return;
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        // A worker's open tunnels and connections in their handshake are
+        // every connection it has.
+        const auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
+          const proxy::Metrics m = w.metrics();
+          return m.open_tunnels + m.handshakes;
+        });
+        std::uint64_t live = 0;
+        for (const auto n : parts)
+          live += n;
+        if (live == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+          if (live > 0)
+            std::cerr << "chokepoint: drain period over; ending " << live << " connections"
+                      << std::endl;
+          finish();
+          co_return;
+        }
+        drain_timer_.expires_after(kDrainPoll);
+        error_code ignored;
+        co_await drain_timer_.async_wait(await_into(ignored));
+        check_drained();
+      },
+      asio::detached);
+}
+
+void Controller::finish() {
+  if (stopping_) return;
+  stopping_ = true;
+  // Server::stop ends what is left (each with its record) and joins the workers.
+  server_.stop();
+  signals_.cancel();
+  drain_timer_.cancel();
+  watch_->stop();
+  admin_->stop();
+  io_.stop();
+}
+
+ReloadOutcome Controller::reload(std::string_view why) {
+  const ReloadSource source{options_.config_path, options_.users_file,
+                            server_.authenticator() != nullptr && !options_.users_file.empty()};
+  const ReloadTarget target{[this](std::shared_ptr<const policy::Snapshot> snapshot) {
+                              server_.replace_policy(std::move(snapshot));
+                            },
+                            server_.authenticator()};
+  ReloadOutcome outcome = control::reload(source, target, running_);
+  if (outcome.ok) {
+    std::cerr << "chokepoint: reload (" << why << "): " << outcome.message << std::flush;
+  } else {
+    std::cerr << "chokepoint: reload (" << why << ") refused; the running policy stays:\n"
+              << outcome.message;
+  }
+  return outcome;
+}
+
+std::string Controller::policy_json() const {
+  std::string out;
+  JsonObject json(out);
+  json.field("source", running_.source)
+      .field("sha256", running_.sha256)
+      .field("loaded_at", audit::format_timestamp(running_.loaded_at))
+      .field("rules", std::uint64_t{running_.rules})
+      .field("generation", running_.generation)
+      .field("reloads", running_.reloads)
+      .field("reload_failures", running_.reload_failures);
+  json.close();
+  return out + "\n";
+}
+
+asio::awaitable<std::string> Controller::connections_json() {
+  const auto lists = co_await server_.ask_workers([](proxy::Worker& w) { return w.connections(); });
+  std::string out = "[";
+  bool first = true;
+  for (const auto& list : lists) {
+    for (const auto& item : list) {
+      if (!first) out += ",\n";
+      first = false;
+      out += item;
+    }
+  }
+  co_return out + "]\n";
+}
+
+asio::awaitable<std::string> Controller::metrics_text() {
+  const auto parts = co_await server_.ask_workers([](proxy::Worker& w) { return w.metrics(); });
+  MetricsPage page;
+  for (const auto& part : parts)
+    page.traffic.add(part);
+  page.buffer_bytes = server_.buffers().used();
+  page.buffer_limit = server_.buffers().limit();
+  page.sinks = audit_.sinks();
+  page.audit_dropped = audit_.dropped();
+  page.policy = &running_;
+  page.ready = ready();
+  co_return render(page);
+}
+
+}  // namespace chokepoint::control

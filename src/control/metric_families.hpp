@@ -1,0 +1,66 @@
+// Every metric family of /metrics, declared once (Envoy's stats macros):
+//   X(name, Type, "label,names", "help")
+// The exposition writes a family only through its row, so a family's name,
+// type, labels and help cannot drift apart, and README.md's list is checked
+// against this table by a unit test. Rows are in the order /metrics shows
+// them; a family's full name is "chokepoint_" + name.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace chokepoint::control {
+
+// clang-format off
+#define CHOKEPOINT_METRIC_FAMILIES(X) \
+  X(decisions_total, Counter, "decision,role,rule,service", \
+    "Policy decisions by outcome, role, rule and service.") \
+  X(audit_events_total, Counter, "event", "Audit records by event.") \
+  X(refusals_total, Counter, "reason", \
+    "Denied or failed connections by reason (policy, parse failures, timeouts, upstream errors).") \
+  X(bytes_total, Counter, "direction", "Bytes relayed, by direction (up: client to destination).") \
+  X(accept_failures_total, Counter, "reason", \
+    "Accepts the kernel refused (emfile, enfile, enobufs, enomem): clients left waiting.") \
+  X(open_tunnels, Gauge, "", "Tunnels relaying now.") \
+  X(handshakes, Gauge, "", "Connections reading a request head or ClientHello, or dialing.") \
+  X(buffer_bytes, Gauge, "", "Relay buffer memory held by tunnels (pipes and copy buffers).") \
+  X(buffer_limit_bytes, Gauge, "", "The relay buffer budget (--max-buffer-memory).") \
+  X(dns_seconds, Histogram, "", "Time to resolve a destination name.") \
+  X(connect_seconds, Histogram, "", "Time to connect to the destination.") \
+  X(audit_records_written_total, Counter, "sink", "Audit records delivered, by sink.") \
+  X(audit_records_lost_total, Counter, "sink", "Audit records a sink could not deliver.") \
+  X(audit_records_dropped_total, Counter, "", "Audit records refused by a full queue.") \
+  X(policy_reloads_total, Counter, "", "Policy reloads that took effect.") \
+  X(policy_reload_failures_total, Counter, "", "Policy reloads refused (the old policy stayed).") \
+  X(policy_rules, Gauge, "", "Rules in the running policy.") \
+  X(policy_loaded_timestamp_seconds, Gauge, "", "When the running policy was loaded.") \
+  X(ready, Gauge, "", "1 while accepting connections, 0 while draining or while accepts fail.")
+// clang-format on
+
+enum class MetricType { Counter, Gauge, Histogram };
+
+enum class Family : std::size_t {
+#define CHOKEPOINT_METRIC_ID(name, ...) name,
+  CHOKEPOINT_METRIC_FAMILIES(CHOKEPOINT_METRIC_ID)
+#undef CHOKEPOINT_METRIC_ID
+};
+
+struct FamilyInfo {
+  std::string_view name;  // with the chokepoint_ prefix
+  MetricType type;
+  std::string_view labels;  // comma-separated; empty: none
+  std::string_view help;
+};
+
+inline constexpr FamilyInfo kFamilies[] = {
+#define CHOKEPOINT_METRIC_INFO(name, type, labels, help) \
+  FamilyInfo{"chokepoint_" #name, MetricType::type, labels, help},
+    CHOKEPOINT_METRIC_FAMILIES(CHOKEPOINT_METRIC_INFO)
+#undef CHOKEPOINT_METRIC_INFO
+};
+
+constexpr const FamilyInfo& info(Family family) {
+  return kFamilies[static_cast<std::size_t>(family)];
+}
+
+}  // namespace chokepoint::control

@@ -1,0 +1,27 @@
+// What /metrics shows, gathered on the control thread, and its text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <chokepoint/audit/log.hpp>
+#include <chokepoint/control/reload.hpp>
+#include <chokepoint/proxy/metrics.hpp>
+
+namespace chokepoint::control {
+
+struct MetricsPage {
+  proxy::Metrics traffic;  // every worker's, added up
+  std::uint64_t buffer_bytes = 0;
+  std::uint64_t buffer_limit = 0;  // 0: no budget (the family is left out)
+  std::vector<audit::AuditLog::SinkReport> sinks;
+  std::uint64_t audit_dropped = 0;
+  const RunningPolicy* policy = nullptr;
+  bool ready = true;
+};
+
+// The Prometheus text of every family, in the order of metric_families.hpp.
+std::string render(const MetricsPage& page);
+
+}  // namespace chokepoint::control

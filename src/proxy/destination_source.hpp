@@ -1,0 +1,102 @@
+// Private to the proxy module: how a listener kind learns where its client
+// wants to go (DESIGN.md, "Data flow": learn the destination). It is the
+// only thing listener kinds differ in; deciding, vetting, dialing,
+// answering and relaying are the session's, the same for all of them.
+//
+// A source reads from the client what it needs (a request head, a peeked
+// ClientHello, a SOCKS request) and returns a plain value: where to, how it
+// learned that, how to answer this client, and what it read beyond what it
+// needed (left in the client's buffer: early data for the tunnel). It
+// fills the record's facts (mode, host, sni, method, ...) as it learns them,
+// and never writes a record: a refusal is a value too. It never answers the
+// exchange either; it sends only what its protocol needs before the client
+// has said where to (SOCKS5's method selection and credentials status).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/host.hpp>
+#include <chokepoint/http/head_reader.hpp>
+#include <chokepoint/http/request_target.hpp>
+#include <chokepoint/net/original_dst.hpp>
+#include <chokepoint/tls/client_hello.hpp>
+
+#include "answer.hpp"
+#include "client_connection.hpp"
+
+namespace chokepoint::proxy {
+
+class Worker;
+
+struct Learned {
+  enum class Outcome : std::uint8_t {
+    Destination,  // go on to decide
+    Refused,      // answer `refusal` and record it
+    Gone,         // the client left between exchanges: nothing to record
+  };
+  Outcome outcome = Outcome::Gone;
+  audit::Reason refusal = audit::Reason::None;
+  std::string detail;
+  Language language = Language::Silent;  // how this client is answered
+  // HTTP: another request may follow on this connection after this one's
+  // answer (a refusal included).
+  bool keep_alive = false;
+
+  Host host;
+  std::uint16_t port = 0;
+  // A tunnel (bytes relayed as they are) or one plain HTTP request to forward.
+  bool tunnel = true;
+  // Path rules apply (plain HTTP only: a tunnel never shows a path).
+  std::optional<std::string_view> path;
+  // CONNECT and SOCKS: the first bytes inside the tunnel are a ClientHello
+  // to check against the destination (domain fronting).
+  bool check_tunnel_hello = false;
+  // Transparent and SNI listeners: the hello the destination came from.
+  const tls::ClientHelloInfo* hello = nullptr;
+  // Transparent listeners: where the client was going (require-match).
+  std::optional<tcp::endpoint> original_destination;
+  // Explicit proxy with authentication: the Proxy-Authorization value.
+  std::optional<std::string> authorization;
+  // A user the source authenticated itself (SOCKS5 username/password).
+  std::string user;
+  // Plain HTTP: the parsed head and target, for forwarding.
+  http::HeadParser* http_head = nullptr;
+  http::RequestTarget* http_target = nullptr;
+
+  static Learned destination() {
+    Learned l;
+    l.outcome = Outcome::Destination;
+    return l;
+  }
+  static Learned refused(audit::Reason reason, std::string detail, Language language,
+                         bool keep_alive = false) {
+    Learned l;
+    l.outcome = Outcome::Refused;
+    l.refusal = reason;
+    l.detail = std::move(detail);
+    l.language = language;
+    l.keep_alive = keep_alive;
+    return l;
+  }
+};
+
+class DestinationSource {
+ public:
+  virtual ~DestinationSource() = default;
+  // The next exchange's destination; `record` gets the facts learned.
+  virtual asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record) = 0;
+};
+
+// The listener kinds' sources. `listener`: the listener's own address (a
+// transparent connection whose original destination is that address was
+// not redirected).
+std::unique_ptr<DestinationSource> explicit_source(Worker& worker);
+std::unique_ptr<DestinationSource> transparent_source(Worker& worker, net::Interception how,
+                                                      const tcp::endpoint& listener);
+std::unique_ptr<DestinationSource> sni_source(Worker& worker);
+std::unique_ptr<DestinationSource> socks_source(Worker& worker);
+
+}  // namespace chokepoint::proxy

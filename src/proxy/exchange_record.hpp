@@ -1,0 +1,75 @@
+// Private to the proxy module: the records of one exchange (a CONNECT, a
+// SOCKS request, a transparent connection, one forwarded HTTP request), and
+// the only code that writes audit records.
+//
+// The life cycle is in the types. A PendingRecord ends in exactly one of:
+//   refuse()  a `deny` or `error` record (which one, and who it puts the end
+//             on, the reason's table in audit/record.hpp says), or
+//   open()    an `open` record, and the exchange goes on as an OpenRecord,
+//             which ends in close() (its `close` record), after at most a
+//             `deny` from inside the tunnel (deny_inside(): an SNI naming
+//             another host) under the same id.
+// Both are move-only and consumed by the call that ends them. One that is
+// destroyed without ending (a path nobody meant to take) still writes its
+// terminal record, as an internal error: nothing is ever silently lost.
+#pragma once
+
+#include <chrono>
+
+#include <chokepoint/audit/record.hpp>
+
+namespace chokepoint::proxy {
+
+class Worker;
+class OpenRecord;
+
+class PendingRecord {
+ public:
+  // The exchange that began at `started`, with the facts learned so far;
+  // it gets a fresh id on `worker`.
+  PendingRecord(Worker& worker, audit::Record facts, std::chrono::steady_clock::time_point started);
+  PendingRecord(PendingRecord&& other) noexcept;
+  PendingRecord& operator=(PendingRecord&&) = delete;
+  ~PendingRecord();
+
+  audit::Record* operator->() { return &record_; }
+  const audit::Record& fields() const { return record_; }
+
+  // The exchange was refused or failed: its one terminal record.
+  void refuse(audit::Reason reason, std::string detail = {}) &&;
+  // The destination is connected and the client answered: the `open`
+  // record. Status and detail belong to the open record only.
+  OpenRecord open() &&;
+
+ private:
+  friend class OpenRecord;
+  Worker* worker_;  // null once ended or moved from
+  audit::Record record_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+class OpenRecord {
+ public:
+  OpenRecord(OpenRecord&& other) noexcept;
+  OpenRecord& operator=(OpenRecord&&) = delete;
+  ~OpenRecord();
+
+  audit::Record* operator->() { return &record_; }
+  const audit::Record& fields() const { return record_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+
+  // A refusal after the open, under the same id; the exchange still ends
+  // with close() (end: denied).
+  void deny_inside(audit::Reason reason, std::string detail);
+  // The exchange is over: its terminal `close` record.
+  void close(audit::End end, audit::Source source) &&;
+
+ private:
+  friend class PendingRecord;
+  OpenRecord(Worker& worker, audit::Record record, std::chrono::steady_clock::time_point started);
+  Worker* worker_;
+  audit::Record record_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace chokepoint::proxy

@@ -1,0 +1,527 @@
+#include "session.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/write.hpp>
+
+#include <chokepoint/auth/authenticator.hpp>
+#include <chokepoint/core/json.hpp>
+#include <chokepoint/proxy/worker.hpp>
+
+#include "dial.hpp"
+#include "http_forward.hpp"
+#include "tunnel_hello.hpp"
+
+namespace chokepoint::proxy {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Bounds of the lingering close after an HTTP error answer.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kLingerBytes = 1 << 20;
+
+audit::Reason reason_of(policy::Reason reason) {
+  switch (reason) {
+    case policy::Reason::RuleAllows:
+      return audit::Reason::RuleAllows;
+    case policy::Reason::RuleLogs:
+      return audit::Reason::RuleLogs;
+    case policy::Reason::RuleDenies:
+      return audit::Reason::RuleDenies;
+    case policy::Reason::NoMatchingRule:
+      return audit::Reason::NoMatchingRule;
+    case policy::Reason::RoleNotAllowed:
+      return audit::Reason::RoleNotAllowed;
+    case policy::Reason::VersionNotAllowed:
+      return audit::Reason::VersionNotAllowed;
+    case policy::Reason::PortNotAllowed:
+      return audit::Reason::PortNotAllowed;
+    case policy::Reason::PathNotAllowed:
+      return audit::Reason::PathNotAllowed;
+  }
+  return audit::Reason::NoMatchingRule;
+}
+
+audit::Decision decision_of(policy::Action action) {
+  switch (action) {
+    case policy::Action::Allow:
+      return audit::Decision::Allow;
+    case policy::Action::Deny:
+      return audit::Decision::Deny;
+    case policy::Action::Log:
+      return audit::Decision::Log;
+  }
+  return audit::Decision::Deny;
+}
+
+audit::Mode mode_of(ListenerKind kind) {
+  switch (kind) {
+    case ListenerKind::Explicit:
+      return audit::Mode::Connect;
+    case ListenerKind::Transparent:
+    case ListenerKind::Tproxy:
+      return audit::Mode::Transparent;
+    case ListenerKind::Sni:
+      return audit::Mode::Sni;
+    case ListenerKind::Socks:
+      return audit::Mode::Socks;
+  }
+  return audit::Mode::Connect;
+}
+
+audit::End end_of(relay::EndReason end) {
+  switch (end) {
+    case relay::EndReason::Eof:
+      return audit::End::Eof;
+    case relay::EndReason::Reset:
+      return audit::End::Reset;
+    case relay::EndReason::IdleTimeout:
+      return audit::End::IdleTimeout;
+    case relay::EndReason::HalfCloseTimeout:
+      return audit::End::HalfCloseTimeout;
+    case relay::EndReason::Shutdown:
+      return audit::End::Shutdown;
+  }
+  return audit::End::Reset;
+}
+
+// Who ended a relayed tunnel: the side that closed or failed first, the
+// idle limit, or the proxy stopping.
+audit::Source source_of(const relay::TunnelResult& r) {
+  if (r.end == relay::EndReason::IdleTimeout || r.end == relay::EndReason::HalfCloseTimeout)
+    return audit::Source::Limit;
+  switch (r.ended_by) {
+    case relay::EndedBy::Client:
+      return audit::Source::Client;
+    case relay::EndedBy::Upstream:
+      return audit::Source::Upstream;
+    case relay::EndedBy::Proxy:
+      return audit::Source::Internal;
+  }
+  return audit::Source::Internal;
+}
+
+// The decision's facts; a deny (or an unenforced one) also gets the
+// sentence that says why.
+void note_decision(audit::Record& record, const policy::Decision& decision,
+                   const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
+                   const policy::ClientIdentity& identity) {
+  record.decision = decision_of(decision.action);
+  record.rule = std::string(decision.rule_id());
+  if (decision.match.rule) record.service = decision.match.rule->service;
+  record.reason = reason_of(decision.reason);
+  record.enforced = decision.enforced;
+  if (!decision.let_out() || !decision.enforced)
+    record.detail = snapshot.describe(decision, host, port, identity);
+}
+
+}  // namespace
+
+void start_session(Worker& worker, ListenerKind kind, tcp::socket socket, const tcp::endpoint& peer,
+                   const tcp::endpoint& local, ConnectionSlot slot) {
+  auto session =
+      std::make_shared<Session>(worker, kind, std::move(socket), peer, local, std::move(slot));
+  asio::co_spawn(
+      worker.io(), [session] { return session->run(); }, asio::detached);
+}
+
+Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tcp::endpoint& peer,
+                 const tcp::endpoint& local, ConnectionSlot slot)
+    : worker_(worker),
+      slot_(std::move(slot)),
+      kind_(kind),
+      client_(std::move(socket)),
+      snapshot_(worker.snapshot()),
+      client_ip_(net::to_ip(peer.address()).unmapped()),
+      client_text_(net::format_endpoint(peer)),
+      upstream_deadline_(worker.io().get_executor()) {
+  switch (kind) {
+    case ListenerKind::Explicit:
+      source_ = explicit_source(worker);
+      break;
+    case ListenerKind::Transparent:
+      source_ = transparent_source(worker, net::Interception::Redirect, local);
+      break;
+    case ListenerKind::Tproxy:
+      source_ = transparent_source(worker, net::Interception::Tproxy, local);
+      break;
+    case ListenerKind::Sni:
+      source_ = sni_source(worker);
+      break;
+    case ListenerKind::Socks:
+      source_ = socks_source(worker);
+      break;
+  }
+}
+
+asio::awaitable<void> Session::run() {
+  slot_.attach(*this);
+  client_.owner = weak_from_this();
+  try {
+    if (!slot_.admission()) {
+      co_await refuse_admission();
+    } else {
+      while (!cancelled_ && co_await exchange()) {
+      }
+    }
+  } catch (const std::exception&) {
+    // Only resource exhaustion (bad_alloc) gets here: the exchange's record
+    // was written by its destructor; the process keeps serving.
+  }
+  error_code ignored;
+  client_.socket.close(ignored);
+}
+
+void Session::cancel() {
+  cancelled_ = true;
+  error_code ignored;
+  if (tunnel_) {
+    tunnel_->stop(relay::EndReason::Shutdown);
+    return;
+  }
+  client_.socket.close(ignored);
+  if (upstream_) upstream_->close(ignored);
+}
+
+asio::awaitable<void> Session::refuse_admission() {
+  audit::Record facts;
+  facts.client = client_text_;
+  facts.mode = mode_of(kind_);
+  PendingRecord record(worker_, std::move(facts), Clock::now());
+  const Admission& admission = slot_.admission();
+  // SOCKS has no reply before its request, so an over-limit SOCKS client is
+  // closed like a transparent one.
+  const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
+  co_await refuse(
+      std::move(record), language, admission.refusal,
+      "over the proxy's " + std::string(audit::to_string(admission.refusal)) + "; try again later",
+      false, admission.retry_after);
+}
+
+asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, audit::Reason reason,
+                                      std::string detail, bool keep_alive,
+                                      std::chrono::milliseconds retry_after) {
+  AnswerContext context{detail, keep_alive, snapshot_->policy().deny_alert,
+                        worker_.options().auth_realm};
+  context.retry_after = retry_after;
+  const Answer answer = refusal(language, reason, context);
+  record->status = answer.status;
+  std::move(record).refuse(reason, std::move(detail));
+  // A refusal for a limit must cost as little as possible: no waiting for
+  // the client, whatever it does.
+  const bool linger = audit::source_of(reason) != audit::Source::Limit;
+  co_await send(answer, language, linger);
+  co_return !answer.close && !cancelled_;
+}
+
+asio::awaitable<void> Session::send(const Answer& answer, Language language, bool linger) {
+  if (answer.bytes.empty() || cancelled_) co_return;
+  error_code ec;
+  client_.arm(worker_.options().head_timeout);
+  co_await asio::async_write(client_.socket, asio::buffer(answer.bytes), await_into(ec));
+  client_.disarm();
+  if (!answer.close || ec || language != Language::Http) co_return;
+  // Closing with unread bytes in the receive buffer makes the kernel send a
+  // reset, which can destroy the answer before the client reads it.
+  if (!linger) {
+    // Drop what the client already sent (bounded), without waiting for more.
+    char sink[4096];
+    for (std::size_t drained = 0; drained < kLingerBytes;) {
+      const ssize_t n = ::recv(client_.socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
+      if (n <= 0) break;
+      drained += static_cast<std::size_t>(n);
+    }
+    co_return;
+  }
+  // Lingering close: send our FIN, then read and drop what the client still
+  // sends, within a bound, until its FIN.
+  client_.socket.shutdown(tcp::socket::shutdown_send, ec);
+  client_.arm(kLingerTime);
+  std::size_t drained = 0;
+  char sink[4096];
+  while (!ec && drained < kLingerBytes && !client_.deadline.expired()) {
+    drained += co_await client_.socket.async_read_some(asio::buffer(sink), await_into(ec));
+  }
+  client_.disarm();
+}
+
+asio::awaitable<bool> Session::exchange() {
+  // Learn the destination.
+  const auto started = Clock::now();
+  audit::Record facts;
+  facts.client = client_text_;
+  // Identify the client by its address (a proxy user may refine it below).
+  policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
+  facts.role = snapshot_->role_label(identity);
+  facts.version = snapshot_->version_label(identity);
+  Learned learned = co_await source_->next(client_, facts);
+  if (learned.outcome == Learned::Outcome::Gone) co_return false;
+  PendingRecord record(worker_, std::move(facts), started);
+  if (learned.outcome == Learned::Outcome::Refused) {
+    co_return co_await refuse(std::move(record), learned.language, learned.refusal,
+                              std::move(learned.detail), learned.keep_alive);
+  }
+
+  // Authenticate: a proxy user's mapping wins over the address's.
+  std::string user = std::move(learned.user);
+  auth::Authenticator* authenticator = worker_.authenticator();
+  if (learned.authorization && authenticator) {
+    const auth::Outcome outcome =
+        co_await authenticator->check(worker_.index(), *learned.authorization, user);
+    if (outcome != auth::Outcome::Ok) {
+      record->user = user;
+      const bool missing = outcome == auth::Outcome::Missing;
+      co_return co_await refuse(
+          std::move(record), learned.language,
+          missing ? audit::Reason::AuthRequired : audit::Reason::AuthFailed,
+          missing ? "proxy authentication required" : "proxy authentication failed",
+          learned.keep_alive);
+    }
+  }
+  if (!user.empty()) {
+    if (worker_.limits().rate_by_user()) {
+      const auto wait = worker_.limits().take_rate(ConnectionLimits::user_key(user), Clock::now());
+      if (wait) {
+        record->user = user;
+        co_return co_await refuse(std::move(record), learned.language, audit::Reason::RateLimited,
+                                  "over the proxy's rate limit for user " + user, false, *wait);
+      }
+    }
+    identity = snapshot_->identify(&client_ip_, user);
+    record->user = user;
+    record->role = snapshot_->role_label(identity);
+    record->version = snapshot_->version_label(identity);
+  }
+
+  // Decide.
+  if (learned.hello) {
+    if (auto refused = ech_refusal(*learned.hello, *snapshot_)) {
+      co_return co_await refuse(std::move(record), learned.language, refused->reason,
+                                std::move(refused->detail), learned.keep_alive);
+    }
+  }
+  const policy::Decision decision =
+      snapshot_->decide(learned.host, learned.port, identity, learned.path);
+  note_decision(*record.operator->(), decision, *snapshot_, learned.host, learned.port, identity);
+  if (!decision.let_out()) {
+    std::string why = record.fields().detail;
+    co_return co_await refuse(std::move(record), learned.language, reason_of(decision.reason),
+                              std::move(why), learned.keep_alive);
+  }
+  if (const policy::Rule* rule = decision.match.rule; rule && rule->max_rate) {
+    const auto wait =
+        worker_.limits().take_rule_rate(rule->id, *rule->max_rate, client_ip_, Clock::now());
+    if (wait) {
+      co_return co_await refuse(std::move(record), learned.language, audit::Reason::RateLimited,
+                                "over rule " + rule->id + "'s rate for this client",
+                                learned.keep_alive, *wait);
+    }
+  }
+  if (!learned.tunnel) co_return co_await forward(std::move(record), learned, identity);
+
+  // Resolve, vet and dial.
+  const bool require_match =
+      learned.original_destination &&
+      snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
+  Dialled dialled =
+      co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
+                    require_match ? &*learned.original_destination : nullptr, cancelled_);
+  record->dns_ms = dialled.dns_ms;
+  record->connect_ms = dialled.connect_ms;
+  record->upstream = dialled.upstream;
+  if (dialled.failure != audit::Reason::None) {
+    co_return co_await refuse(std::move(record), learned.language, dialled.failure,
+                              std::move(dialled.detail), false);
+  }
+  co_await tunnel(std::move(record), learned, std::move(*dialled.socket), identity,
+                  decision.match.rule);
+  co_return false;
+}
+
+asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learned,
+                                      tcp::socket upstream, const policy::ClientIdentity& identity,
+                                      const policy::Rule* rule) {
+  upstream_ = &upstream;
+  // Answer the client: the tunnel is open.
+  error_code ignored;
+  const tcp::endpoint local = upstream.local_endpoint(ignored);
+  const Answer established =
+      tunnel_established(learned.language, Endpoint{net::to_ip(local.address()), local.port()});
+  if (!established.bytes.empty()) {
+    error_code ec;
+    co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));
+    if (ec || cancelled_) {
+      upstream_ = nullptr;
+      std::move(record).refuse(cancelled_ ? audit::Reason::Shutdown : audit::Reason::ClientClosed,
+                               ec.message());
+      co_return;
+    }
+  }
+  record->status = established.status;
+  if (learned.hello && learned.hello->ech)
+    record->detail = "ech offered; the policy saw the outer SNI";
+  OpenRecord open = std::move(record).open();
+
+  // Inside a CONNECT tunnel: the ClientHello must not name another host
+  // that is not itself allowed (domain fronting).
+  if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni) {
+    TunnelHello hello =
+        co_await read_tunnel_hello(client_, upstream, server_spoke_, learned.host, learned.port,
+                                   *snapshot_, identity, worker_.options());
+    open->sni = std::move(hello.sni);
+    if (cancelled_) {
+      upstream_ = nullptr;
+      std::move(open).close(audit::End::Shutdown, audit::Source::Internal);
+      co_return;
+    }
+    if (hello.refusal) {
+      upstream_ = nullptr;
+      open.deny_inside(hello.refusal->reason, std::move(hello.refusal->detail));
+      const audit::Source source = audit::source_of(hello.refusal->reason);
+      std::move(open).close(audit::End::Denied, source);
+      if (hello.alert)
+        co_await send(refusal(Language::Tls, hello.refusal->reason,
+                              AnswerContext{{}, false, snapshot_->policy().deny_alert, {}}),
+                      Language::Tls, false);
+      co_return;
+    }
+  }
+
+  // Bytes the client sent before the relay (early data, the peeked hello)
+  // go upstream first.
+  const std::size_t early = client_.buffer.size();
+  error_code ec;
+  if (early > 0) co_await asio::async_write(upstream, client_.buffer.data(), await_into(ec));
+  // An idle tunnel keeps no buffer.
+  client_.buffer = boost::beast::flat_buffer();
+  upstream_ = nullptr;
+  if (ec || cancelled_) {
+    open->detail = ec.message();
+    std::move(open).close(cancelled_ ? audit::End::Shutdown : audit::End::Reset,
+                          cancelled_ ? audit::Source::Internal : audit::Source::Upstream);
+    co_return;
+  }
+
+  // Relay.
+  slot_.relaying();
+  source_.reset();
+  relay::TunnelOptions options;
+  options.force_copy = worker_.options().force_copy;
+  options.idle_timeout =
+      rule && rule->idle_timeout ? *rule->idle_timeout : worker_.options().idle_timeout;
+  options.half_close_timeout = rule && rule->half_close_timeout
+                                   ? *rule->half_close_timeout
+                                   : worker_.options().half_close_timeout;
+  tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
+  relaying_ = &open.fields();
+  const relay::TunnelResult result = co_await tunnel_->run();
+  relaying_ = nullptr;
+  tunnel_.reset();
+  open->bytes_up = result.bytes_up;
+  open->bytes_down = result.bytes_down;
+  open->relay =
+      result.path == relay::PathUsed::Copy ? audit::RelayPath::Copy : audit::RelayPath::Splice;
+  if (result.error) open->detail = result.error.message();
+  std::move(open).close(end_of(result.end), source_of(result));
+}
+
+asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& learned,
+                                       const policy::ClientIdentity& identity) {
+  HttpForward request(std::move(*learned.http_head), *learned.http_target, worker_.options(),
+                      shared_from_this());
+  const std::string pool_key = learned.host.name + ' ' + std::to_string(learned.port);
+  std::optional<tcp::socket> upstream;
+  error_code ec;
+  // Send the head, on a pooled connection if one is left; a pooled connection
+  // the server closed meanwhile is replaced once, before anything was answered.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = false;
+    upstream.reset();
+    if (attempt == 0) {
+      if (auto pooled = worker_.upstreams().take(pool_key)) {
+        record->upstream = net::format_endpoint(pooled->endpoint);
+        upstream.emplace(std::move(pooled->socket));
+        reused = true;
+      }
+    }
+    if (!upstream) {
+      Dialled dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
+                                      nullptr, cancelled_);
+      record->dns_ms = dialled.dns_ms;
+      record->connect_ms = dialled.connect_ms;
+      record->upstream = dialled.upstream;
+      if (dialled.failure != audit::Reason::None) {
+        co_return co_await refuse(std::move(record), Language::Http, dialled.failure,
+                                  std::move(dialled.detail), learned.keep_alive);
+      }
+      upstream = std::move(dialled.socket);
+    }
+    upstream_ = &*upstream;
+    ec = co_await request.send_head(*upstream, upstream_deadline_);
+    if (!ec || !reused || request.has_body() || !is_retryable(ec)) break;
+  }
+  if (ec) {
+    upstream_ = nullptr;
+    co_return co_await refuse(std::move(record), Language::Http, audit::Reason::UpstreamWriteFailed,
+                              ec.message(), false);
+  }
+  record->bytes_up = request.head_bytes();
+  OpenRecord open = std::move(record).open();
+
+  const ForwardResult result = co_await request.relay(client_, *upstream, upstream_deadline_);
+  upstream_ = nullptr;
+  open->bytes_up = result.bytes_up;
+  open->bytes_down = result.bytes_down;
+  if (result.status != 0) open->status = result.status;
+  if (!result.error) {
+    if (result.reusable) {
+      error_code ignored;
+      const auto endpoint = upstream->remote_endpoint(ignored);
+      worker_.upstreams().put(pool_key, PooledConnection{std::move(*upstream), endpoint});
+    }
+    std::move(open).close(audit::End::Eof, audit::Source::Upstream);
+    co_return result.keep_alive && !cancelled_;
+  }
+  open->detail = result.error.message();
+  if (result.answered || cancelled_) {
+    std::move(open).close(cancelled_ ? audit::End::Shutdown : audit::End::Reset,
+                          cancelled_ ? audit::Source::Internal : audit::Source::Upstream);
+    co_return false;
+  }
+  // Nothing reached the client yet: it gets an answer it can act on.
+  const ErrorResponse failure = upstream_failure(result.error);
+  open->reason = audit::Reason::UpstreamFailed;
+  open->status = failure.status;
+  std::move(open).close(audit::End::Reset, audit::Source::Upstream);
+  co_await send(Answer{render(failure), failure.status, true}, Language::Http, true);
+  co_return false;
+}
+
+void Session::describe(std::string& out) const {
+  if (!relaying_ || !tunnel_) return;
+  const audit::Record& r = *relaying_;
+  const auto now = Clock::now();
+  const auto seconds = [&](Clock::time_point since) {
+    return static_cast<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(now - since).count());
+  };
+  JsonObject json(out);
+  json.field("id", r.id)
+      .field("client", r.client)
+      .string_or_null("user", r.user)
+      .string_or_null("role", r.role)
+      .field("mode", audit::to_string(r.mode))
+      .field("host", r.host)
+      .field("port", unsigned{r.port})
+      .string_or_null("sni", r.sni)
+      .string_or_null("upstream", r.upstream)
+      .string_or_null("rule", r.rule)
+      .field("bytes_up", tunnel_->bytes_up())
+      .field("bytes_down", tunnel_->bytes_down())
+      .field("age_s", seconds(tunnel_->started()))
+      .field("idle_s", seconds(tunnel_->last_activity()));
+  json.close();
+}
+
+}  // namespace chokepoint::proxy

@@ -1,0 +1,86 @@
+// Private to the proxy module: one client connection, from accept to its
+// last record, on one I/O thread (DESIGN.md, "Data flow"):
+//
+//   accept -> identify the client -> learn the destination (the listener's
+//   DestinationSource) -> decide -> resolve, vet and dial -> answer the
+//   client in its listener's language -> relay (splice), or forward one
+//   plain HTTP request -> record
+//
+// Session::run() runs these stages in order for every listener kind, one
+// exchange at a time (an explicit connection may carry several requests);
+// each stage hands the next a plain value. Records are written only
+// through exchange_record.hpp, and every resource the connection holds
+// shared with others is in its ConnectionSlot.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <chokepoint/net/original_dst.hpp>
+#include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/connection_slot.hpp>
+#include <chokepoint/proxy/listener.hpp>
+#include <chokepoint/relay/tunnel.hpp>
+
+#include "answer.hpp"
+#include "client_connection.hpp"
+#include "destination_source.hpp"
+#include "exchange_record.hpp"
+
+namespace chokepoint::proxy {
+
+class Worker;
+
+// Starts serving `socket` on `worker`'s thread. `local`: the listener's own
+// address; `slot`: the limits' verdict on this connection, taken at accept.
+void start_session(Worker& worker, ListenerKind kind, tcp::socket socket, const tcp::endpoint& peer,
+                   const tcp::endpoint& local, ConnectionSlot slot);
+
+class Session final : public LiveConnection, public std::enable_shared_from_this<Session> {
+ public:
+  Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tcp::endpoint& peer,
+          const tcp::endpoint& local, ConnectionSlot slot);
+
+  asio::awaitable<void> run();
+
+  void cancel() override;
+  relay::Tunnel* tunnel() override { return tunnel_ ? &*tunnel_ : nullptr; }
+  void describe(std::string& out) const override;
+
+ private:
+  // One exchange; false when the connection is over.
+  asio::awaitable<bool> exchange();
+  // A connection over a limit: its answer and its one record.
+  asio::awaitable<void> refuse_admission();
+  // Records the refusal, answers it; whether the connection may go on.
+  asio::awaitable<bool> refuse(PendingRecord record, Language language, audit::Reason reason,
+                               std::string detail, bool keep_alive,
+                               std::chrono::milliseconds retry_after = std::chrono::seconds(1));
+  // The tunnel's stages after the dial: answer, open, check, relay, close.
+  asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
+                               const policy::ClientIdentity& identity, const policy::Rule* rule);
+  // A plain HTTP request's stages after the decision.
+  asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
+                                const policy::ClientIdentity& identity);
+  // Sends `answer`. When it closes an HTTP connection: with `linger`, waits
+  // (bounded) for the client's FIN; without, drops what the client already
+  // sent and closes.
+  asio::awaitable<void> send(const Answer& answer, Language language, bool linger);
+
+  Worker& worker_;
+  ConnectionSlot slot_;
+  ListenerKind kind_;
+  ClientConnection client_;
+  std::unique_ptr<DestinationSource> source_;
+  std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
+  IpAddress client_ip_;
+  std::string client_text_;  // "ip:port", for records
+  Deadline upstream_deadline_;
+  tcp::socket* upstream_ = nullptr;  // while dialed and not relaying, for cancel()
+  bool server_spoke_ = false;        // the tunnel hello check's wait on the upstream
+  std::optional<relay::Tunnel> tunnel_;
+  const audit::Record* relaying_ = nullptr;  // the open record, while relaying
+  bool cancelled_ = false;
+};
+
+}  // namespace chokepoint::proxy

@@ -1,0 +1,128 @@
+// Connection limits and rate limits (include/chokepoint/proxy/limits.hpp,
+// token_buckets.hpp), with an injected clock.
+#include <catch2/catch.hpp>
+
+#include <chokepoint/proxy/descriptor_budget.hpp>
+#include <chokepoint/proxy/limits.hpp>
+
+using namespace chokepoint;
+using namespace chokepoint::proxy;
+using audit::Reason;
+using std::chrono::milliseconds;
+
+namespace {
+
+const auto t0 = std::chrono::steady_clock::time_point() + std::chrono::hours(1);
+
+IpAddress ip(const char* text) {
+  return *IpAddress::parse(text);
+}
+
+}  // namespace
+
+TEST_CASE("a token bucket allows its burst, then its rate", "[proxy][limits]") {
+  TokenBuckets buckets(2, 2);  // 2 per second, burst 2
+  CHECK_FALSE(buckets.take("a", t0));
+  CHECK_FALSE(buckets.take("a", t0));
+  const auto wait = buckets.take("a", t0);
+  REQUIRE(wait);
+  CHECK(*wait == milliseconds(500));
+  CHECK(buckets.take("a", t0 + milliseconds(499)));
+  CHECK_FALSE(buckets.take("a", t0 + milliseconds(500)));
+  // Another key has its own bucket.
+  CHECK_FALSE(buckets.take("b", t0));
+  // A long pause refills it to the burst, no more.
+  CHECK_FALSE(buckets.take("a", t0 + std::chrono::hours(1)));
+  CHECK_FALSE(buckets.take("a", t0 + std::chrono::hours(1)));
+  CHECK(buckets.take("a", t0 + std::chrono::hours(1)));
+}
+
+TEST_CASE("token buckets hold bounded memory under a flood of keys", "[proxy][limits]") {
+  TokenBuckets buckets(1, 1, 256);
+  for (int i = 0; i < 100000; ++i)
+    buckets.take("key" + std::to_string(i), t0 + milliseconds(i / 100));
+  CHECK(buckets.size() <= 256);
+  // The busiest key stays limited whatever came after it.
+  TokenBuckets busy(1, 1, 256);
+  CHECK_FALSE(busy.take("busy", t0));
+  for (int i = 0; i < 10000; ++i)
+    busy.take("other" + std::to_string(i), t0);
+  CHECK(busy.take("busy", t0 + milliseconds(10)));
+}
+
+TEST_CASE("no rate: every take succeeds and nothing is kept", "[proxy][limits]") {
+  TokenBuckets none(0, 0);
+  for (int i = 0; i < 1000; ++i)
+    CHECK_FALSE(none.take("a", t0));
+  CHECK(none.size() == 0);
+}
+
+TEST_CASE("each client has its share of pending heads", "[proxy][limits]") {
+  LimitOptions options;
+  options.max_pending_heads_per_client = 2;
+  ConnectionLimits limits(options);
+  const IpAddress flood = ip("10.0.0.66");
+  const IpAddress good = ip("10.0.0.7");
+  CHECK(limits.admit(flood, false, t0));
+  CHECK(limits.admit(flood, false, t0));
+  CHECK(limits.admit(flood, false, t0).refusal == Reason::ClientPendingHeadsLimit);
+  CHECK(limits.open() == 2);  // the refused one counts nowhere
+  CHECK(limits.admit(good, false, t0));
+  // One of the flood's connections relays now: its share has room again.
+  limits.handshake_done(flood);
+  CHECK(limits.admit(flood, false, t0));
+  CHECK(limits.admit(flood, false, t0).refusal == Reason::ClientPendingHeadsLimit);
+  limits.release(flood, false);
+  limits.release(flood, true);
+  limits.release(flood, true);
+  limits.release(good, true);
+  CHECK(limits.open() == 0);
+  CHECK(limits.admit(flood, false, t0));
+}
+
+TEST_CASE("a client's own limits come before the shared ones", "[proxy][limits]") {
+  LimitOptions options;
+  options.max_connections = 2;
+  options.max_connections_per_client = 1;
+  options.max_rate_per_client = 1;
+  ConnectionLimits limits(options);
+  CHECK(limits.admit(ip("10.0.0.1"), false, t0));
+  // Over its rate before anything else: told when to come back.
+  const Admission again = limits.admit(ip("10.0.0.1"), false, t0);
+  CHECK(again.refusal == Reason::RateLimited);
+  CHECK(again.retry_after == milliseconds(1000));
+  CHECK(limits.admit(ip("10.0.0.1"), false, t0 + std::chrono::seconds(2)).refusal ==
+        Reason::ClientConnectionLimit);
+  CHECK(limits.admit(ip("10.0.0.2"), true, t0).refusal == Reason::PendingHeadsLimit);
+  // That attempt took its token: a refused connection is still an attempt.
+  CHECK(limits.admit(ip("10.0.0.2"), false, t0).refusal == Reason::RateLimited);
+  CHECK(limits.admit(ip("10.0.0.2"), false, t0 + std::chrono::seconds(1)));
+  CHECK(limits.admit(ip("10.0.0.3"), false, t0).refusal == Reason::ConnectionLimit);
+  CHECK(limits.open() == 2);
+}
+
+TEST_CASE("with proxy authentication the rate is the user's", "[proxy][limits]") {
+  LimitOptions options;
+  options.max_rate_per_client = 1;
+  options.rate_by_user = true;
+  ConnectionLimits limits(options);
+  CHECK(limits.admit(ip("10.0.0.1"), false, t0));
+  CHECK(limits.admit(ip("10.0.0.1"), false, t0));  // the address is not what is limited
+  CHECK_FALSE(limits.take_rate(ConnectionLimits::user_key("relay01"), t0));
+  CHECK(limits.take_rate(ConnectionLimits::user_key("relay01"), t0));
+  CHECK_FALSE(limits.take_rate(ConnectionLimits::user_key("relay02"), t0));
+}
+
+TEST_CASE("the descriptor limit sets the default connection limit", "[proxy][limits]") {
+  // A machine's default soft limit, this sandbox's cap, and a systemd unit's.
+  const DescriptorBudget small = descriptor_budget(256, 2);
+  CHECK(small.idle_pipes_per_thread == 2);
+  CHECK(small.max_connections == (256 - 64 - 2 * 2 * 2) / 2);
+  const DescriptorBudget sandbox = descriptor_budget(20000, 2);
+  CHECK(sandbox.idle_pipes_per_thread == 64);
+  CHECK(sandbox.max_connections == (20000 - 64 - 2 * 64 * 2) / 2);
+  const DescriptorBudget unit = descriptor_budget(1048576, 8);
+  CHECK(unit.max_connections * 2 + 64 + 8 * 64 * 2 <= 1048576);
+  // Nothing to spare: still one, so the process says why it refuses.
+  CHECK(descriptor_budget(10, 2).max_connections == 1);
+}
