@@ -1,5 +1,5 @@
 // A synthetic but realistic audit log, for measuring `chokepoint report` at
-// scale (bench/report.sh) where running the proxy for a day is not practical.
+// scale (bench/report_speed.py) where running the proxy for a day is not practical.
 //
 //   build/bench/audit_log_gen --bytes 1073741824 --seed 1 > audit.jsonl
 //

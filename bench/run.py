@@ -2,6 +2,7 @@
 """chokepoint side by side with the proxies a user would pick instead.
 
     bench/run.py [--rounds 5] [--seconds 5] [--idle 7000] [--out bench/results/RESULTS.md]
+    bench/run.py --resolving [--rounds 3] [--seconds 5] [--out bench/results/RESOLVING.md]
 
 Starts one sink (loadgen sink) and every proxy, each from Debian's packages
 with its best settings for this job; runs the same load generator through
@@ -17,6 +18,19 @@ with chokepoint's --sni-listen. chokepoint decides every connection against
 the full Deep Security catalog and writes its audit records to a file; the
 peers run without access logs. Needs root (raises descriptor limits) and
 the packages squid, tinyproxy, haproxy, nginx-light, libnginx-mod-stream.
+
+--resolving measures what production does instead: nobody is pinned, every
+proxy resolves the destination's name through a DNS server the bench starts
+(tests/e2e/dns_server.py on 127.0.5.1:53 answering at once, and on
+127.0.5.2:53 answering after 2 ms: a delay in the server process, standing
+for a resolver one network hop away; port 53 because squid and nginx take
+server addresses only). chokepoint (the shipped catalog plus a rule for the
+test name, and a CIDR rule letting the sink's loopback address through
+vetting) resolves with --dns-server; squid with dns_nameservers; nginx stream
+with `resolver` and `proxy_pass $ssl_preread_server_name:PORT`. chokepoint
+pinned with --connect-to runs beside them as the same-run baseline. Connection
+rate only (64 concurrent exchanges of 64 bytes), with each proxy's CPU time
+per exchange and the questions its DNS server received per second.
 """
 
 import argparse
@@ -164,6 +178,7 @@ def make_peers(sink, work, baseline=None):
     add_chokepoint("chokepoint (CONNECT, one-line policy)", "connect", "--listen", "audit-1.jsonl",
                    config=("--config", one_line))
     add_chokepoint("chokepoint (SNI)", "sni", "--sni-listen", "audit-sni.jsonl")
+    add_chokepoint("chokepoint (SOCKS5)", "socks5", "--socks-listen", "audit-socks.jsonl")
 
     port = free_port()
     squid_dir = os.path.join(work, "squid")
@@ -205,6 +220,187 @@ def make_peers(sink, work, baseline=None):
     add("nginx stream (ssl_preread)", "sni",
         ["nginx", "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"), "-g", "daemon off;"], port)
     return peers
+
+
+DNS_SERVER = os.path.join(ROOT, "tests", "e2e", "dns_server.py")
+# The DNS servers of --resolving: answering at once, and after 2 ms.
+RESOLVERS = {"0 ms": ("127.0.5.1", 0), "2 ms": ("127.0.5.2", 2)}
+
+
+class DnsServerProcess:
+    """tests/e2e/dns_server.py on ADDRESS:53 with its control port: NAME is 127.0.0.1 for 300 s."""
+
+    def __init__(self, address, delay_ms):
+        self.address = address
+        self.proc = subprocess.Popen([sys.executable, DNS_SERVER, address, "53", "--control", "--delay", str(delay_ms),
+                                      "--record", NAME, "300", "127.0.0.1"], stdout=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        import socket
+        self.control_port = int(self.proc.stdout.readline().split()[1])
+        assert self.proc.stdout.readline().strip() == "ready"
+        self.control = socket.create_connection((address, self.control_port))
+        self.lines = self.control.makefile("r")
+
+    def questions(self):
+        self.control.sendall(b'{"op": "stats"}\n')
+        return json.loads(self.lines.readline())["total"]
+
+    def stop(self):
+        self.control.close()
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait()
+
+
+def make_resolving_peers(sink, work, dns):
+    """Proxies that resolve NAME themselves, through the DNS servers of `dns`; and chokepoint pinned."""
+    peers = []
+    config = os.path.join(work, "resolving.yaml")
+    with open(config, "w") as f:
+        f.write("version: 1\ninclude: builtin:deep-security.yaml\nrules:\n"
+                "  - {id: bench-name, ports: [%d], destinations: [%s]}\n"
+                "  - {id: bench-sink-address, ports: [%d], destinations: [127.0.0.1/32]}\n" % (sink, NAME, sink))
+
+    def chokepoint(name, mode, listen_flag, extra):
+        port = free_port()
+        audit = os.path.join(work, "audit-%d.jsonl" % port)
+        peer = Peer(name, mode, [CHOKEPOINT, "run", *QUIET, "--config", config, listen_flag, "127.0.0.1:%d" % port,
+                                 "--threads", "2", "--sni-port", str(sink), "--audit-log", audit, *extra], port, work)
+        peer.target_port = sink
+        peers.append(peer)
+        return peer
+
+    pin = ["--connect-to", "%s:%d:127.0.0.1:%d" % (NAME, sink, sink)]
+    chokepoint("chokepoint (CONNECT, pinned)", "connect", "--listen", pin)
+    chokepoint("chokepoint (SNI, pinned)", "sni", "--sni-listen", pin)
+    for label, server in dns.items():
+        resolver = ["--dns-server", "%s:53" % server.address]
+        chokepoint("chokepoint (CONNECT, DNS %s)" % label, "connect", "--listen", resolver).dns = server
+        chokepoint("chokepoint (SNI, DNS %s)" % label, "sni", "--sni-listen", resolver).dns = server
+
+        port = free_port()
+        squid_dir = os.path.join(work, "squid-%s" % server.address)
+        os.makedirs(squid_dir, exist_ok=True)
+        os.chmod(squid_dir, 0o777)
+        with open(os.path.join(squid_dir, "squid.conf"), "w") as f:
+            f.write("http_port 127.0.0.1:%d\nhttp_access allow all\ncache deny all\naccess_log none\n"
+                    "cache_log %s/cache.log\npid_filename %s/squid.pid\ncoredump_dir %s\nmax_filedescriptors 65536\n"
+                    "shutdown_lifetime 0 seconds\ndns_nameservers %s\n" % (port, squid_dir, squid_dir, squid_dir,
+                                                                          server.address))
+        peer = Peer("squid (DNS %s)" % label, "connect", ["squid", "-N", "-f", os.path.join(squid_dir, "squid.conf")],
+                    port, work)
+        peer.target_port, peer.dns = sink, server
+        peers.append(peer)
+
+        port = free_port()
+        nginx_dir = os.path.join(work, "nginx-%s" % server.address)
+        os.makedirs(nginx_dir, exist_ok=True)
+        with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
+            f.write("load_module /usr/lib/nginx/modules/ngx_stream_module.so;\nworker_processes 2;\n"
+                    "worker_rlimit_nofile 20000;\npid %s/nginx.pid;\nerror_log %s/error.log crit;\n"
+                    "events { worker_connections 19000; }\n"
+                    "stream {\n  resolver %s;\n"
+                    "  server { listen 127.0.0.1:%d reuseport; ssl_preread on; "
+                    "proxy_pass $ssl_preread_server_name:%d; proxy_timeout 1h; }\n}\n"
+                    % (nginx_dir, nginx_dir, server.address, port, sink))
+        peer = Peer("nginx stream (resolver, DNS %s)" % label, "sni",
+                    ["nginx", "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"), "-g", "daemon off;"], port,
+                    work)
+        peer.target_port, peer.dns = sink, server
+        peers.append(peer)
+    return peers
+
+
+def measure_resolving_rate(peer, sink, seconds, _count):
+    """Connection rate to NAME:sink, the proxy's CPU per exchange and its DNS questions per second."""
+    cpu_before = cpu_seconds(peer.proc.pid)
+    dns = getattr(peer, "dns", None)
+    asked_before = dns.questions() if dns else 0
+    r = loadgen("rate", "--mode", peer.mode, "--to", "127.0.0.1:%d" % peer.port, "--name", NAME, "--port",
+                str(sink), "--concurrency", "64", "--threads", "2", "--seconds", str(seconds))
+    cpu = cpu_seconds(peer.proc.pid) - cpu_before
+    exchanges = max(1, r["per_s"] * seconds)
+    result = {"rate": r["per_s"], "p50": r["p50_us"], "p99": r["p99_us"], "p999": r["p999_us"],
+              "rate_failures": r["failures"], "cpu_us": cpu * 1e6 / exchanges}
+    if dns:
+        result["qps"] = (dns.questions() - asked_before) / seconds
+    return result
+
+
+RESOLVING_COMPARISONS = [
+    ("chokepoint (CONNECT, DNS 2 ms)", "chokepoint (CONNECT, pinned)"),
+    ("chokepoint (CONNECT, DNS 0 ms)", "chokepoint (CONNECT, pinned)"),
+    ("chokepoint (SNI, DNS 2 ms)", "chokepoint (SNI, pinned)"),
+    ("chokepoint (CONNECT, DNS 2 ms)", "squid (DNS 2 ms)"),
+    ("chokepoint (CONNECT, DNS 0 ms)", "squid (DNS 0 ms)"),
+    ("chokepoint (SNI, DNS 2 ms)", "nginx stream (resolver, DNS 2 ms)"),
+    ("chokepoint (SNI, DNS 0 ms)", "nginx stream (resolver, DNS 0 ms)"),
+]
+
+
+def main_resolving(options):
+    work = tempfile.mkdtemp(prefix="chokepoint-bench-dns-")
+    sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
+    sink = int(sink_proc.stdout.readline())
+    dns = {label: DnsServerProcess(address, delay) for label, (address, delay) in RESOLVERS.items()}
+    peers = make_resolving_peers(sink, work, dns)
+    if options.only:
+        peers = [p for p in peers if any(w in p.name for w in options.only.split(","))]
+    results = {p.name: [] for p in peers}
+    try:
+        for peer in peers:
+            peer.start()
+        for round_number in range(options.rounds):
+            print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
+            shift = round_number % len(peers)
+            for peer in peers[shift:] + peers[:shift]:
+                results[peer.name].append(measure_resolving_rate(peer, sink, options.seconds, 0))
+                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+    finally:
+        for peer in peers:
+            peer.stop()
+        for server in dns.values():
+            server.stop()
+        os.killpg(sink_proc.pid, signal.SIGTERM)
+    report = render_resolving(results, options)
+    with open(options.out, "w") as f:
+        f.write(report)
+    with open(os.path.splitext(options.out)[0] + ".json", "w") as f:
+        json.dump(results, f, indent=1)
+    print(report)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def render_resolving(results, options):
+    lines = ["# Resolving: no proxy pinned", "",
+             "Generated by `bench/run.py --resolving --rounds %d --seconds %d` on %s, %d cores, kernel %s, %s." % (
+                 options.rounds, options.seconds, platform.node(), os.cpu_count(), platform.release(),
+                 time.strftime("%Y-%m-%d")),
+             "Every proxy resolves %s through tests/e2e/dns_server.py on loopback (answering at once, or after "
+             "2 ms in the server process; TTL 300 s), except the pinned chokepoint rows (--connect-to). 64 "
+             "concurrent exchanges of 64 bytes; every proxy runs throughout and each round visits them back to back "
+             "in a rotating order." % NAME, "",
+             "Each cell: median over rounds (min-max).", "",
+             "| proxy | exchanges/s | p50 / p99 ms | proxy CPU µs per exchange | DNS questions/s |",
+             "|---|---|---|---|---|"]
+    for name, rounds in results.items():
+        if not rounds:
+            continue
+        col = lambda k: [r[k] for r in rounds if k in r]
+        lines.append("| %s | %s | %.1f / %.1f | %s | %s |" % (
+            name, cell(rounds, "rate", "%.0f"), med(col("p50")) / 1000, med(col("p99")) / 1000,
+            cell(rounds, "cpu_us", "%.0f"), cell(rounds, "qps", "%.1f")))
+    lines += ["", "## Round by round", "",
+              "The ratio of the two rows within each round: median (min-max).", "",
+              "| rows | exchanges/s | p99 | CPU per exchange |", "|---|---|---|---|"]
+    for ours, theirs in RESOLVING_COMPARISONS:
+        if not results.get(ours) or not results.get(theirs):
+            continue
+        cells = [spread(per_round_ratios(results[ours], results[theirs], key), "%.2f")
+                 for key in ("rate", "p99", "cpu_us")]
+        lines.append("| %s / %s | %s |" % (ours, theirs, " | ".join(cells)))
+    lines.append("")
+    return "\n".join(lines)
 
 
 def loadgen(*args, timeout=120):
@@ -276,6 +472,8 @@ def main():
     parser.add_argument("--idle", type=int, default=7000)
     parser.add_argument("--out", default=os.path.join(HERE, "results", "RESULTS.md"))
     parser.add_argument("--only", default="", help="comma-separated peer names to run (default all)")
+    parser.add_argument("--resolving", action="store_true",
+                        help="no proxy pinned: every one resolves through a DNS server the bench starts")
     parser.add_argument("--baseline", default="",
                         help="a build directory of another chokepoint version to run beside this one")
     options = parser.parse_args()
@@ -285,6 +483,11 @@ def main():
     import resource
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if options.resolving:
+        if options.out == os.path.join(HERE, "results", "RESULTS.md"):
+            options.out = os.path.join(HERE, "results", "RESOLVING.md")
+        main_resolving(options)
+        return
     work = tempfile.mkdtemp(prefix="chokepoint-bench-")
     sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
@@ -365,6 +568,8 @@ COMPARISONS = [
     ("chokepoint (CONNECT)", "tinyproxy"),
     ("chokepoint (CONNECT)", "nginx stream (ssl_preread)"),
     ("chokepoint (CONNECT)", "chokepoint (CONNECT, one-line policy)"),
+    ("chokepoint (SOCKS5)", "chokepoint (CONNECT)"),
+    ("chokepoint (SOCKS5)", "squid"),
     ("chokepoint (SNI)", "baseline (SNI)"),
     ("chokepoint (CONNECT)", "baseline (CONNECT)"),
     ("baseline (SNI)", "haproxy (splice)"),

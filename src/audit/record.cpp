@@ -175,6 +175,7 @@ void append_json_line(std::string& out, const Record& r) {
       .field("duration_ms", r.duration_ms);
   if (!r.version.empty()) json.field("version", r.version);
   if (!r.service.empty()) json.field("service", r.service);
+  if (!r.dns.empty()) json.field("dns", r.dns);
   if (r.dns_ms >= 0) json.field("dns_ms", r.dns_ms);
   if (r.connect_ms >= 0) json.field("connect_ms", r.connect_ms);
   if (!r.method.empty()) json.field("method", r.method);

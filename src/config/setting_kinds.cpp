@@ -39,6 +39,14 @@ std::optional<std::optional<Endpoint>> OptionalEndpoint::parse(std::string_view 
   return std::optional<Endpoint>(*value);
 }
 
+std::optional<Endpoint> DnsServerList::parse(std::string_view text, std::string_view name,
+                                             std::string& error) {
+  std::string why;
+  auto server = Endpoint::parse_with_default_port(text, 53, &why);
+  if (!server) error = std::string(name) + ": " + why;
+  return server;
+}
+
 std::optional<SyslogTarget> SyslogList::parse(std::string_view text, std::string_view name,
                                               std::string& error) {
   std::string why;

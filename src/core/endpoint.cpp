@@ -57,6 +57,20 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::string* erro
   return endpoint;
 }
 
+std::optional<Endpoint> Endpoint::parse_with_default_port(std::string_view text,
+                                                          std::uint16_t default_port,
+                                                          std::string* error) {
+  std::string_view bare = text;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  if (const auto address = IpAddress::parse(bare)) return Endpoint{*address, default_port};
+  if (text.find(':') == std::string_view::npos) {
+    fail(error, "'" + std::string(text) + "' is not an IP address");
+    return std::nullopt;
+  }
+  return parse(text, error);
+}
+
 std::string Endpoint::to_string() const {
   if (address.is_v4()) return address.to_string() + ':' + std::to_string(port);
   return '[' + address.to_string() + "]:" + std::to_string(port);

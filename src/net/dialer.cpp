@@ -109,16 +109,15 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
     }
   }
 
-  std::vector<IpAddress> resolved_addresses;
+  ResolveResult resolved;  // owns what `candidates` views
   std::span<const IpAddress> candidates;
   const auto literal = IpAddress::parse(*name);
   if (literal) {
     candidates = std::span<const IpAddress>(&*literal, 1);
   } else {
-    const auto started = Clock::now();
-    ResolveResult resolved = co_await resolver_.resolve(*name, options_.dns_timeout);
-    plan.dns_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    resolved = co_await resolver_.resolve(*name);
+    plan.dns_ms = resolved.elapsed.count();
+    plan.dns = resolved.served;
     switch (resolved.error) {
       case ResolveError::None:
         break;
@@ -136,8 +135,7 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
       plan.detail = *name + ": " + resolved.detail;
       co_return plan;
     }
-    resolved_addresses = std::move(resolved.addresses);
-    candidates = resolved_addresses;
+    candidates = resolved.addresses();
   }
 
   std::string refused;

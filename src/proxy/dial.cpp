@@ -55,6 +55,7 @@ asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t po
   };
   const net::DialPlan plan = co_await worker.dialer().plan(host, port, vet);
   d.dns_ms = plan.dns_ms;
+  d.dns = plan.dns;
   if (cancelled) {
     d.failure = audit::Reason::Shutdown;
     co_return d;

@@ -9,6 +9,7 @@
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/core/host.hpp>
+#include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 namespace chokepoint::proxy {
@@ -19,9 +20,10 @@ struct Dialled {
   std::optional<tcp::socket> socket;  // connected, when failure is None
   audit::Reason failure = audit::Reason::None;
   std::string detail;
-  std::string upstream;          // "ip:port" of the address that answered
-  std::int64_t dns_ms = -1;      // when a name was resolved
-  std::int64_t connect_ms = -1;  // when a connection was tried
+  std::string upstream;               // "ip:port" of the address that answered
+  std::int64_t dns_ms = -1;           // when a name was resolved (0 on a hit)
+  std::optional<net::DnsServed> dns;  // how, when a name was resolved
+  std::int64_t connect_ms = -1;       // when a connection was tried
 };
 
 // Resolves `host` (once), keeps the addresses the proxy may dial (public

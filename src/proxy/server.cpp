@@ -38,13 +38,15 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       snapshot_(std::move(snapshot)),
       audit_(audit),
       authenticator_(std::move(authenticator)),
-      resolver_(4),
+      dns_(net::DnsCacheOptions{options_.dns_min_ttl, options_.dns_max_ttl,
+                                options_.dns_negative_ttl, options_.dns_stale_for,
+                                options_.dns_cache_size}),
       limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
                            options_.max_pending_heads_per_client, options_.max_buffer_memory,
                            options_.max_rate_per_client, !options_.users_file.empty()}) {
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, options_, resolver_, audit_, limits_,
+    workers_.push_back(std::make_unique<Worker>(i, options_, dns_, audit_, limits_,
                                                 authenticator_.get(), snapshot_, tag));
   }
   listeners_.resize(workers_.size());

@@ -328,6 +328,7 @@ asio::awaitable<bool> Session::exchange() {
       co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
                     require_match ? &*learned.original_destination : nullptr, cancelled_);
   record->dns_ms = dialled.dns_ms;
+  if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
   record->connect_ms = dialled.connect_ms;
   record->upstream = dialled.upstream;
   if (dialled.failure != audit::Reason::None) {
@@ -449,6 +450,7 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       Dialled dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
                                       nullptr, cancelled_);
       record->dns_ms = dialled.dns_ms;
+      if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
       record->connect_ms = dialled.connect_ms;
       record->upstream = dialled.upstream;
       if (dialled.failure != audit::Reason::None) {

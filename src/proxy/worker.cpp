@@ -22,14 +22,14 @@ constexpr std::chrono::seconds kStopGrace{2};
 
 }  // namespace
 
-Worker::Worker(int index, const ProxyOptions& options, net::Resolver& resolver,
-               audit::AuditLog& audit, ConnectionLimits& limits, auth::Authenticator* authenticator,
+Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit::AuditLog& audit,
+               ConnectionLimits& limits, auth::Authenticator* authenticator,
                std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix)
     : index_(index),
       options_(options),
-      dialer_(resolver, options.connect_to,
-              net::DialOptions{options.dns_timeout, options.connect_timeout,
-                               std::chrono::milliseconds(250)}),
+      resolver_(io_, dns, net::ResolverOptions{options.dns_servers, options.dns_timeout}),
+      dialer_(resolver_, options.connect_to,
+              net::DialOptions{options.connect_timeout, std::chrono::milliseconds(250)}),
       audit_(audit),
       limits_(limits),
       authenticator_(authenticator),

@@ -138,7 +138,8 @@ struct Record {
   std::uint64_t bytes_up = 0;         // client to destination
   std::uint64_t bytes_down = 0;       // destination to client
   std::int64_t duration_ms = 0;
-  std::int64_t dns_ms = -1;      // name resolution, when one was made
+  std::string dns;               // how the name was resolved: hit | miss | coalesced | stale
+  std::int64_t dns_ms = -1;      // name resolution, when one was made (0 on a hit)
   std::int64_t connect_ms = -1;  // connecting upstream, when one was made
   // SOCKS listener: "4", "4a" or "5", and the SOCKS5 method used
   // ("no_auth", "username_password").

@@ -43,6 +43,16 @@ struct OptionalEndpoint {
                                     std::string& error);
 };
 
+// ADDR[:PORT] of a DNS server, port 53 by default, repeatable.
+struct DnsServerList {
+  using Item = Endpoint;
+  using Value = std::vector<Endpoint>;
+  static constexpr bool kList = true;
+  static constexpr bool kSwitch = false;
+  static std::optional<Item> parse(std::string_view text, std::string_view name,
+                                   std::string& error);
+};
+
 // udp|tcp|tls://HOST[:PORT][/json|/cef], repeatable.
 struct SyslogList {
   using Item = SyslogTarget;

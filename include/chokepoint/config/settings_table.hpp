@@ -63,6 +63,18 @@
     "the whole request head (durations: 500ms, 10s, 5m, 1h)") \
   X(dns_timeout, Duration, "timeouts.dns", "--dns-timeout", "5s", kNoCheck, "D", \
     "resolving a destination") \
+  X(dns_servers, DnsServerList, "dns.servers", "--dns-server", "", kNoCheck, "ADDR[:PORT]", \
+    "DNS server to ask instead of /etc/resolv.conf's (port 53 by default); repeatable") \
+  X(dns_min_ttl, Duration, "dns.min_ttl", "--dns-min-ttl", "5s", kNoCheck, "D", \
+    "answers are cached at least this long (a TTL of 0 costs a query pair per 5 s at most)") \
+  X(dns_max_ttl, Duration, "dns.max_ttl", "--dns-max-ttl", "1h", kNoCheck, "D", \
+    "answers are cached at most this long (how long a moved destination can go unseen)") \
+  X(dns_negative_ttl, Duration, "dns.negative_ttl", "--dns-negative-ttl", "30s", kNoCheck, "D", \
+    "NXDOMAIN and no-data answers are cached for their SOA minimum, at most this long") \
+  X(dns_stale_for, Duration, "dns.stale_for", "--dns-stale-for", "", kNoCheck, "D", \
+    "serve an expired answer this long while the DNS servers fail (default: never)") \
+  X(dns_cache_size, Number<std::size_t>, "dns.cache_size", "--dns-cache-size", "10000", kNoCheck, "N", \
+    "names kept in the DNS cache (least recently used go first)") \
   X(connect_timeout, Duration, "timeouts.connect", "--connect-timeout", "10s", kNoCheck, "D", \
     "connecting to a destination") \
   X(idle_timeout, Duration, "timeouts.idle", "--idle-timeout", "15m", kNoCheck, "D", \

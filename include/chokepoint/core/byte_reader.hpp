@@ -26,6 +26,7 @@ class ByteReader {
   bool get_u8(std::uint8_t& out) { return get_uint(1, out); }
   bool get_u16(std::uint16_t& out) { return get_uint(2, out); }
   bool get_u24(std::uint32_t& out) { return get_uint(3, out); }
+  bool get_u32(std::uint32_t& out) { return get_uint(4, out); }
   bool skip(std::size_t n) {
     if (n > bytes_.size()) return false;
     bytes_ = bytes_.subspan(n);

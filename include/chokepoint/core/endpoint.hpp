@@ -19,6 +19,11 @@ struct Endpoint {
   std::uint16_t port = 0;
 
   static std::optional<Endpoint> parse(std::string_view text, std::string* error = nullptr);
+  // The same, where the port may be left out ("10.0.0.2", "[::1]", "::1"):
+  // then it is `default_port`.
+  static std::optional<Endpoint> parse_with_default_port(std::string_view text,
+                                                         std::uint16_t default_port,
+                                                         std::string* error = nullptr);
   std::string to_string() const;
 };
 

@@ -1,11 +1,13 @@
 // From a decided destination to a connected upstream socket: resolve, vet,
 // connect (DESIGN.md, "Data flow").
 //
-//   plan()     resolves the name (A and AAAA, with a deadline), classifies
-//              every address (address_class.hpp) and keeps only those the
-//              proxy may dial: public ones, and special ones a CIDR rule
-//              allows. --connect-to rules apply first and, because the
-//              operator chose that address, skip DNS and vetting.
+//   plan()     resolves the name once (resolver.hpp: A and AAAA, cached,
+//              with a deadline), classifies every address
+//              (address_class.hpp) and keeps only those the proxy may dial:
+//              public ones, and special ones a CIDR rule allows. A cached
+//              answer is vetted like a fresh one, on every use.
+//              --connect-to rules apply first and, because the operator
+//              chose that address, skip DNS and vetting.
 //   connect()  dials exactly the planned addresses, never resolving again,
 //              Happy Eyeballs style (RFC 8305): IPv6 and IPv4 interleaved,
 //              a new attempt every 250 ms while earlier ones are pending,
@@ -49,7 +51,8 @@ struct DialPlan {
   std::vector<IpAddress> addresses;  // vetted, in attempt order
   std::uint16_t port = 0;
   bool operator_chosen = false;  // from --connect-to
-  std::int64_t dns_ms = -1;      // time spent resolving, when a name was resolved
+  std::int64_t dns_ms = -1;      // time spent resolving, when a name was resolved (0 on a hit)
+  std::optional<DnsServed> dns;  // how the lookup was served, when a name was resolved
 };
 
 struct DialResult {
@@ -59,8 +62,8 @@ struct DialResult {
   tcp::endpoint endpoint;             // the address that answered
 };
 
+// The DNS deadline is the resolver's (ResolverOptions::timeout).
 struct DialOptions {
-  std::chrono::milliseconds dns_timeout{5000};
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds attempt_delay{250};  // RFC 8305 "Connection Attempt Delay"
 };
@@ -70,7 +73,9 @@ class Dialer {
   Dialer(Resolver& resolver, std::vector<ConnectTo> connect_to, DialOptions options)
       : resolver_(resolver), connect_to_(std::move(connect_to)), options_(options) {}
 
+  // Resolves (once) and vets; the plan's addresses are all connect() may dial.
   asio::awaitable<DialPlan> plan(const Host& host, std::uint16_t port, const AddressVetter& vet);
+  // Dials exactly the planned addresses, never resolving again.
   asio::awaitable<DialResult> connect(const DialPlan& plan);
 
   const DialOptions& options() const { return options_; }

@@ -1,20 +1,39 @@
-// Asynchronous name resolution with a deadline.
+// Name resolution on the I/O threads (issue 11): one Resolver per
+// io_context, all of them sharing one DnsCache.
 //
-// Asio's resolver runs every lookup of an io_context on one private thread,
-// one after another, so a single slow name would hold up the lookups of
-// every other connection of that thread. Lookups run on a small pool of
-// their own instead, and the caller's deadline is enforced where it waits:
-// a late answer is dropped.
+// A lookup answers from /etc/hosts (when the system's lookup order names
+// "files", as glibc's nsswitch default does), else from the shared cache,
+// else by joining the queries another lookup of any thread already sent for
+// the name, else by sending an A and an AAAA question together through
+// c-ares on this thread's io_context: no blocking call, no thread per
+// lookup. Servers come from /etc/resolv.conf (or --dns-server), and so do
+// glibc's `options timeout:N attempts:N`; answers come over UDP, over TCP
+// when truncated (c-ares). Search domains are not applied: the name that
+// was decided on is the name resolved.
+//
+// A lookup waits at most ResolverOptions::timeout. A silent server delays
+// only the names waiting on it. A lookup whose deadline has come leaves its
+// flight; the flight itself is abandoned, not cancelled (c-ares 1.18 can
+// only cancel every query of a channel), but its retry schedule is fitted
+// into the same timeout, so it ends on its own by then, holding meanwhile
+// one of the cache's max_in_flight slots and a few hundred bytes, no socket
+// or thread of its own; an answer arriving late still fills the cache.
+//
+// The resolver never vets: what it returns is what DNS (or the hosts file)
+// said, and the caller (Dialer::plan) vets every address on every use.
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
-#include <boost/asio/thread_pool.hpp>
-
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/endpoint.hpp>
 #include <chokepoint/core/ip.hpp>
+#include <chokepoint/net/dns_cache.hpp>
+#include <chokepoint/net/hosts_file.hpp>
 
 namespace chokepoint::net {
 
@@ -22,24 +41,61 @@ enum class ResolveError : std::uint8_t { None, NotFound, Timeout, Failed };
 
 struct ResolveResult {
   ResolveError error = ResolveError::None;
-  std::string detail;                // gai_strerror text on failure
-  std::vector<IpAddress> addresses;  // A and AAAA answers, in resolver order
+  std::string detail;                       // why, on failure
+  std::shared_ptr<const DnsAnswer> answer;  // the addresses, when error is None
+  DnsServed served = DnsServed::Miss;       // how the lookup was served
+  std::chrono::milliseconds elapsed{0};     // time spent; 0 on a hit
+
+  // A and AAAA answers, in the server's order (empty on failure).
+  std::span<const IpAddress> addresses() const {
+    return answer ? std::span<const IpAddress>(answer->addresses) : std::span<const IpAddress>();
+  }
 };
+
+struct ResolverOptions {
+  std::vector<Endpoint> servers;             // --dns-server; empty: /etc/resolv.conf's
+  std::chrono::milliseconds timeout{5'000};  // --dns-timeout: the longest a lookup waits
+  std::string resolv_conf = "/etc/resolv.conf";
+  std::string hosts_file = "/etc/hosts";
+};
+
+class AresChannel;
 
 class Resolver {
  public:
-  explicit Resolver(int threads = 4) : pool_(static_cast<std::size_t>(threads)) {}
-  ~Resolver() { stop(); }
-  void stop() {
-    pool_.stop();
-    pool_.join();
-  }
+  // Start-up only: throws std::runtime_error when c-ares cannot be set up.
+  // `io` is the thread's io_context; resolve() must run on it. `cache`
+  // outlives the resolver.
+  Resolver(asio::io_context& io, DnsCache& cache, ResolverOptions options);
+  // Before its io_context, with that no longer running; flights this thread
+  // was sending end unanswered and their waiters (of any thread) are
+  // dropped, so destroy resolvers only once every I/O thread has stopped.
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
 
-  // Resolves `name` (A and AAAA); completes on the caller's executor.
-  asio::awaitable<ResolveResult> resolve(std::string name, std::chrono::milliseconds timeout);
+  // The addresses of `name` (a host name, not an IP literal), with how the
+  // lookup was served and how long it took; completes on the caller's
+  // executor within options().timeout.
+  asio::awaitable<ResolveResult> resolve(std::string name);
+
+  DnsCache& cache() { return cache_; }
+  const ResolverOptions& options() const { return options_; }
 
  private:
-  asio::thread_pool pool_;
+  struct Flight;
+  static void on_a(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+  static void on_aaaa(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+  static void on_answer(Flight& flight, int type, int status, const unsigned char* abuf, int alen);
+  void send(const std::string& name);
+  void finish(Flight& flight);
+
+  DnsCache& cache_;
+  ResolverOptions options_;
+  HostsFile hosts_;
+  bool hosts_first_ = true;
+  bool destroying_ = false;
+  std::unique_ptr<AresChannel> channel_;  // last: destroyed first, while the rest still stands
 };
 
 }  // namespace chokepoint::net

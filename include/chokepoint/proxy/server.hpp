@@ -12,7 +12,7 @@
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/core/async_event.hpp>
-#include <chokepoint/net/resolver.hpp>
+#include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/listener.hpp>
 #include <chokepoint/proxy/options.hpp>
@@ -58,6 +58,9 @@ class Server {
   void replace_policy(std::shared_ptr<const policy::Snapshot> snapshot);
   // Proxy authentication, when it is on (its users are replaced on reload).
   auth::Authenticator* authenticator() { return authenticator_.get(); }
+  // The DNS cache every worker's resolver shares: stats() for metrics,
+  // list() for a listing of names (both safe from any thread).
+  const net::DnsCache& dns() const { return dns_; }
 
  private:
   struct Listener {
@@ -75,7 +78,7 @@ class Server {
   std::shared_ptr<const policy::Snapshot> snapshot_;
   audit::AuditLog& audit_;
   std::unique_ptr<auth::Authenticator> authenticator_;
-  net::Resolver resolver_;
+  net::DnsCache dns_;  // before workers_: outlives their resolvers
   ConnectionLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<Listener>> listeners_;  // per worker

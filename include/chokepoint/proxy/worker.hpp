@@ -11,6 +11,7 @@
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/net/dialer.hpp>
+#include <chokepoint/net/resolver.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/connection_slot.hpp>
 #include <chokepoint/proxy/limits.hpp>
@@ -29,7 +30,8 @@ class RefusalThrottle;
 
 class Worker {
  public:
-  Worker(int index, const ProxyOptions& options, net::Resolver& resolver, audit::AuditLog& audit,
+  // The worker's resolver shares `dns` (the Server's) with every other worker.
+  Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit::AuditLog& audit,
          ConnectionLimits& limits, auth::Authenticator* authenticator,
          std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix);
   ~Worker();
@@ -38,6 +40,7 @@ class Worker {
   asio::io_context& io() { return io_; }
   const ProxyOptions& options() const { return options_; }
   net::Dialer& dialer() { return dialer_; }
+  net::Resolver& resolver() { return resolver_; }
   relay::PipePool& pipes() { return pipes_; }
   UpstreamPool& upstreams() { return upstreams_; }
   auth::Authenticator* authenticator() { return authenticator_; }
@@ -95,6 +98,7 @@ class Worker {
   // Sockets are only ever touched from this thread (other threads only post),
   // so the reactor needs no locks of its own.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  net::Resolver resolver_;  // c-ares on io_, after it: destroyed before it
   net::Dialer dialer_;
   audit::AuditLog& audit_;
   std::vector<audit::Record> audit_batch_;  // records of this turn of the loop

@@ -49,6 +49,10 @@ std::string sample<Duration>() {
   return "1m";
 }
 template <>
+std::string sample<DnsServerList>() {
+  return "127.0.0.53";
+}
+template <>
 std::string sample<Rate>() {
   return "20/s";
 }

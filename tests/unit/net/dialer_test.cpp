@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <chokepoint/net/dialer.hpp>
+#include <chokepoint/net/resolver.hpp>
 
 using namespace chokepoint;
 using namespace chokepoint::net;
@@ -44,7 +45,8 @@ TEST_CASE("Happy Eyeballs order: IPv6 first, families interleaved", "[net][diale
 
 TEST_CASE("plan vets addresses unless the operator chose them", "[net][dialer]") {
   asio::io_context io;
-  Resolver resolver(1);
+  DnsCache cache(DnsCacheOptions{});
+  Resolver resolver(io, cache, ResolverOptions{});
   const AddressVetter allow_ten = [](const IpAddress& a, std::uint16_t) {
     return a.to_string() == "10.0.0.5";
   };
@@ -59,9 +61,12 @@ TEST_CASE("plan vets addresses unless the operator chose them", "[net][dialer]")
   CHECK(p.detail.find("metadata") != std::string::npos);
   p = run(io, plain.plan(host("::ffff:127.0.0.1"), 80, allow_ten));
   CHECK(p.error == DialError::Forbidden);
-  // localhost resolves (from /etc/hosts) to loopback only.
+  // localhost resolves (from /etc/hosts) to loopback only; the hosts file
+  // answers like the cache: no query.
   p = run(io, plain.plan(host("localhost"), 80, allow_ten));
   CHECK(p.error == DialError::Forbidden);
+  CHECK(p.dns == DnsServed::Hit);
+  CHECK(p.dns_ms == 0);
 
   Dialer steered(resolver, {*ConnectTo::parse("ds20.icrc.trendmicro.com:443:127.0.0.1:8443")},
                  DialOptions{});
@@ -75,10 +80,9 @@ TEST_CASE("plan vets addresses unless the operator chose them", "[net][dialer]")
 
 TEST_CASE("connect falls back to the next address and reports refusals", "[net][dialer]") {
   asio::io_context io;
-  Resolver resolver(1);
-  Dialer dialer(
-      resolver, {},
-      DialOptions{std::chrono::seconds(1), std::chrono::seconds(2), std::chrono::milliseconds(50)});
+  DnsCache cache(DnsCacheOptions{});
+  Resolver resolver(io, cache, ResolverOptions{});
+  Dialer dialer(resolver, {}, DialOptions{std::chrono::seconds(2), std::chrono::milliseconds(50)});
 
   tcp::acceptor listening(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   const auto open_port = listening.local_endpoint().port();

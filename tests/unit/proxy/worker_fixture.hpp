@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <chokepoint/audit/log.hpp>
-#include <chokepoint/net/resolver.hpp>
+#include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/loader.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
@@ -40,7 +40,7 @@ struct WorkerFixture {
         limits(proxy::LimitOptions{options.max_connections, options.max_connections_per_client,
                                    options.max_pending_heads_per_client}),
         audit(make_audit(sink)),
-        worker(0, options, resolver, *audit, limits, nullptr, builtin(), "test") {}
+        worker(0, options, dns, *audit, limits, nullptr, builtin(), "test") {}
 
   // Runs the worker's loop until nothing is left to do, then hands the
   // batch to the audit thread and waits for it.
@@ -67,7 +67,7 @@ struct WorkerFixture {
   }
 
   proxy::ProxyOptions options;
-  net::Resolver resolver{1};
+  net::DnsCache dns{net::DnsCacheOptions{}};
   proxy::ConnectionLimits limits;
   MemorySink* sink = nullptr;
   std::unique_ptr<audit::AuditLog> audit;
