@@ -2,6 +2,8 @@
 
 #include <chokepoint/control/controller.hpp>
 #include <chokepoint/core/json.hpp>
+#include <chokepoint/pac/pac_file.hpp>
+#include <chokepoint/pac/pac_file.hpp>
 
 #include "admin.hpp"
 #include "file_watch.hpp"
@@ -140,6 +142,28 @@ ReloadOutcome Controller::reload(std::string_view why) {
               << outcome.message;
   }
   return outcome;
+}
+
+std::optional<std::string> Controller::auto_config(std::string_view host_header) const {
+  std::uint16_t port = 0;
+  for (const auto& listener : server_.bound()) {
+    if (listener.kind == proxy::ListenerKind::Explicit) {
+      port = listener.endpoint.port;
+      break;
+    }
+  }
+  const policy::Policy& policy = running_.snapshot->policy();
+  if (port == 0 && policy.pac.proxy.empty()) return std::nullopt;
+  // The client reached the admin endpoint: its host, but the explicit
+  // listener's port.
+  std::string host_only;
+  Host host;
+  std::uint16_t admin_port = 0;
+  if (parse_authority(host_header, host, admin_port, 1) == HostError::None)
+    host_only = host.kind == HostKind::Ipv6 ? "[" + host.name + "]" : host.name;
+  const auto proxy = pac::choose_proxy(policy, host_only, port);
+  if (!proxy) return std::nullopt;
+  return pac::generate_pac(policy, *proxy, policy.pac.fallback);
 }
 
 std::string Controller::policy_json() const {

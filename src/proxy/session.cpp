@@ -8,6 +8,7 @@
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
+#include "auto_config.hpp"
 #include "dial.hpp"
 #include "http_forward.hpp"
 #include "tunnel_hello.hpp"
@@ -135,6 +136,7 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
       snapshot_(worker.snapshot()),
       client_ip_(net::to_ip(peer.address()).unmapped()),
       client_text_(net::format_endpoint(peer)),
+      listener_port_(local.port()),
       upstream_deadline_(worker.io().get_executor()) {
   switch (kind) {
     case ListenerKind::Explicit:
@@ -257,6 +259,8 @@ asio::awaitable<bool> Session::exchange() {
   record_.version = snapshot_->version_label(identity);
   Learned learned = co_await source_->next(client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
+  if (learned.outcome == Learned::Outcome::AutoConfig)
+    co_return co_await serve_auto_config(learned);
   PendingRecord record(worker_, record_, started);
   if (learned.outcome == Learned::Outcome::Refused) {
     co_return co_await refuse(std::move(record), learned.language, learned.refusal,
@@ -340,6 +344,25 @@ asio::awaitable<bool> Session::exchange() {
   co_return false;
 }
 
+asio::awaitable<bool> Session::serve_auto_config(const Learned& learned) {
+  const auto proxy = pac::choose_proxy(snapshot_->policy(), learned.pac_host, listener_port_);
+  if (!proxy) {
+    record_.method = learned.head_only ? "HEAD" : "GET";
+    record_.http_host = learned.pac_host;
+    PendingRecord record(worker_, record_, Clock::now());
+    co_return co_await refuse(std::move(record), Language::Http, audit::Reason::BadRequest,
+                              "the PAC file names the proxy by the Host it was fetched from, and "
+                              "this one is not a host",
+                              false);
+  }
+  const std::string& file = auto_config_file(snapshot_, *proxy);
+  // Named, not a temporary in the co_await: GCC 12 mishandles those (see
+  // auth/authenticator.cpp).
+  const Answer answer = auto_config(file, learned.head_only, learned.keep_alive);
+  co_await send(answer, Language::Http, true);
+  co_return learned.keep_alive && !cancelled_;
+}
+
 asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learned,
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
                                       const policy::Rule* rule) {
@@ -381,10 +404,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
       open.deny_inside(hello.refusal->reason, std::move(hello.refusal->detail));
       const audit::Source source = audit::source_of(hello.refusal->reason);
       std::move(open).close(audit::End::Denied, source);
-      if (hello.alert)
-        co_await send(refusal(Language::Tls, hello.refusal->reason,
-                              AnswerContext{{}, false, snapshot_->policy().deny_alert, {}}),
-                      Language::Tls, false);
+      if (hello.alert) {
+        const Answer alert = refusal(Language::Tls, hello.refusal->reason,
+                                     AnswerContext{{}, false, snapshot_->policy().deny_alert, {}});
+        co_await send(alert, Language::Tls, false);
+      }
       co_return;
     }
   }
@@ -505,7 +529,8 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   open->reason = audit::Reason::UpstreamFailed;
   open->status = failure.status;
   std::move(open).close(audit::End::Reset, audit::Source::Upstream);
-  co_await send(Answer{render(failure), failure.status, true}, Language::Http, true);
+  const Answer answer{render(failure), failure.status, true};
+  co_await send(answer, Language::Http, true);
   co_return false;
 }
 

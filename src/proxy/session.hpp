@@ -59,6 +59,8 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   // The tunnel's stages after the dial: answer, open, check, relay, close.
   asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
                                const policy::ClientIdentity& identity, const policy::Rule* rule);
+  // GET /proxy.pac: the PAC file from this connection's policy.
+  asio::awaitable<bool> serve_auto_config(const Learned& learned);
   // The tunnel has ended: its close record.
   void relay_ended(const relay::TunnelResult& result);
   // A plain HTTP request's stages after the decision.
@@ -76,7 +78,8 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   std::unique_ptr<DestinationSource> source_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
-  std::string client_text_;  // "ip:port", for records
+  std::string client_text_;      // "ip:port", for records
+  std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
   Deadline upstream_deadline_;
   tcp::socket* upstream_ = nullptr;  // while dialed and not relaying, for cancel()
   bool server_spoke_ = false;        // the tunnel hello check's wait on the upstream

@@ -148,3 +148,71 @@ class PacTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ServedPacTest(unittest.TestCase):
+    """The PAC file served by the running proxy (GET /proxy.pac and /wpad.dat
+    on the explicit listener and the admin endpoint), made from the running
+    policy: a reload brings a new file."""
+
+    def setUp(self):
+        from harness import Proxy
+        self.dir = tempfile.mkdtemp(prefix="chokepoint-served-pac-")
+        self.config = os.path.join(self.dir, "site.yaml")
+        self.write_config([])
+        self.proxy = Proxy(config=self.config)
+
+    def tearDown(self):
+        self.proxy.stop()
+
+    def write_config(self, extra_names):
+        rules = "".join("  - {id: extra-%d, ports: [443], destinations: [%s]}\n" % (i, name)
+                        for i, name in enumerate(extra_names))
+        with open(self.config + ".tmp", "w") as f:
+            f.write("version: 1\ninclude: builtin:deep-security.yaml\n" + ("rules:\n" + rules if rules else ""))
+        os.replace(self.config + ".tmp", self.config)
+
+    def fetch(self, base, path="/proxy.pac", method="GET"):
+        import urllib.request
+        request = urllib.request.Request(base + path, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+
+    def test_served_on_the_explicit_listener_and_the_admin_endpoint(self):
+        proxy_address = "127.0.0.1:%d" % self.proxy.port
+        for base in (self.proxy.url, self.proxy.admin_url):
+            for path in ("/proxy.pac", "/wpad.dat"):
+                with self.subTest(base=base, path=path):
+                    status, headers, text = self.fetch(base, path)
+                    self.assertEqual(status, 200)
+                    self.assertEqual(headers["Content-Type"], "application/x-ns-proxy-autoconfig")
+                    engine = Engine(text)
+                    try:
+                        # Named by the host the client used and the explicit listener's port.
+                        self.assertEqual(engine.find("https://ds20.icrc.trendmicro.com/", "ds20.icrc.trendmicro.com"),
+                                         "PROXY " + proxy_address)
+                        self.assertEqual(engine.find("https://evil.example.com/", "evil.example.com"), "DIRECT")
+                    finally:
+                        engine.close()
+        status, headers, text = self.fetch(self.proxy.url, method="HEAD")
+        self.assertEqual(status, 200)
+        self.assertGreater(int(headers["Content-Length"]), 1000)
+        # Serving the file is not an egress decision: no record for it.
+        self.assertEqual([r for r in self.proxy.records() if r.get("path") in ("/proxy.pac", "/wpad.dat")], [])
+
+    def test_a_reload_serves_the_new_policy(self):
+        _, _, before = self.fetch(self.proxy.url)
+        engine = Engine(before)
+        try:
+            self.assertEqual(engine.find("https://new.partner.example/", "new.partner.example"), "DIRECT")
+        finally:
+            engine.close()
+        self.write_config(["new.partner.example"])
+        self.assertEqual(self.proxy.admin("/reload", method="POST")[0], 200)
+        _, _, after = self.fetch(self.proxy.url)
+        engine = Engine(after)
+        try:
+            self.assertEqual(engine.find("https://new.partner.example/", "new.partner.example"),
+                             "PROXY 127.0.0.1:%d" % self.proxy.port)
+        finally:
+            engine.close()

@@ -70,6 +70,10 @@ class Controller {
   bool ready() const { return !draining_ && server_.accepts_succeed(); }
   bool draining() const { return draining_; }
   std::string policy_json() const;
+  // The PAC file of the running policy, naming the explicit listener by the
+  // host the client reached the admin endpoint with (`host_header`), or
+  // `pac.proxy`; nothing when there is no explicit listener to name.
+  std::optional<std::string> auto_config(std::string_view host_header) const;
   asio::awaitable<std::string> metrics_text();
   asio::awaitable<std::string> connections_json();
 
