@@ -38,7 +38,7 @@ ConnectionSlot::~ConnectionSlot() {
   if (holds_limit_) worker_->limits().release(client_, handshaking_);
   if (!is_linked()) return;
   unlink();
-  if (worker_->stopping() && worker_->live().empty()) worker_->io().stop();
+  if (worker_->live().empty()) worker_->became_idle();
 }
 
 void ConnectionSlot::attach(LiveConnection& owner) {

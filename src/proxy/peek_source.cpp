@@ -108,7 +108,7 @@ class PeekSource final : public DestinationSource {
     error_code ec;
     Seen seen = Seen::Nothing;
     while (!ec && !client.deadline.expired()) {
-      const std::size_t n = co_await client.read_more(ec);
+      const std::size_t n = client.commit(co_await client.read_some(ec));
       const std::string_view all = client.unread();
       const tls::HelloStatus status = parser.feed(all.substr(all.size() - n));
       if (status == tls::HelloStatus::Done) {

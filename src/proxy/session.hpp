@@ -46,7 +46,9 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   void cancel() override;
   relay::Tunnel* tunnel() override { return tunnel_ ? &*tunnel_ : nullptr; }
   void describe(std::string& out) const override;
-  const audit::Record* open_record() const override { return tunnel_ ? relaying_ : nullptr; }
+  const audit::Record* open_record() const override {
+    return tunnel_ && relaying_ ? &relaying_->fields() : nullptr;
+  }
 
  private:
   // One exchange; false when the connection is over.
@@ -60,6 +62,10 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   // The tunnel's stages after the dial: answer, open, check, relay, close.
   asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
                                const policy::ClientIdentity& identity, const policy::Rule* rule);
+  // GET /proxy.pac: the PAC file from this connection's policy.
+  asio::awaitable<bool> serve_auto_config(const Learned& learned);
+  // The tunnel has ended: its close record.
+  void relay_ended(const relay::TunnelResult& result);
   // A plain HTTP request's stages after the decision.
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
                                 const policy::ClientIdentity& identity);
@@ -78,12 +84,16 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   std::unique_ptr<DestinationSource> source_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
-  std::string client_text_;  // "ip:port", for records
+  std::string client_text_;      // "ip:port", for records
+  std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
   Deadline upstream_deadline_;
   tcp::socket* upstream_ = nullptr;  // while dialed and not relaying, for cancel()
   bool server_spoke_ = false;        // the tunnel hello check's wait on the upstream
+  // The current exchange's record; its PendingRecord/OpenRecord handles
+  // write it (exchange_record.hpp). One exchange at a time.
+  audit::Record record_;
   std::optional<relay::Tunnel> tunnel_;
-  const audit::Record* relaying_ = nullptr;  // the open record, while relaying
+  std::optional<OpenRecord> relaying_;  // the exchange's record, while its tunnel relays
   bool cancelled_ = false;
 };
 
