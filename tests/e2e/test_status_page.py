@@ -65,7 +65,7 @@ class StatusPageTest(unittest.TestCase):
                            config=self.config)
 
     def tearDown(self):
-        self.proxy.stop()
+        self.assertEqual(self.proxy.stop(), 0, self.proxy.stderr_text()[-3000:])
         self.echo.stop()
         self.dns.stop()
 

@@ -34,7 +34,10 @@ asio::awaitable<std::optional<std::invoke_result_t<Work&>>> offload(
   auto slot = std::make_shared<Slot>(executor);
   asio::post(pool, [slot, executor, work = std::move(work)]() mutable {
     T result = work();
-    asio::post(executor, [slot, result = std::move(result)]() mutable {
+    // The pool lets go of the slot here: its last owner must be on the
+    // caller's thread (its timer belongs to the caller's io_context, which
+    // may be gone once the caller has its result).
+    asio::post(executor, [slot = std::move(slot), result = std::move(result)]() mutable {
       slot->result.emplace(std::move(result));
       slot->arrived.set();
     });
