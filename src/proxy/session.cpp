@@ -367,11 +367,14 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
                                       const policy::Rule* rule) {
   upstream_ = &upstream;
-  // Answer the client: the tunnel is open.
-  error_code ignored;
-  const tcp::endpoint local = upstream.local_endpoint(ignored);
-  const Answer established =
-      tunnel_established(learned.language, Endpoint{net::to_ip(local.address()), local.port()});
+  // Answer the client: the tunnel is open (SOCKS says from where).
+  Endpoint bound;
+  if (learned.language == Language::Socks4 || learned.language == Language::Socks5) {
+    error_code ignored;
+    const tcp::endpoint local = upstream.local_endpoint(ignored);
+    bound = Endpoint{net::to_ip(local.address()), local.port()};
+  }
+  const Answer established = tunnel_established(learned.language, bound);
   if (!established.bytes.empty()) {
     error_code ec;
     co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));
