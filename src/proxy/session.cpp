@@ -132,12 +132,12 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
     : worker_(worker),
       slot_(std::move(slot)),
       kind_(kind),
-      client_(std::move(socket)),
+      client_(std::make_unique<ClientConnection>(std::move(socket))),
       snapshot_(worker.snapshot()),
       client_ip_(net::to_ip(peer.address()).unmapped()),
       client_text_(net::format_endpoint(peer)),
       listener_port_(local.port()),
-      upstream_deadline_(worker.io().get_executor()) {
+      upstream_deadline_(nullptr) {
   switch (kind) {
     case ListenerKind::Explicit:
       source_ = explicit_source(worker);
@@ -159,7 +159,7 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
 
 asio::awaitable<void> Session::run() {
   slot_.attach(*this);
-  client_.owner = weak_from_this();
+  client_->owner = weak_from_this();
   try {
     if (!slot_.admission()) {
       co_await refuse_admission();
@@ -172,7 +172,7 @@ asio::awaitable<void> Session::run() {
     // was written by its destructor; the process keeps serving.
   }
   error_code ignored;
-  client_.socket.close(ignored);
+  if (client_) client_->socket.close(ignored);
 }
 
 void Session::cancel() {
@@ -182,7 +182,7 @@ void Session::cancel() {
     tunnel_->stop(relay::EndReason::Shutdown);
     return;
   }
-  client_.socket.close(ignored);
+  if (client_) client_->socket.close(ignored);
   if (upstream_) upstream_->close(ignored);
 }
 
@@ -220,9 +220,9 @@ asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, a
 asio::awaitable<void> Session::send(const Answer& answer, Language language, bool linger) {
   if (answer.bytes.empty() || cancelled_) co_return;
   error_code ec;
-  client_.arm(worker_.options().head_timeout);
-  co_await asio::async_write(client_.socket, asio::buffer(answer.bytes), await_into(ec));
-  client_.disarm();
+  client_->arm(worker_.options().head_timeout);
+  co_await asio::async_write(client_->socket, asio::buffer(answer.bytes), await_into(ec));
+  client_->disarm();
   if (!answer.close || ec || language != Language::Http) co_return;
   // Closing with unread bytes in the receive buffer makes the kernel send a
   // reset, which can destroy the answer before the client reads it.
@@ -230,7 +230,7 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
     // Drop what the client already sent (bounded), without waiting for more.
     char sink[4096];
     for (std::size_t drained = 0; drained < kLingerBytes;) {
-      const ssize_t n = ::recv(client_.socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
+      const ssize_t n = ::recv(client_->socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
       if (n <= 0) break;
       drained += static_cast<std::size_t>(n);
     }
@@ -238,14 +238,14 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
   }
   // Lingering close: send our FIN, then read and drop what the client still
   // sends, within a bound, until its FIN.
-  client_.socket.shutdown(tcp::socket::shutdown_send, ec);
-  client_.arm(kLingerTime);
+  client_->socket.shutdown(tcp::socket::shutdown_send, ec);
+  client_->arm(kLingerTime);
   std::size_t drained = 0;
   char sink[4096];
-  while (!ec && drained < kLingerBytes && !client_.deadline.expired()) {
-    drained += co_await client_.socket.async_read_some(asio::buffer(sink), await_into(ec));
+  while (!ec && drained < kLingerBytes && !client_->deadline.expired()) {
+    drained += co_await client_->socket.async_read_some(asio::buffer(sink), await_into(ec));
   }
-  client_.disarm();
+  client_->disarm();
 }
 
 asio::awaitable<bool> Session::exchange() {
@@ -257,7 +257,7 @@ asio::awaitable<bool> Session::exchange() {
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
-  Learned learned = co_await source_->next(client_, record_);
+  Learned learned = co_await source_->next(*client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
   if (learned.outcome == Learned::Outcome::AutoConfig)
     co_return co_await serve_auto_config(learned);
@@ -377,7 +377,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   const Answer established = tunnel_established(learned.language, bound);
   if (!established.bytes.empty()) {
     error_code ec;
-    co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));
+    co_await asio::async_write(client_->socket, asio::buffer(established.bytes), await_into(ec));
     if (ec || cancelled_) {
       upstream_ = nullptr;
       std::move(record).refuse(cancelled_ ? audit::Reason::Shutdown : audit::Reason::ClientClosed,
@@ -394,7 +394,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // that is not itself allowed (domain fronting).
   if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni) {
     TunnelHello hello =
-        co_await read_tunnel_hello(client_, upstream, server_spoke_, learned.host, learned.port,
+        co_await read_tunnel_hello(*client_, upstream, server_spoke_, learned.host, learned.port,
                                    *snapshot_, identity, worker_.options());
     open->sni = std::move(hello.sni);
     if (cancelled_) {
@@ -418,11 +418,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
 
   // Bytes the client sent before the relay (early data, the peeked hello)
   // go upstream first.
-  const std::size_t early = client_.buffer.size();
+  const std::size_t early = client_->buffer.size();
   error_code ec;
-  if (early > 0) co_await asio::async_write(upstream, client_.buffer.data(), await_into(ec));
+  if (early > 0) co_await asio::async_write(upstream, client_->buffer.data(), await_into(ec));
   // An idle tunnel keeps no buffer.
-  client_.buffer = boost::beast::flat_buffer();
+  client_->buffer = boost::beast::flat_buffer();
   upstream_ = nullptr;
   if (ec || cancelled_) {
     open->detail = ec.message();
@@ -445,7 +445,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // object and its tunnel, nothing more (an idle tunnel's memory is what a
   // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
   relaying_.emplace(std::move(open));
-  tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
+  tunnel_.emplace(std::move(client_->socket), std::move(upstream), worker_.pipes(), options, early);
+  // The client's reading state goes too. Posted: a deadline handler of it
+  // may already be queued, and runs first.
+  asio::post(worker_.io(), [reading = std::move(client_)] {});
+  snapshot_.reset();
   tunnel_->start([self = shared_from_this()](const relay::TunnelResult& result) {
     self->relay_ended(result);
   });
@@ -496,7 +500,9 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       upstream = std::move(dialled.socket);
     }
     upstream_ = &*upstream;
-    ec = co_await request.send_head(*upstream, upstream_deadline_);
+    if (!upstream_deadline_)
+      upstream_deadline_ = std::make_unique<Deadline>(worker_.io().get_executor());
+    ec = co_await request.send_head(*upstream, *upstream_deadline_);
     if (!ec || !reused || request.has_body() || !is_retryable(ec)) break;
   }
   if (ec) {
@@ -507,7 +513,7 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   record->bytes_up = request.head_bytes();
   OpenRecord open = std::move(record).open();
 
-  const ForwardResult result = co_await request.relay(client_, *upstream, upstream_deadline_);
+  const ForwardResult result = co_await request.relay(*client_, *upstream, *upstream_deadline_);
   upstream_ = nullptr;
   open->bytes_up = result.bytes_up;
   open->bytes_down = result.bytes_down;
