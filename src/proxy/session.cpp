@@ -4,6 +4,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include <chokepoint/audit/policy_terms.hpp>
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/worker.hpp>
@@ -21,40 +22,6 @@ using Clock = std::chrono::steady_clock;
 // Bounds of the lingering close after an HTTP error answer.
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerBytes = 1 << 20;
-
-audit::Reason reason_of(policy::Reason reason) {
-  switch (reason) {
-    case policy::Reason::RuleAllows:
-      return audit::Reason::RuleAllows;
-    case policy::Reason::RuleLogs:
-      return audit::Reason::RuleLogs;
-    case policy::Reason::RuleDenies:
-      return audit::Reason::RuleDenies;
-    case policy::Reason::NoMatchingRule:
-      return audit::Reason::NoMatchingRule;
-    case policy::Reason::RoleNotAllowed:
-      return audit::Reason::RoleNotAllowed;
-    case policy::Reason::VersionNotAllowed:
-      return audit::Reason::VersionNotAllowed;
-    case policy::Reason::PortNotAllowed:
-      return audit::Reason::PortNotAllowed;
-    case policy::Reason::PathNotAllowed:
-      return audit::Reason::PathNotAllowed;
-  }
-  return audit::Reason::NoMatchingRule;
-}
-
-audit::Decision decision_of(policy::Action action) {
-  switch (action) {
-    case policy::Action::Allow:
-      return audit::Decision::Allow;
-    case policy::Action::Deny:
-      return audit::Decision::Deny;
-    case policy::Action::Log:
-      return audit::Decision::Log;
-  }
-  return audit::Decision::Deny;
-}
 
 audit::Mode mode_of(ListenerKind kind) {
   switch (kind) {
@@ -108,10 +75,10 @@ audit::Source source_of(const relay::TunnelResult& r) {
 void note_decision(audit::Record& record, const policy::Decision& decision,
                    const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
                    const policy::ClientIdentity& identity) {
-  record.decision = decision_of(decision.action);
+  record.decision = audit::decision_of(decision.action);
   record.rule = std::string(decision.rule_id());
   if (decision.match.rule) record.service = decision.match.rule->service;
-  record.reason = reason_of(decision.reason);
+  record.reason = audit::reason_of(decision.reason);
   record.enforced = decision.enforced;
   if (!decision.let_out() || !decision.enforced)
     record.detail = snapshot.describe(decision, host, port, identity);
@@ -310,8 +277,9 @@ asio::awaitable<bool> Session::exchange() {
   note_decision(*record.operator->(), decision, *snapshot_, learned.host, learned.port, identity);
   if (!decision.let_out()) {
     std::string why = record.fields().detail;
-    co_return co_await refuse(std::move(record), learned.language, reason_of(decision.reason),
-                              std::move(why), learned.keep_alive);
+    co_return co_await refuse(std::move(record), learned.language,
+                              audit::reason_of(decision.reason), std::move(why),
+                              learned.keep_alive);
   }
   if (const policy::Rule* rule = decision.match.rule; rule && rule->max_rate) {
     const auto wait =
