@@ -4,6 +4,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include <chokepoint/audit/policy_terms.hpp>
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/worker.hpp>
@@ -21,40 +22,6 @@ using Clock = std::chrono::steady_clock;
 // Bounds of the lingering close after an HTTP error answer.
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerBytes = 1 << 20;
-
-audit::Reason reason_of(policy::Reason reason) {
-  switch (reason) {
-    case policy::Reason::RuleAllows:
-      return audit::Reason::RuleAllows;
-    case policy::Reason::RuleLogs:
-      return audit::Reason::RuleLogs;
-    case policy::Reason::RuleDenies:
-      return audit::Reason::RuleDenies;
-    case policy::Reason::NoMatchingRule:
-      return audit::Reason::NoMatchingRule;
-    case policy::Reason::RoleNotAllowed:
-      return audit::Reason::RoleNotAllowed;
-    case policy::Reason::VersionNotAllowed:
-      return audit::Reason::VersionNotAllowed;
-    case policy::Reason::PortNotAllowed:
-      return audit::Reason::PortNotAllowed;
-    case policy::Reason::PathNotAllowed:
-      return audit::Reason::PathNotAllowed;
-  }
-  return audit::Reason::NoMatchingRule;
-}
-
-audit::Decision decision_of(policy::Action action) {
-  switch (action) {
-    case policy::Action::Allow:
-      return audit::Decision::Allow;
-    case policy::Action::Deny:
-      return audit::Decision::Deny;
-    case policy::Action::Log:
-      return audit::Decision::Log;
-  }
-  return audit::Decision::Deny;
-}
 
 audit::Mode mode_of(ListenerKind kind) {
   switch (kind) {
@@ -108,10 +75,10 @@ audit::Source source_of(const relay::TunnelResult& r) {
 void note_decision(audit::Record& record, const policy::Decision& decision,
                    const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
                    const policy::ClientIdentity& identity) {
-  record.decision = decision_of(decision.action);
+  record.decision = audit::decision_of(decision.action);
   record.rule = std::string(decision.rule_id());
   if (decision.match.rule) record.service = decision.match.rule->service;
-  record.reason = reason_of(decision.reason);
+  record.reason = audit::reason_of(decision.reason);
   record.enforced = decision.enforced;
   if (!decision.let_out() || !decision.enforced)
     record.detail = snapshot.describe(decision, host, port, identity);
@@ -132,12 +99,12 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
     : worker_(worker),
       slot_(std::move(slot)),
       kind_(kind),
-      client_(std::move(socket)),
+      client_(std::make_unique<ClientConnection>(std::move(socket))),
       snapshot_(worker.snapshot()),
       client_ip_(net::to_ip(peer.address()).unmapped()),
       client_text_(net::format_endpoint(peer)),
       listener_port_(local.port()),
-      upstream_deadline_(worker.io().get_executor()) {
+      upstream_deadline_(nullptr) {
   switch (kind) {
     case ListenerKind::Explicit:
       source_ = explicit_source(worker);
@@ -159,7 +126,7 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
 
 asio::awaitable<void> Session::run() {
   slot_.attach(*this);
-  client_.owner = weak_from_this();
+  client_->owner = weak_from_this();
   try {
     if (!slot_.admission()) {
       co_await refuse_admission();
@@ -172,7 +139,7 @@ asio::awaitable<void> Session::run() {
     // was written by its destructor; the process keeps serving.
   }
   error_code ignored;
-  client_.socket.close(ignored);
+  if (client_) client_->socket.close(ignored);
 }
 
 void Session::cancel() {
@@ -182,7 +149,7 @@ void Session::cancel() {
     tunnel_->stop(relay::EndReason::Shutdown);
     return;
   }
-  client_.socket.close(ignored);
+  if (client_) client_->socket.close(ignored);
   if (upstream_) upstream_->close(ignored);
 }
 
@@ -198,7 +165,7 @@ asio::awaitable<void> Session::refuse_admission() {
   if (kind_ == ListenerKind::Socks && admission.refusal == audit::Reason::AuditUnavailable) {
     // Failing closed is not a flood to shed: the client is told (SOCKS5
     // 0x01, SOCKS4 rejected) once its handshake says how to tell it.
-    const Learned learned = co_await source_->next(client_, *record.operator->());
+    const Learned learned = co_await source_->next(*client_, *record.operator->());
     if (learned.outcome == Learned::Outcome::Destination) language = learned.language;
   }
   std::string detail =
@@ -229,9 +196,9 @@ asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, a
 asio::awaitable<void> Session::send(const Answer& answer, Language language, bool linger) {
   if (answer.bytes.empty() || cancelled_) co_return;
   error_code ec;
-  client_.arm(worker_.options().head_timeout);
-  co_await asio::async_write(client_.socket, asio::buffer(answer.bytes), await_into(ec));
-  client_.disarm();
+  client_->arm(worker_.options().head_timeout);
+  co_await asio::async_write(client_->socket, asio::buffer(answer.bytes), await_into(ec));
+  client_->disarm();
   if (!answer.close || ec || language != Language::Http) co_return;
   // Closing with unread bytes in the receive buffer makes the kernel send a
   // reset, which can destroy the answer before the client reads it.
@@ -239,7 +206,7 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
     // Drop what the client already sent (bounded), without waiting for more.
     char sink[4096];
     for (std::size_t drained = 0; drained < kLingerBytes;) {
-      const ssize_t n = ::recv(client_.socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
+      const ssize_t n = ::recv(client_->socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
       if (n <= 0) break;
       drained += static_cast<std::size_t>(n);
     }
@@ -247,14 +214,14 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
   }
   // Lingering close: send our FIN, then read and drop what the client still
   // sends, within a bound, until its FIN.
-  client_.socket.shutdown(tcp::socket::shutdown_send, ec);
-  client_.arm(kLingerTime);
+  client_->socket.shutdown(tcp::socket::shutdown_send, ec);
+  client_->arm(kLingerTime);
   std::size_t drained = 0;
   char sink[4096];
-  while (!ec && drained < kLingerBytes && !client_.deadline.expired()) {
-    drained += co_await client_.socket.async_read_some(asio::buffer(sink), await_into(ec));
+  while (!ec && drained < kLingerBytes && !client_->deadline.expired()) {
+    drained += co_await client_->socket.async_read_some(asio::buffer(sink), await_into(ec));
   }
-  client_.disarm();
+  client_->disarm();
 }
 
 asio::awaitable<bool> Session::exchange() {
@@ -266,7 +233,7 @@ asio::awaitable<bool> Session::exchange() {
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
-  Learned learned = co_await source_->next(client_, record_);
+  Learned learned = co_await source_->next(*client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
   if (learned.outcome == Learned::Outcome::AutoConfig)
     co_return co_await serve_auto_config(learned);
@@ -319,8 +286,9 @@ asio::awaitable<bool> Session::exchange() {
   note_decision(*record.operator->(), decision, *snapshot_, learned.host, learned.port, identity);
   if (!decision.let_out()) {
     std::string why = record.fields().detail;
-    co_return co_await refuse(std::move(record), learned.language, reason_of(decision.reason),
-                              std::move(why), learned.keep_alive);
+    co_return co_await refuse(std::move(record), learned.language,
+                              audit::reason_of(decision.reason), std::move(why),
+                              learned.keep_alive);
   }
   if (const policy::Rule* rule = decision.match.rule; rule && rule->max_rate) {
     const auto wait =
@@ -376,14 +344,17 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
                                       const policy::Rule* rule) {
   upstream_ = &upstream;
-  // Answer the client: the tunnel is open.
-  error_code ignored;
-  const tcp::endpoint local = upstream.local_endpoint(ignored);
-  const Answer established =
-      tunnel_established(learned.language, Endpoint{net::to_ip(local.address()), local.port()});
+  // Answer the client: the tunnel is open (SOCKS says from where).
+  Endpoint bound;
+  if (learned.language == Language::Socks4 || learned.language == Language::Socks5) {
+    error_code ignored;
+    const tcp::endpoint local = upstream.local_endpoint(ignored);
+    bound = Endpoint{net::to_ip(local.address()), local.port()};
+  }
+  const Answer established = tunnel_established(learned.language, bound);
   if (!established.bytes.empty()) {
     error_code ec;
-    co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));
+    co_await asio::async_write(client_->socket, asio::buffer(established.bytes), await_into(ec));
     if (ec || cancelled_) {
       upstream_ = nullptr;
       std::move(record).refuse(cancelled_ ? audit::Reason::Shutdown : audit::Reason::ClientClosed,
@@ -408,7 +379,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // that is not itself allowed (domain fronting).
   if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni) {
     TunnelHello hello =
-        co_await read_tunnel_hello(client_, upstream, server_spoke_, learned.host, learned.port,
+        co_await read_tunnel_hello(*client_, upstream, server_spoke_, learned.host, learned.port,
                                    *snapshot_, identity, worker_.options());
     open->sni = std::move(hello.sni);
     if (cancelled_) {
@@ -432,11 +403,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
 
   // Bytes the client sent before the relay (early data, the peeked hello)
   // go upstream first.
-  const std::size_t early = client_.buffer.size();
+  const std::size_t early = client_->buffer.size();
   error_code ec;
-  if (early > 0) co_await asio::async_write(upstream, client_.buffer.data(), await_into(ec));
+  if (early > 0) co_await asio::async_write(upstream, client_->buffer.data(), await_into(ec));
   // An idle tunnel keeps no buffer.
-  client_.buffer = boost::beast::flat_buffer();
+  client_->buffer = boost::beast::flat_buffer();
   upstream_ = nullptr;
   if (ec || cancelled_) {
     open->detail = ec.message();
@@ -459,7 +430,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // object and its tunnel, nothing more (an idle tunnel's memory is what a
   // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
   relaying_.emplace(std::move(open));
-  tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
+  tunnel_.emplace(std::move(client_->socket), std::move(upstream), worker_.pipes(), options, early);
+  // The client's reading state goes too. Posted: a deadline handler of it
+  // may already be queued, and runs first.
+  asio::post(worker_.io(), [reading = std::move(client_)] {});
+  snapshot_.reset();
   tunnel_->start([self = shared_from_this()](const relay::TunnelResult& result) {
     self->relay_ended(result);
   });
@@ -510,7 +485,9 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       upstream = std::move(dialled.socket);
     }
     upstream_ = &*upstream;
-    ec = co_await request.send_head(*upstream, upstream_deadline_);
+    if (!upstream_deadline_)
+      upstream_deadline_ = std::make_unique<Deadline>(worker_.io().get_executor());
+    ec = co_await request.send_head(*upstream, *upstream_deadline_);
     if (!ec || !reused || request.has_body() || !is_retryable(ec)) break;
   }
   if (ec) {
@@ -529,7 +506,7 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
     }
   }
 
-  const ForwardResult result = co_await request.relay(client_, *upstream, upstream_deadline_);
+  const ForwardResult result = co_await request.relay(*client_, *upstream, *upstream_deadline_);
   upstream_ = nullptr;
   open->bytes_up = result.bytes_up;
   open->bytes_down = result.bytes_down;
