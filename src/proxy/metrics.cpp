@@ -59,6 +59,7 @@ void Metrics::add(const Metrics& o) {
     accept_failures[k] += v;
   bytes_up += o.bytes_up;
   bytes_down += o.bytes_down;
+  health_checks += o.health_checks;
   dns.add(o.dns);
   connect.add(o.connect);
   open_tunnels += o.open_tunnels;

@@ -10,6 +10,8 @@
 
 #include "dial.hpp"
 #include "http_forward.hpp"
+#include "parent_proxy.hpp"
+#include "proxy_header_stage.hpp"
 #include "tunnel_hello.hpp"
 
 namespace chokepoint::proxy {
@@ -161,7 +163,7 @@ asio::awaitable<void> Session::run() {
   try {
     if (!slot_.admission()) {
       co_await refuse_admission();
-    } else {
+    } else if (co_await accept_proxy_header()) {
       while (!cancelled_ && co_await exchange()) {
       }
     }
@@ -184,9 +186,43 @@ void Session::cancel() {
   if (upstream_) upstream_->close(ignored);
 }
 
+asio::awaitable<bool> Session::accept_proxy_header() {
+  if (!slot_.from_balancer()) co_return true;
+  const ProxyHeader header = co_await read_proxy_header(client_, worker_.options().head_timeout);
+  switch (header.outcome) {
+    case ProxyHeader::Outcome::Gone:
+      co_return false;
+    case ProxyHeader::Outcome::HealthCheck:
+      worker_.health_check();
+      co_return false;
+    case ProxyHeader::Outcome::Refused: {
+      audit::Record facts;
+      facts.client = client_text_;
+      facts.mode = mode_of(kind_);
+      PendingRecord record(worker_, std::move(facts), Clock::now());
+      // Only an HTTP client can read why (the SOCKS handshake has not begun).
+      const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
+      co_await refuse(std::move(record), language, header.refusal, header.detail, false);
+      co_return false;
+    }
+    case ProxyHeader::Outcome::Client:
+      break;
+  }
+  // From here on the client is the one the balancer named, for everything:
+  // its role, its limits, its records.
+  via_ = std::exchange(client_text_, header.client.to_string());
+  client_ip_ = header.client.address;
+  if (!slot_.admit_client(client_ip_)) {
+    co_await refuse_admission();
+    co_return false;
+  }
+  co_return true;
+}
+
 asio::awaitable<void> Session::refuse_admission() {
   audit::Record facts;
   facts.client = client_text_;
+  facts.via = via_;
   facts.mode = mode_of(kind_);
   PendingRecord record(worker_, std::move(facts), Clock::now());
   const Admission& admission = slot_.admission();
@@ -205,6 +241,8 @@ asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, a
   AnswerContext context{detail, keep_alive, snapshot_->policy().deny_alert,
                         worker_.options().auth_realm};
   context.retry_after = retry_after;
+  context.next_hop = record.fields().upstream_proxy;
+  context.received_status = record.fields().upstream_proxy_status;
   const Answer answer = refusal(language, reason, context);
   record->status = answer.status;
   std::move(record).refuse(reason, std::move(detail));
@@ -251,12 +289,16 @@ asio::awaitable<bool> Session::exchange() {
   const auto started = Clock::now();
   audit::Record facts;
   facts.client = client_text_;
+  facts.via = via_;
   // Identify the client by its address (a proxy user may refine it below).
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
   facts.role = snapshot_->role_label(identity);
   facts.version = snapshot_->version_label(identity);
   Learned learned = co_await source_->next(client_, facts);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
+  if (auto forged = forged_proxy_header(client_))
+    learned =
+        Learned::refused(audit::Reason::ProxyHeaderRefused, std::move(*forged), learned.language);
   PendingRecord record(worker_, std::move(facts), started);
   if (learned.outcome == Learned::Outcome::Refused) {
     co_return co_await refuse(std::move(record), learned.language, learned.refusal,
@@ -318,37 +360,70 @@ asio::awaitable<bool> Session::exchange() {
                                 learned.keep_alive, *wait);
     }
   }
-  if (!learned.tunnel) co_return co_await forward(std::move(record), learned, identity);
+  const UpstreamProxy* parent = parent_for(decision.match.rule, worker_.options());
+  if (!learned.tunnel) co_return co_await forward(std::move(record), learned, identity, parent);
 
-  // Resolve, vet and dial.
-  const bool require_match =
-      learned.original_destination &&
-      snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
-  Dialled dialled =
-      co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
-                    require_match ? &*learned.original_destination : nullptr, cancelled_);
-  record->dns_ms = dialled.dns_ms;
-  if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
-  record->connect_ms = dialled.connect_ms;
-  record->upstream = dialled.upstream;
+  // Resolve, vet and dial (or ask the parent proxy).
+  Dialled dialled = co_await dial_tunnel(record, learned, identity, parent);
   if (dialled.failure != audit::Reason::None) {
     co_return co_await refuse(std::move(record), learned.language, dialled.failure,
                               std::move(dialled.detail), false);
   }
   co_await tunnel(std::move(record), learned, std::move(*dialled.socket), identity,
-                  decision.match.rule);
+                  decision.match.rule, std::move(dialled.early));
   co_return false;
+}
+
+asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learned& learned,
+                                              const policy::ClientIdentity& identity,
+                                              const UpstreamProxy* parent) {
+  Dialled dialled;
+  if (!parent) {
+    const bool require_match =
+        learned.original_destination &&
+        snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
+    dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
+                            require_match ? &*learned.original_destination : nullptr, cancelled_);
+  } else {
+    // The parent resolves the name; original_destination's require-match,
+    // which needs our own resolution of it, does not apply.
+    record->upstream_proxy = parent->to_string();
+    dialled = co_await dial_parent(worker_, *parent, learned.host, learned.port, *snapshot_,
+                                   identity, cancelled_);
+    if (dialled.failure == audit::Reason::None) {
+      const auto asked = Clock::now();
+      upstream_ = &*dialled.socket;
+      ParentAnswer answer =
+          co_await ask_parent(*dialled.socket, *parent, learned.host, learned.port,
+                              upstream_deadline_, worker_.options().connect_timeout,
+                              worker_.options().max_header_bytes, shared_from_this());
+      upstream_ = nullptr;
+      dialled.connect_ms +=
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked).count();
+      record->upstream_proxy_status = answer.status;
+      dialled.failure = cancelled_ ? audit::Reason::Shutdown : answer.failure;
+      dialled.detail = std::move(answer.detail);
+      dialled.early = std::move(answer.early);
+    }
+  }
+  record->dns_ms = dialled.dns_ms;
+  if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
+  record->connect_ms = dialled.connect_ms;
+  record->upstream = dialled.upstream;
+  co_return dialled;
 }
 
 asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learned,
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
-                                      const policy::Rule* rule) {
+                                      const policy::Rule* rule, std::string said_already) {
   upstream_ = &upstream;
-  // Answer the client: the tunnel is open.
+  // Answer the client: the tunnel is open. What the destination already
+  // said (through a parent) follows the answer, ahead of the relay.
   error_code ignored;
   const tcp::endpoint local = upstream.local_endpoint(ignored);
-  const Answer established =
+  Answer established =
       tunnel_established(learned.language, Endpoint{net::to_ip(local.address()), local.port()});
+  established.bytes += said_already;
   if (!established.bytes.empty()) {
     error_code ec;
     co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));
@@ -365,8 +440,9 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   OpenRecord open = std::move(record).open();
 
   // Inside a CONNECT tunnel: the ClientHello must not name another host
-  // that is not itself allowed (domain fronting).
-  if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni) {
+  // that is not itself allowed (domain fronting). A destination that spoke
+  // first has no TLS client in front of it.
+  if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni && said_already.empty()) {
     TunnelHello hello =
         co_await read_tunnel_hello(client_, upstream, server_spoke_, learned.host, learned.port,
                                    *snapshot_, identity, worker_.options());
@@ -420,7 +496,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   relaying_ = nullptr;
   tunnel_.reset();
   open->bytes_up = result.bytes_up;
-  open->bytes_down = result.bytes_down;
+  open->bytes_down = result.bytes_down + said_already.size();
   open->relay =
       result.path == relay::PathUsed::Copy ? audit::RelayPath::Copy : audit::RelayPath::Splice;
   if (result.error) open->detail = result.error.message();
@@ -428,10 +504,16 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
 }
 
 asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& learned,
-                                       const policy::ClientIdentity& identity) {
+                                       const policy::ClientIdentity& identity,
+                                       const UpstreamProxy* parent) {
+  // Through a parent: the request in absolute form, on connections to the
+  // parent pooled for every destination.
+  const std::string authorization = parent ? parent_authorization(*parent) : std::string();
   HttpForward request(std::move(*learned.http_head), *learned.http_target, worker_.options(),
-                      shared_from_this());
-  const std::string pool_key = learned.host.name + ' ' + std::to_string(learned.port);
+                      shared_from_this(), NextHop{parent != nullptr, authorization});
+  const std::string pool_key = parent ? "parent " + parent->to_string() + ' ' + authorization
+                                      : learned.host.name + ' ' + std::to_string(learned.port);
+  if (parent) record->upstream_proxy = parent->to_string();
   std::optional<tcp::socket> upstream;
   error_code ec;
   // Send the head, on a pooled connection if one is left; a pooled connection
@@ -447,8 +529,15 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       }
     }
     if (!upstream) {
-      Dialled dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
-                                      nullptr, cancelled_);
+      // (Two statements: GCC 12 mishandles co_await inside ?:.)
+      Dialled dialled;
+      if (parent) {
+        dialled = co_await dial_parent(worker_, *parent, learned.host, learned.port, *snapshot_,
+                                       identity, cancelled_);
+      } else {
+        dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity, nullptr,
+                                cancelled_);
+      }
       record->dns_ms = dialled.dns_ms;
       if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
       record->connect_ms = dialled.connect_ms;

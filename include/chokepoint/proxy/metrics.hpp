@@ -34,6 +34,8 @@ struct Metrics {
   std::map<std::string, std::uint64_t> accept_failures;  // errno name (emfile, ...) -> failures
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
+  // Balancers' LOCAL connections (health checks): they leave no record.
+  std::uint64_t health_checks = 0;
   Histogram dns;
   Histogram connect;
   // Gauges, filled in when a copy is taken.

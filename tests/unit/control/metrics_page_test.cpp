@@ -39,6 +39,7 @@ MetricsPage sample_page(RunningPolicy& policy) {
   page.buffer_limit = 65536;
   page.sinks.push_back({"stdout", audit::SinkStats{5, 0}});
   page.traffic.accept_failures["emfile"] = 4;
+  page.traffic.health_checks = 6;
   policy.reloads = 1;
   policy.reload_failures = 2;
   policy.rules = 3;
