@@ -40,18 +40,25 @@ std::string parent_authorization(const UpstreamProxy& parent) {
   return "Basic " + auth::base64_encode(parent.user + ':' + parent.password);
 }
 
+std::optional<std::string> refused_literal(const Host& host, std::uint16_t port,
+                                           const policy::Snapshot& snapshot,
+                                           const policy::ClientIdentity& identity) {
+  if (!host.is_ip()) return std::nullopt;
+  const net::AddressClass cls = net::classify(host.address);
+  if (net::is_public(cls) || snapshot.allows_address(host.address.unmapped(), port, identity))
+    return std::nullopt;
+  return host.name + " is a refused address (" + std::string(net::to_string(cls)) + ")";
+}
+
 asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent, const Host& host,
                                      std::uint16_t port, const policy::Snapshot& snapshot,
                                      const policy::ClientIdentity& identity,
                                      const bool& cancelled) {
   Dialled d;
-  if (host.is_ip()) {
-    const net::AddressClass cls = net::classify(host.address);
-    if (!net::is_public(cls) && !snapshot.allows_address(host.address.unmapped(), port, identity)) {
-      d.failure = Reason::ForbiddenAddress;
-      d.detail = host.name + " is a refused address (" + std::string(net::to_string(cls)) + ")";
-      co_return d;
-    }
+  if (auto refused = refused_literal(host, port, snapshot, identity)) {
+    d.failure = Reason::ForbiddenAddress;
+    d.detail = std::move(*refused);
+    co_return d;
   }
   net::DialPlan plan;
   plan.port = parent.port;

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <chokepoint/core/host.hpp>
@@ -38,10 +39,17 @@ const UpstreamProxy* parent_for(const policy::Rule* rule, const ProxyOptions& op
 // credentials (RFC 7617).
 std::string parent_authorization(const UpstreamProxy& parent);
 
+// Through a parent, an IP-literal destination is still vetted like any
+// address (forbidden_address); a name cannot be, the parent resolves it.
+// The sentence saying why `host` is refused, or nothing.
+std::optional<std::string> refused_literal(const Host& host, std::uint16_t port,
+                                           const policy::Snapshot& snapshot,
+                                           const policy::ClientIdentity& identity);
+
 // Connects to the parent: its name resolved through the worker's resolver
 // (never --connect-to, which names destinations), its addresses not vetted,
-// Happy Eyeballs under the connect timeout. `host`, when an IP literal, is
-// vetted first like any destination address. The Dialled's `upstream` is
+// Happy Eyeballs under the connect timeout. `host` must pass
+// refused_literal() first (checked here too). The Dialled's `upstream` is
 // the parent's address; `dns`/`dns_ms` describe the parent's lookup.
 asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent, const Host& host,
                                      std::uint16_t port, const policy::Snapshot& snapshot,

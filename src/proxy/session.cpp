@@ -513,7 +513,14 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
                       shared_from_this(), NextHop{parent != nullptr, authorization});
   const std::string pool_key = parent ? "parent " + parent->to_string() + ' ' + authorization
                                       : learned.host.name + ' ' + std::to_string(learned.port);
-  if (parent) record->upstream_proxy = parent->to_string();
+  if (parent) {
+    record->upstream_proxy = parent->to_string();
+    // Before a pooled connection to the parent may carry it.
+    if (auto refused = refused_literal(learned.host, learned.port, *snapshot_, identity)) {
+      co_return co_await refuse(std::move(record), Language::Http, audit::Reason::ForbiddenAddress,
+                                std::move(*refused), learned.keep_alive);
+    }
+  }
   std::optional<tcp::socket> upstream;
   error_code ec;
   // Send the head, on a pooled connection if one is left; a pooled connection
