@@ -5,13 +5,14 @@
 //   loadgen throughput --mode M --to ADDR:PORT [target] --streams 1 --direction up|down --seconds 5
 //   loadgen idle       --mode M --to ADDR:PORT [target] --count 10000
 //
-// Modes: direct (straight to the sink: the physical limit), connect (an HTTP
+// Modes: direct (straight to the sink: the physical limit), socks5 (a SOCKS5
+// CONNECT by name, greeting and request in one write), connect (an HTTP
 // CONNECT to --name:--port, then the stream), sni (a real ClientHello naming
 // --name, built by OpenSSL, then the stream). Results are one JSON line.
-// --proxy-header v1|v2 puts a PROXY protocol header in front of the CONNECT
-// or the hello, in the same write, as a load balancer does (rate only): the
-// client it names is 192.0.2.N, N going round 1..250, so the proxy sees many
-// clients as it would behind a balancer.
+// --proxy-header v1|v2 puts a PROXY protocol header in front of the CONNECT,
+// the SOCKS greeting or the hello, in the same write, as a load balancer
+// does (rate only): the client it names is 192.0.2.N, N going round 1..250,
+// so the proxy sees many clients as it would behind a balancer.
 //
 // The sink speaks a tiny protocol after an optional TLS record (skipped, so
 // the SNI mode's hello never reaches the exchange): 'E' echo until EOF; 'U'
@@ -76,12 +77,17 @@ tcp::endpoint endpoint_of(const std::string& text) {
 }
 
 struct Target {
-  std::string mode;  // direct | connect | sni
+  std::string mode;  // direct | connect | sni | socks5
   tcp::endpoint to;
   std::string connect_head;  // connect mode
   std::string hello;         // sni mode
+  std::string socks;         // socks5 mode: greeting and CONNECT request, sent together
   std::string proxy_header;  // "v1", "v2" or empty
 };
+
+// A SOCKS5 server answers the greeting (2 bytes) and the request (10 bytes
+// with an IPv4 bound address).
+constexpr std::size_t kSocksReplies = 2 + 10;
 
 // A balancer's PROXY header naming client number `n` (proxy-protocol.txt
 // 2.1 and 2.2: TCP over IPv4).
@@ -116,6 +122,11 @@ Target target_of(const Options& o) {
   t.connect_head =
       "CONNECT " + name + ":" + port + " HTTP/1.1\r\nHost: " + name + ":" + port + "\r\n\r\n";
   t.proxy_header = o.get("proxy-header", "");
+  if (t.mode == "socks5") {
+    const std::uint16_t p = static_cast<std::uint16_t>(std::stoi(port));
+    t.socks = std::string("\x05\x01\x00\x05\x01\x00\x03", 7) + static_cast<char>(name.size()) +
+              name + static_cast<char>(p >> 8) + static_cast<char>(p & 0xff);
+  }
   if (t.mode == "sni") {
     chokepoint::test::HelloOptions hello;
     hello.sni = name;
@@ -154,6 +165,16 @@ int blocking_open(const Target& t) {
     if (head.find(" 200") == std::string::npos) return ::close(fd), -1;
   } else if (t.mode == "sni") {
     if (!write_all(t.hello)) return ::close(fd), -1;
+  } else if (t.mode == "socks5") {
+    if (!write_all(t.socks)) return ::close(fd), -1;
+    char replies[kSocksReplies];
+    std::size_t got = 0;
+    while (got < sizeof replies) {
+      const ssize_t n = ::read(fd, replies + got, sizeof replies - got);
+      if (n <= 0) return ::close(fd), -1;
+      got += static_cast<std::size_t>(n);
+    }
+    if (replies[1] != 0 || replies[3] != 0) return ::close(fd), -1;
   }
   return fd;
 }
@@ -368,6 +389,11 @@ asio::awaitable<void> rate_worker(const Target& t, Clock::time_point deadline, R
       if (!ec && head.find(" 200") == std::string::npos) ec = asio::error::connection_refused;
     } else if (!ec && t.mode == "sni") {
       co_await asio::async_write(socket, asio::buffer(header + t.hello), await_into(ec));
+    } else if (!ec && t.mode == "socks5") {
+      co_await asio::async_write(socket, asio::buffer(header + t.socks), await_into(ec));
+      char replies[kSocksReplies];
+      if (!ec) co_await asio::async_read(socket, asio::buffer(replies), await_into(ec));
+      if (!ec && (replies[1] != 0 || replies[3] != 0)) ec = asio::error::connection_refused;
     }
     if (!ec) co_await asio::async_write(socket, asio::buffer(payload), await_into(ec));
     if (!ec) co_await asio::async_read(socket, asio::buffer(back), await_into(ec));

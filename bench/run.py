@@ -187,6 +187,7 @@ def make_peers(sink, work, baseline=None):
     add_chokepoint("chokepoint (CONNECT, one-line policy)", "connect", "--listen", "audit-1.jsonl",
                    config=("--config", one_line))
     add_chokepoint("chokepoint (SNI)", "sni", "--sni-listen", "audit-sni.jsonl")
+    add_chokepoint("chokepoint (SOCKS5)", "socks5", "--socks-listen", "audit-socks.jsonl")
 
     port = free_port()
     squid_dir = os.path.join(work, "squid")
@@ -679,6 +680,8 @@ COMPARISONS = [
     ("chokepoint (CONNECT)", "tinyproxy"),
     ("chokepoint (CONNECT)", "nginx stream (ssl_preread)"),
     ("chokepoint (CONNECT)", "chokepoint (CONNECT, one-line policy)"),
+    ("chokepoint (SOCKS5)", "chokepoint (CONNECT)"),
+    ("chokepoint (SOCKS5)", "squid"),
     ("chokepoint (SNI)", "baseline (SNI)"),
     ("chokepoint (CONNECT)", "baseline (CONNECT)"),
     ("baseline (SNI)", "haproxy (splice)"),

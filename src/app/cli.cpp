@@ -15,6 +15,15 @@ constexpr std::string_view kUsage = R"(usage:
                      [--version V] HOST:PORT[/PATH]
                                                  print the decision as JSON; exit 1 if denied
   chokepoint passwd --users-file FILE USER      add or change a proxy user (password on stdin)
+  chokepoint report [--html FILE] [--since TIME] [--until TIME] [--top N] AUDIT...
+                                                 summarise audit logs (files, - for stdin, .gz)
+  chokepoint learn [--config FILE] [--group PREFIX] [--since TIME] [--until TIME] AUDIT...
+                                                 print a site file that allows what the logs show
+  chokepoint export --format FORMAT [--config FILE] [--role ROLE]
+                                                 the policy as nftables, aws-network-firewall,
+                                                 suricata, squid or domains rules
+  chokepoint pac [--config FILE] [--proxy HOST:PORT]
+                                                 print the PAC file for the policy
   chokepoint version
 
 Exit codes: 0 success, 1 denied (explain), 2 usage or configuration error.
@@ -48,6 +57,22 @@ int main(int argc, char** argv) {
     if (command == "passwd") {
       Args args(argc, argv, 2);
       return passwd_command(args);
+    }
+    if (command == "report") {
+      Args args(argc, argv, 2);
+      return report_command(args);
+    }
+    if (command == "learn") {
+      Args args(argc, argv, 2);
+      return learn_command(args);
+    }
+    if (command == "export") {
+      Args args(argc, argv, 2);
+      return export_command(args);
+    }
+    if (command == "pac") {
+      Args args(argc, argv, 2);
+      return pac_command(args);
     }
     if (command == "version" || command == "--version") {
       std::cout << "chokepoint " << CHOKEPOINT_VERSION << '\n';

@@ -122,7 +122,7 @@ int run_command(Args& args) {
   proxy::Server server(options, snapshot, audit, std::move(authenticator));
   control::Controller controller(server, audit,
                                  control::ControlOptions::from(settings, config_path),
-                                 control::RunningPolicy::started(policy_source, sha256, *snapshot));
+                                 control::RunningPolicy::started(policy_source, sha256, snapshot));
   if (!server.bind(error) || !controller.start(error)) {
     std::cerr << "chokepoint: " << error << '\n';
     audit.stop();

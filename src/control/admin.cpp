@@ -69,12 +69,24 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
   }
   if (path == "/policy")
     co_return answer(r, bhttp::status::ok, c.policy_json(), "application/json");
+  if (path == "/proxy.pac" || path == "/wpad.dat") {
+    const auto host = r.find(bhttp::field::host);
+    auto file = c.auto_config(host == r.end()
+                                  ? std::string_view()
+                                  : std::string_view(host->value().data(), host->value().size()));
+    if (!file) {
+      co_return answer(r, bhttp::status::not_found,
+                       "no explicit listener (and no pac.proxy) for a PAC file to name\n");
+    }
+    co_return answer(r, bhttp::status::ok, std::move(*file), "application/x-ns-proxy-autoconfig");
+  }
   if (path == "/connections") {
     std::string json = co_await c.connections_json();
     co_return answer(r, bhttp::status::ok, std::move(json), "application/json");
   }
-  co_return answer(r, bhttp::status::not_found,
-                   "endpoints: /healthz /readyz /metrics /policy /connections, POST /reload\n");
+  co_return answer(
+      r, bhttp::status::not_found,
+      "endpoints: /healthz /readyz /metrics /policy /connections /proxy.pac, POST /reload\n");
 }
 
 asio::awaitable<void> serve(Controller& c, tcp::socket socket) {

@@ -2,18 +2,14 @@
 
 #include <chokepoint/control/controller.hpp>
 #include <chokepoint/core/json.hpp>
+#include <chokepoint/pac/pac_file.hpp>
+#include <chokepoint/pac/pac_file.hpp>
 
 #include "admin.hpp"
 #include "file_watch.hpp"
 #include "metrics_page.hpp"
 
 namespace chokepoint::control {
-namespace {
-
-// How often draining looks whether every connection has ended.
-constexpr std::chrono::milliseconds kDrainPoll{100};
-
-}  // namespace
 
 ControlOptions ControlOptions::from(const config::Settings& settings, std::string config_path) {
   ControlOptions o;
@@ -93,37 +89,30 @@ void Controller::wait_signal() {
 void Controller::begin_drain() {
   draining_ = true;
   server_.stop_accepting();
-  drain_deadline_ = std::chrono::steady_clock::now() + options_.drain;
-  check_drained();
-}
-
-void Controller::check_drained() {
-  if (stopping_) return;
-  asio::co_spawn(
-      io_,
-      [this]() -> asio::awaitable<void> {
-        // A worker's open tunnels and connections in their handshake are
-        // every connection it has.
-        const auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
-          const proxy::Metrics m = w.metrics();
-          return m.open_tunnels + m.handshakes;
-        });
-        std::uint64_t live = 0;
-        for (const auto n : parts)
-          live += n;
-        if (live == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
-          if (live > 0)
-            std::cerr << "chokepoint: drain period over; ending " << live << " connections"
-                      << std::endl;
+  // Done when the last connection has ended (an event from the workers), or
+  // at the drain deadline, whichever comes first.
+  server_.when_idle([this] { asio::post(io_, [this] { finish(); }); });
+  drain_timer_.expires_after(options_.drain);
+  drain_timer_.async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    asio::co_spawn(
+        io_,
+        [this]() -> asio::awaitable<void> {
+          // A worker's open tunnels and connections in their handshake are
+          // every connection it has.
+          const auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
+            const proxy::Metrics m = w.metrics();
+            return m.open_tunnels + m.handshakes;
+          });
+          std::uint64_t live = 0;
+          for (const auto n : parts)
+            live += n;
+          std::cerr << "chokepoint: drain period over; ending " << live << " connections"
+                    << std::endl;
           finish();
-          co_return;
-        }
-        drain_timer_.expires_after(kDrainPoll);
-        error_code ignored;
-        co_await drain_timer_.async_wait(await_into(ignored));
-        check_drained();
-      },
-      asio::detached);
+        },
+        asio::detached);
+  });
 }
 
 void Controller::finish() {
@@ -153,6 +142,28 @@ ReloadOutcome Controller::reload(std::string_view why) {
               << outcome.message;
   }
   return outcome;
+}
+
+std::optional<std::string> Controller::auto_config(std::string_view host_header) const {
+  std::uint16_t port = 0;
+  for (const auto& listener : server_.bound()) {
+    if (listener.kind == proxy::ListenerKind::Explicit) {
+      port = listener.endpoint.port;
+      break;
+    }
+  }
+  const policy::Policy& policy = running_.snapshot->policy();
+  if (port == 0 && policy.pac.proxy.empty()) return std::nullopt;
+  // The client reached the admin endpoint: its host, but the explicit
+  // listener's port.
+  std::string host_only;
+  Host host;
+  std::uint16_t admin_port = 0;
+  if (parse_authority(host_header, host, admin_port, 1) == HostError::None)
+    host_only = host.kind == HostKind::Ipv6 ? "[" + host.name + "]" : host.name;
+  const auto proxy = pac::choose_proxy(policy, host_only, port);
+  if (!proxy) return std::nullopt;
+  return pac::generate_pac(policy, *proxy, policy.pac.fallback);
 }
 
 std::string Controller::policy_json() const {

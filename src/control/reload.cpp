@@ -33,19 +33,21 @@ Result<PreparedReload> prepare_reload(const ReloadSource& source) {
 }
 
 RunningPolicy RunningPolicy::started(std::string source, std::string sha256,
-                                     const policy::Snapshot& snapshot) {
+                                     std::shared_ptr<const policy::Snapshot> snapshot) {
   RunningPolicy running;
   running.source = std::move(source);
   running.sha256 = std::move(sha256);
   running.loaded_at = std::chrono::system_clock::now();
-  running.rules = snapshot.policy().rules.size();
-  running.files = snapshot.policy().files;
+  running.rules = snapshot->policy().rules.size();
+  running.files = snapshot->policy().files;
+  running.snapshot = std::move(snapshot);
   return running;
 }
 
 void commit(PreparedReload prepared, const ReloadTarget& target, RunningPolicy& running) {
   running.rules = prepared.snapshot->policy().rules.size();
   running.files = prepared.snapshot->policy().files;
+  running.snapshot = prepared.snapshot;
   target.replace_policy(std::move(prepared.snapshot));
   if (prepared.users && target.authenticator)
     target.authenticator->replace_users(std::move(*prepared.users));

@@ -1,3 +1,4 @@
+#include <chokepoint/core/host.hpp>
 #include <chokepoint/policy/loader.hpp>
 
 #include "identities.hpp"
@@ -18,9 +19,19 @@ namespace {
 
 using detail::Document;
 
-constexpr std::string_view kPolicyKeys[] = {
-    "version", "include", "mode",  "default_role",         "roles", "version_groups", "variables",
-    "clients", "rules",   "ports", "original_destination", "tls"};
+constexpr std::string_view kPolicyKeys[] = {"version",
+                                            "include",
+                                            "mode",
+                                            "default_role",
+                                            "roles",
+                                            "version_groups",
+                                            "variables",
+                                            "clients",
+                                            "rules",
+                                            "ports",
+                                            "original_destination",
+                                            "tls",
+                                            "pac"};
 
 // Reads the files, then the definitions of every file (what other sections
 // refer to), then the sections that refer to them. Each job has its part:
@@ -81,6 +92,8 @@ class Loader {
         read_original_destination(value);
       } else if (k == "tls") {
         read_tls(value);
+      } else if (k == "pac") {
+        read_pac(value);
       } else {
         for (const auto& section : foreign_) {
           if (section.key == k) section.read(reader, value);
@@ -133,6 +146,35 @@ class Loader {
       } else if (const auto on = reader.boolean(value, "deny_alert")) {
         state_.policy.deny_alert = *on;
       }
+    }
+  }
+
+  void read_pac(const YAML::Node& node) {
+    YamlReader& reader = state_.reader;
+    for (const auto& [key, value] : reader.map_entries(node, "pac", {"fallback", "proxy"})) {
+      const auto text = reader.scalar(value, "pac." + key.Scalar());
+      if (!text) continue;
+      if (key.Scalar() == "fallback") {
+        if (*text == "DIRECT") {
+          state_.policy.pac.fallback = PacFallback::Direct;
+        } else if (*text == "PROXY") {
+          state_.policy.pac.fallback = PacFallback::Proxy;
+        } else {
+          reader.error(value, "pac.fallback must be DIRECT or PROXY, not " + quote(*text));
+        }
+        continue;
+      }
+      // The address lands in a script every browser runs: only a normalised
+      // HOST:PORT gets there.
+      Host host;
+      std::uint16_t port = 0;
+      if (const auto error = parse_authority(*text, host, port); error != HostError::None) {
+        reader.error(value, "pac.proxy must be HOST:PORT, not " + quote(*text) + " (" +
+                                std::string(to_string(error)) + ")");
+        continue;
+      }
+      state_.policy.pac.proxy = format_authority(host, port);
+      state_.policy.pac.pos = reader.pos(value);
     }
   }
 

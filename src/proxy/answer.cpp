@@ -169,6 +169,16 @@ Answer refusal(Language language, Reason reason, const AnswerContext& context) {
   return Answer{};
 }
 
+Answer auto_config(std::string_view file, bool head_only, bool keep_alive) {
+  std::string out =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\n"
+      "Cache-Control: max-age=300\r\nContent-Length: " +
+      std::to_string(file.size()) + "\r\n" +
+      (keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+  if (!head_only) out += file;
+  return Answer{std::move(out), 200, !keep_alive};
+}
+
 Answer tunnel_established(Language language, const Endpoint& bound) {
   switch (language) {
     case Language::Http:

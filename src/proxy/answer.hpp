@@ -55,6 +55,9 @@ Answer tunnel_established(Language language, const Endpoint& bound = {});
 // The refusal of an exchange for `reason` (anything but a success reason).
 Answer refusal(Language language, audit::Reason reason, const AnswerContext& context);
 
+// The PAC file, 200 (HEAD: its head only).
+Answer auto_config(std::string_view file, bool head_only, bool keep_alive);
+
 // A fatal TLS alert (access_denied), for refusing a client whose hello we read.
 inline constexpr unsigned char kTlsAccessDenied[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31};
 

@@ -28,13 +28,17 @@ struct ClientConnection {
   std::string_view unread() const {
     return {static_cast<const char*>(buffer.data().data()), buffer.size()};
   }
-  // Reads what has arrived (at most one chunk) onto the end of `buffer`.
-  asio::awaitable<std::size_t> read_more(error_code& ec) {
-    const std::size_t n =
-        co_await socket.async_read_some(buffer.prepare(kReadChunk), await_into(ec));
+  // Reads what has arrived (at most one chunk) into the end of `buffer`;
+  // the caller commits what was read:
+  //   const std::size_t n = client.commit(co_await client.read_some(ec));
+  // (An operation, not a coroutine of its own: no frame per read.)
+  auto read_some(error_code& ec) {
+    return socket.async_read_some(buffer.prepare(kReadChunk), await_into(ec));
+  }
+  std::size_t commit(std::size_t n) {
     buffer.commit(n);
     if (first_size_ < first_.size()) keep_first(unread().substr(buffer.size() - n));
-    co_return n;
+    return n;
   }
 
   // The client's own first bytes: at most kFirstBytes, enough for

@@ -49,7 +49,7 @@ ConnectionSlot::~ConnectionSlot() {
   if (holds_limit_) worker_->limits().release_shared();
   if (!is_linked()) return;
   unlink();
-  if (worker_->stopping() && worker_->live().empty()) worker_->io().stop();
+  if (worker_->live().empty()) worker_->became_idle();
 }
 
 const Admission& ConnectionSlot::admit_client(const IpAddress& client) {

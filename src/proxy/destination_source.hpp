@@ -36,6 +36,7 @@ struct Learned {
     Destination,  // go on to decide
     Refused,      // answer `refusal` and record it
     Gone,         // the client left between exchanges: nothing to record
+    AutoConfig,   // GET /proxy.pac or /wpad.dat: the PAC file, no egress, no record
   };
   Outcome outcome = Outcome::Gone;
   audit::Reason refusal = audit::Reason::None;
@@ -62,6 +63,10 @@ struct Learned {
   std::optional<std::string> authorization;
   // A user the source authenticated itself (SOCKS5 username/password).
   std::string user;
+  // AutoConfig: the Host the client fetched the file with, and whether it
+  // asked with HEAD.
+  std::string pac_host;
+  bool head_only = false;
   // Plain HTTP: the parsed head and target, for forwarding.
   http::HeadParser* http_head = nullptr;
   http::RequestTarget* http_target = nullptr;

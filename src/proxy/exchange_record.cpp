@@ -16,14 +16,14 @@ void stamp(audit::Record& record, audit::Event event, Clock::time_point started)
 
 }  // namespace
 
-PendingRecord::PendingRecord(Worker& worker, audit::Record facts, Clock::time_point started)
-    : worker_(&worker), record_(std::move(facts)), started_(started) {
-  record_.id = worker.next_id();
+PendingRecord::PendingRecord(Worker& worker, audit::Record& record, Clock::time_point started)
+    : worker_(&worker), record_(&record), started_(started) {
+  record.id = worker.next_id();
 }
 
 PendingRecord::PendingRecord(PendingRecord&& other) noexcept
     : worker_(std::exchange(other.worker_, nullptr)),
-      record_(std::move(other.record_)),
+      record_(other.record_),
       started_(other.started_) {}
 
 PendingRecord::~PendingRecord() {
@@ -32,54 +32,58 @@ PendingRecord::~PendingRecord() {
 
 void PendingRecord::refuse(audit::Reason reason, std::string detail) && {
   Worker* worker = std::exchange(worker_, nullptr);
-  record_.reason = reason;
-  record_.source = audit::source_of(reason);
+  audit::Record& record = *record_;
+  record.reason = reason;
+  record.source = audit::source_of(reason);
   const audit::Event event = audit::event_of(reason);
-  if (event == audit::Event::Deny) record_.decision = audit::Decision::Deny;
-  if (!detail.empty()) record_.detail = std::move(detail);
-  stamp(record_, event, started_);
-  worker->write_record(std::move(record_));
+  if (event == audit::Event::Deny) record.decision = audit::Decision::Deny;
+  if (!detail.empty()) record.detail = std::move(detail);
+  stamp(record, event, started_);
+  worker->write_record(std::move(record));
 }
 
 OpenRecord PendingRecord::open() && {
   Worker* worker = std::exchange(worker_, nullptr);
-  stamp(record_, audit::Event::Open, started_);
-  worker->write_record(record_);
-  record_.status = 0;
-  record_.detail.clear();
-  return OpenRecord(*worker, std::move(record_), started_);
+  audit::Record& record = *record_;
+  stamp(record, audit::Event::Open, started_);
+  worker->write_record(record);
+  record.status = 0;
+  record.detail.clear();
+  return OpenRecord(*worker, record, started_);
 }
 
-OpenRecord::OpenRecord(Worker& worker, audit::Record record, Clock::time_point started)
-    : worker_(&worker), record_(std::move(record)), started_(started) {}
+OpenRecord::OpenRecord(Worker& worker, audit::Record& record, Clock::time_point started)
+    : worker_(&worker), record_(&record), started_(started) {}
 
 OpenRecord::OpenRecord(OpenRecord&& other) noexcept
     : worker_(std::exchange(other.worker_, nullptr)),
-      record_(std::move(other.record_)),
+      record_(other.record_),
       started_(other.started_) {}
 
 OpenRecord::~OpenRecord() {
   if (!worker_) return;
-  record_.detail = "ended without a record";
+  record_->detail = "ended without a record";
   std::move(*this).close(audit::End::Reset, audit::Source::Internal);
 }
 
 void OpenRecord::deny_inside(audit::Reason reason, std::string detail) {
-  record_.decision = audit::Decision::Deny;
-  record_.reason = reason;
-  record_.source = audit::source_of(reason);
-  record_.detail = std::move(detail);
-  stamp(record_, audit::Event::Deny, started_);
-  worker_->write_record(record_);
-  record_.source = audit::Source::None;
+  audit::Record& record = *record_;
+  record.decision = audit::Decision::Deny;
+  record.reason = reason;
+  record.source = audit::source_of(reason);
+  record.detail = std::move(detail);
+  stamp(record, audit::Event::Deny, started_);
+  worker_->write_record(record);
+  record.source = audit::Source::None;
 }
 
 void OpenRecord::close(audit::End end, audit::Source source) && {
   Worker* worker = std::exchange(worker_, nullptr);
-  record_.end = end;
-  record_.source = source;
-  stamp(record_, audit::Event::Close, started_);
-  worker->write_record(std::move(record_));
+  audit::Record& record = *record_;
+  record.end = end;
+  record.source = source;
+  stamp(record, audit::Event::Close, started_);
+  worker->write_record(std::move(record));
 }
 
 }  // namespace chokepoint::proxy

@@ -12,6 +12,10 @@
 // Both are move-only and consumed by the call that ends them. One that is
 // destroyed without ending (a path nobody meant to take) still writes its
 // terminal record, as an internal error: nothing is ever silently lost.
+//
+// They are handles: the record itself lives in the session (one per
+// connection, reused by each exchange), so handing a stage its record
+// copies a pointer, not thirty strings.
 #pragma once
 
 #include <chrono>
@@ -25,15 +29,17 @@ class OpenRecord;
 
 class PendingRecord {
  public:
-  // The exchange that began at `started`, with the facts learned so far;
-  // it gets a fresh id on `worker`.
-  PendingRecord(Worker& worker, audit::Record facts, std::chrono::steady_clock::time_point started);
+  // The exchange that began at `started`, whose facts are in `record` (kept
+  // by the caller for as long as the handles live); it gets a fresh id on
+  // `worker`.
+  PendingRecord(Worker& worker, audit::Record& record,
+                std::chrono::steady_clock::time_point started);
   PendingRecord(PendingRecord&& other) noexcept;
   PendingRecord& operator=(PendingRecord&&) = delete;
   ~PendingRecord();
 
-  audit::Record* operator->() { return &record_; }
-  const audit::Record& fields() const { return record_; }
+  audit::Record* operator->() { return record_; }
+  const audit::Record& fields() const { return *record_; }
 
   // The exchange was refused or failed: its one terminal record.
   void refuse(audit::Reason reason, std::string detail = {}) &&;
@@ -44,7 +50,7 @@ class PendingRecord {
  private:
   friend class OpenRecord;
   Worker* worker_;  // null once ended or moved from
-  audit::Record record_;
+  audit::Record* record_;
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -54,8 +60,8 @@ class OpenRecord {
   OpenRecord& operator=(OpenRecord&&) = delete;
   ~OpenRecord();
 
-  audit::Record* operator->() { return &record_; }
-  const audit::Record& fields() const { return record_; }
+  audit::Record* operator->() { return record_; }
+  const audit::Record& fields() const { return *record_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
 
   // A refusal after the open, under the same id; the exchange still ends
@@ -66,9 +72,9 @@ class OpenRecord {
 
  private:
   friend class PendingRecord;
-  OpenRecord(Worker& worker, audit::Record record, std::chrono::steady_clock::time_point started);
-  Worker* worker_;
-  audit::Record record_;
+  OpenRecord(Worker& worker, audit::Record& record, std::chrono::steady_clock::time_point started);
+  Worker* worker_;  // null once closed or moved from
+  audit::Record* record_;
   std::chrono::steady_clock::time_point started_;
 };
 

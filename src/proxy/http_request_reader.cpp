@@ -43,7 +43,7 @@ asio::awaitable<Learned> HttpRequestReader::read_head(ClientConnection& client) 
       if (ec != bhttp::error::need_more) break;
       ec = {};
     }
-    co_await client.read_more(ec);
+    client.commit(co_await client.read_some(ec));
     if (client.deadline.expired()) ec = boost::beast::error::timeout;
     if (ec) break;
   }
@@ -107,11 +107,30 @@ Learned HttpRequestReader::learned(audit::Record& record, http::RequestError err
   return l;
 }
 
+std::optional<Learned> HttpRequestReader::auto_config(const http::RequestHeader& header) const {
+  // Clients fetch the proxy's PAC file from the proxy itself, in
+  // origin-form (Deep Security's `dsa_control --pacproxy`, browsers' WPAD).
+  const bool get = header.method() == bhttp::verb::get;
+  if (!get && header.method() != bhttp::verb::head) return std::nullopt;
+  const std::string_view target(header.target().data(), header.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path != "/proxy.pac" && path != "/wpad.dat") return std::nullopt;
+  Learned l;
+  l.outcome = Learned::Outcome::AutoConfig;
+  l.language = Language::Http;
+  l.keep_alive = head_->keep_alive();
+  l.head_only = !get;
+  if (const auto host = header.find(bhttp::field::host); host != header.end())
+    l.pac_host = std::string(host->value());
+  return l;
+}
+
 asio::awaitable<Learned> HttpRequestReader::next_proxy_request(ClientConnection& client,
                                                                audit::Record& record) {
   Learned read = co_await read_head(client);
   if (read.outcome != Learned::Outcome::Destination) co_return read;
   const http::RequestHeader& header = head_->get().base();
+  if (auto pac = auto_config(header)) co_return std::move(*pac);
   target_ = http::RequestTarget{};
   const http::RequestError error = http::read_request_target(header, {}, target_);
   record.mode = target_.connect ? audit::Mode::Connect : audit::Mode::Http;

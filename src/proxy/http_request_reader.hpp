@@ -28,6 +28,8 @@ class HttpRequestReader {
   // Reads a head into head_: a Destination-shaped Learned (to be filled in)
   // when it is complete, else the refusal or Gone.
   asio::awaitable<Learned> read_head(ClientConnection& client);
+  // GET or HEAD of /proxy.pac or /wpad.dat, else nothing.
+  std::optional<Learned> auto_config(const http::RequestHeader& header) const;
   // The Learned of a complete head whose target was read with `error`.
   Learned learned(audit::Record& record, http::RequestError error);
 

@@ -111,7 +111,7 @@ class PeekSource final : public DestinationSource {
     // those are looked at before anything is read.
     std::size_t fed = 0;
     while (!ec && !client.deadline.expired()) {
-      if (fed == client.buffer.size()) co_await client.read_more(ec);
+      if (fed == client.buffer.size()) client.commit(co_await client.read_some(ec));
       const std::string_view all = client.unread();
       const tls::HelloStatus status = parser.feed(all.substr(fed));
       fed = all.size();

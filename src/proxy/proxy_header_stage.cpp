@@ -52,7 +52,7 @@ asio::awaitable<ProxyHeader> read_proxy_header(ClientConnection& client,
     client.buffer.consume(step.consumed);
     if (step.status != pp::Status::NeedMore) break;
     const bool nothing_yet = parser.consumed() == 0;
-    co_await client.read_more(ec);
+    client.commit(co_await client.read_some(ec));
     if (client.deadline.expired()) {
       client.disarm();
       co_return refused(Reason::ProxyHeaderMissing,

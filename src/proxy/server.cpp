@@ -182,6 +182,23 @@ void Server::stop_accepting() {
   }
 }
 
+void Server::when_idle(std::function<void()> idle) {
+  struct Countdown {
+    std::atomic<std::size_t> workers;
+    std::function<void()> idle;
+  };
+  auto countdown = std::make_shared<Countdown>();
+  countdown->workers = workers_.size();
+  countdown->idle = std::move(idle);
+  for (auto& worker : workers_) {
+    asio::post(worker->io(), [w = worker.get(), countdown] {
+      w->notify_when_idle([countdown] {
+        if (countdown->workers.fetch_sub(1) == 1) countdown->idle();
+      });
+    });
+  }
+}
+
 void Server::stop() {
   std::lock_guard lock(stop_mutex_);
   if (stopped_) return;

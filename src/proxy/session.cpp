@@ -8,6 +8,7 @@
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
+#include "auto_config.hpp"
 #include "dial.hpp"
 #include "http_forward.hpp"
 #include "parent_proxy.hpp"
@@ -137,6 +138,7 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
       snapshot_(worker.snapshot()),
       client_ip_(net::to_ip(peer.address()).unmapped()),
       client_text_(net::format_endpoint(peer)),
+      listener_port_(local.port()),
       upstream_deadline_(worker.io().get_executor()) {
   switch (kind) {
     case ListenerKind::Explicit:
@@ -196,10 +198,10 @@ asio::awaitable<bool> Session::accept_proxy_header() {
       worker_.health_check();
       co_return false;
     case ProxyHeader::Outcome::Refused: {
-      audit::Record facts;
-      facts.client = client_text_;
-      facts.mode = mode_of(kind_);
-      PendingRecord record(worker_, std::move(facts), Clock::now());
+      record_ = audit::Record();
+      record_.client = client_text_;
+      record_.mode = mode_of(kind_);
+      PendingRecord record(worker_, record_, Clock::now());
       // Only an HTTP client can read why (the SOCKS handshake has not begun).
       const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
       co_await refuse(std::move(record), language, header.refusal, header.detail, false);
@@ -220,11 +222,11 @@ asio::awaitable<bool> Session::accept_proxy_header() {
 }
 
 asio::awaitable<void> Session::refuse_admission() {
-  audit::Record facts;
-  facts.client = client_text_;
-  facts.via = via_;
-  facts.mode = mode_of(kind_);
-  PendingRecord record(worker_, std::move(facts), Clock::now());
+  record_ = audit::Record();
+  record_.client = client_text_;
+  record_.via = via_;
+  record_.mode = mode_of(kind_);
+  PendingRecord record(worker_, record_, Clock::now());
   const Admission& admission = slot_.admission();
   // SOCKS has no reply before its request, so an over-limit SOCKS client is
   // closed like a transparent one.
@@ -287,19 +289,21 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
 asio::awaitable<bool> Session::exchange() {
   // Learn the destination.
   const auto started = Clock::now();
-  audit::Record facts;
-  facts.client = client_text_;
-  facts.via = via_;
+  record_ = audit::Record();
+  record_.client = client_text_;
+  record_.via = via_;
   // Identify the client by its address (a proxy user may refine it below).
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
-  facts.role = snapshot_->role_label(identity);
-  facts.version = snapshot_->version_label(identity);
-  Learned learned = co_await source_->next(client_, facts);
+  record_.role = snapshot_->role_label(identity);
+  record_.version = snapshot_->version_label(identity);
+  Learned learned = co_await source_->next(client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
   if (auto forged = forged_proxy_header(client_))
     learned =
         Learned::refused(audit::Reason::ProxyHeaderRefused, std::move(*forged), learned.language);
-  PendingRecord record(worker_, std::move(facts), started);
+  if (learned.outcome == Learned::Outcome::AutoConfig)
+    co_return co_await serve_auto_config(learned);
+  PendingRecord record(worker_, record_, started);
   if (learned.outcome == Learned::Outcome::Refused) {
     co_return co_await refuse(std::move(record), learned.language, learned.refusal,
                               std::move(learned.detail), learned.keep_alive);
@@ -413,6 +417,25 @@ asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learn
   co_return dialled;
 }
 
+asio::awaitable<bool> Session::serve_auto_config(const Learned& learned) {
+  const auto proxy = pac::choose_proxy(snapshot_->policy(), learned.pac_host, listener_port_);
+  if (!proxy) {
+    record_.method = learned.head_only ? "HEAD" : "GET";
+    record_.http_host = learned.pac_host;
+    PendingRecord record(worker_, record_, Clock::now());
+    co_return co_await refuse(std::move(record), Language::Http, audit::Reason::BadRequest,
+                              "the PAC file names the proxy by the Host it was fetched from, and "
+                              "this one is not a host",
+                              false);
+  }
+  const std::string& file = auto_config_file(snapshot_, *proxy);
+  // Named, not a temporary in the co_await: GCC 12 mishandles those (see
+  // auth/authenticator.cpp).
+  const Answer answer = auto_config(file, learned.head_only, learned.keep_alive);
+  co_await send(answer, Language::Http, true);
+  co_return learned.keep_alive && !cancelled_;
+}
+
 asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learned,
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
                                       const policy::Rule* rule, std::string said_already) {
@@ -457,10 +480,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
       open.deny_inside(hello.refusal->reason, std::move(hello.refusal->detail));
       const audit::Source source = audit::source_of(hello.refusal->reason);
       std::move(open).close(audit::End::Denied, source);
-      if (hello.alert)
-        co_await send(refusal(Language::Tls, hello.refusal->reason,
-                              AnswerContext{{}, false, snapshot_->policy().deny_alert, {}}),
-                      Language::Tls, false);
+      if (hello.alert) {
+        const Answer alert = refusal(Language::Tls, hello.refusal->reason,
+                                     AnswerContext{{}, false, snapshot_->policy().deny_alert, {}});
+        co_await send(alert, Language::Tls, false);
+      }
       co_return;
     }
   }
@@ -490,13 +514,23 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   options.half_close_timeout = rule && rule->half_close_timeout
                                    ? *rule->half_close_timeout
                                    : worker_.options().half_close_timeout;
+  // The coroutines end here: while it relays, the connection is this session
+  // object and its tunnel, nothing more (an idle tunnel's memory is what a
+  // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
+  open->bytes_down = said_already.size();
+  relaying_.emplace(std::move(open));
   tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
-  relaying_ = &open.fields();
-  const relay::TunnelResult result = co_await tunnel_->run();
-  relaying_ = nullptr;
+  tunnel_->start([self = shared_from_this()](const relay::TunnelResult& result) {
+    self->relay_ended(result);
+  });
+}
+
+void Session::relay_ended(const relay::TunnelResult& result) {
   tunnel_.reset();
+  OpenRecord open = std::move(*relaying_);
+  relaying_.reset();
   open->bytes_up = result.bytes_up;
-  open->bytes_down = result.bytes_down + said_already.size();
+  open->bytes_down += result.bytes_down;  // after what the destination said before the relay
   open->relay =
       result.path == relay::PathUsed::Copy ? audit::RelayPath::Copy : audit::RelayPath::Splice;
   if (result.error) open->detail = result.error.message();
@@ -592,13 +626,14 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   open->reason = audit::Reason::UpstreamFailed;
   open->status = failure.status;
   std::move(open).close(audit::End::Reset, audit::Source::Upstream);
-  co_await send(Answer{render(failure), failure.status, true}, Language::Http, true);
+  const Answer answer{render(failure), failure.status, true};
+  co_await send(answer, Language::Http, true);
   co_return false;
 }
 
 void Session::describe(std::string& out) const {
   if (!relaying_ || !tunnel_) return;
-  const audit::Record& r = *relaying_;
+  const audit::Record& r = relaying_->fields();
   const auto now = Clock::now();
   const auto seconds = [&](Clock::time_point since) {
     return static_cast<std::int64_t>(

@@ -72,7 +72,12 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
                                const policy::ClientIdentity& identity, const policy::Rule* rule,
                                std::string said_already = {});
-  // A plain HTTP request's stages after the decision.
+  // GET /proxy.pac: the PAC file from this connection's policy.
+  asio::awaitable<bool> serve_auto_config(const Learned& learned);
+  // The tunnel has ended: its close record.
+  void relay_ended(const relay::TunnelResult& result);
+  // A plain HTTP request's stages after the decision (to the origin, or to
+  // `parent`).
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
                                 const policy::ClientIdentity& identity,
                                 const UpstreamProxy* parent);
@@ -88,13 +93,17 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   std::unique_ptr<DestinationSource> source_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
-  std::string client_text_;  // "ip:port", for records
-  std::string via_;          // the balancer ("ip:port") whose PROXY header named the client
+  std::string client_text_;      // "ip:port", for records
+  std::string via_;              // the balancer ("ip:port") whose PROXY header named the client
+  std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
   Deadline upstream_deadline_;
   tcp::socket* upstream_ = nullptr;  // while dialed and not relaying, for cancel()
   bool server_spoke_ = false;        // the tunnel hello check's wait on the upstream
+  // The current exchange's record; its PendingRecord/OpenRecord handles
+  // write it (exchange_record.hpp). One exchange at a time.
+  audit::Record record_;
   std::optional<relay::Tunnel> tunnel_;
-  const audit::Record* relaying_ = nullptr;  // the open record, while relaying
+  std::optional<OpenRecord> relaying_;  // the exchange's record, while its tunnel relays
   bool cancelled_ = false;
 };
 

@@ -41,7 +41,7 @@ class SocksSource final : public DestinationSource {
       if (step.status == socks::Status::NeedMore) {
         error_code ec;
         const bool nothing_yet = handshake_.consumed() == 0 && client.buffer.size() == 0;
-        co_await client.read_more(ec);
+        client.commit(co_await client.read_some(ec));
         if (client.deadline.expired()) {
           co_return Learned::refused(Reason::RequestHeadTimeout,
                                      "the SOCKS handshake did not complete within the timeout",

@@ -34,7 +34,7 @@ asio::awaitable<TunnelHello> read_tunnel_hello(ClientConnection& client, tcp::so
   error_code ec;
   while (parser.status() == tls::HelloStatus::NeedMore && !server_spoke &&
          !client.deadline.expired() && !ec) {
-    const std::size_t n = co_await client.read_more(ec);
+    const std::size_t n = client.commit(co_await client.read_some(ec));
     const std::string_view all = client.unread();
     parser.feed(all.substr(all.size() - n));
   }

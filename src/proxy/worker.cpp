@@ -162,6 +162,16 @@ void Worker::sweep() {
   });
 }
 
+void Worker::notify_when_idle(std::function<void()> idle) {
+  idle_ = std::move(idle);
+  if (live_.empty()) became_idle();
+}
+
+void Worker::became_idle() {
+  if (stopping_) io_.stop();
+  if (idle_) std::exchange(idle_, nullptr)();
+}
+
 void Worker::stop() {
   stopping_ = true;
   sweep_timer_.cancel();

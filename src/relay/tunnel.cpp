@@ -51,8 +51,7 @@ Tunnel::Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes,
       last_activity_(std::chrono::steady_clock::now()),
       idle_timeout_(options.idle_timeout),
       half_close_timeout_(options.half_close_timeout),
-      started_(last_activity_),
-      done_(client_.get_executor()) {
+      started_(last_activity_) {
   up_.from = &client_;
   up_.to = &upstream_;
   up_.reader = EndedBy::Client;
@@ -65,11 +64,15 @@ Tunnel::Tunnel(tcp::socket client, tcp::socket upstream, PipePool& pipes,
   up_.bytes = already_up;
 }
 
-asio::awaitable<TunnelResult> Tunnel::run() {
-  pump(up_);
-  pump(down_);
-  co_await done_.wait();
-  co_return result_;
+void Tunnel::start(Done done) {
+  done_ = std::move(done);
+  // From the event loop, so `done` never runs inside start().
+  began();
+  asio::post(client_.get_executor(), [this] {
+    pump(up_);
+    pump(down_);
+    ended();
+  });
 }
 
 std::optional<EndReason> Tunnel::timed_out(std::chrono::steady_clock::time_point now) const {
@@ -81,7 +84,13 @@ std::optional<EndReason> Tunnel::timed_out(std::chrono::steady_clock::time_point
 }
 
 void Tunnel::ended() {
-  if (--pending_ == 0 && finished_) done_.set();
+  if (--pending_ == 0 && finished_) report();
+}
+
+void Tunnel::report() {
+  // Posted: the owner may destroy the tunnel in `done`, and nothing of it
+  // runs any more once this handler does.
+  asio::post(client_.get_executor(), [done = std::move(done_), result = result_] { done(result); });
 }
 
 void Tunnel::post_pump(Direction& d) {
@@ -272,8 +281,8 @@ void Tunnel::finish(EndReason reason, const error_code& ec, EndedBy by) {
   result_.ended_by = by;
   result_.error = ec;
   // Closing the sockets aborted the pending waits; the last of them to
-  // return wakes run().
-  if (pending_ == 0) done_.set();
+  // return reports the end.
+  if (pending_ == 0) report();
 }
 
 }  // namespace chokepoint::relay

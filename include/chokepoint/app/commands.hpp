@@ -15,6 +15,10 @@ int check_command(Args& args);
 int explain_command(Args& args);
 int run_command(Args& args);
 int passwd_command(Args& args);
+int pac_command(Args& args);
+int report_command(Args& args);
+int learn_command(Args& args);
+int export_command(Args& args);
 
 // Loads `path` (policy and settings), or the built-in catalog when it is
 // empty; prints every diagnostic to `out`. Returns nullopt on errors.

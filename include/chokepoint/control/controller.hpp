@@ -70,13 +70,16 @@ class Controller {
   bool ready() const { return !draining_ && server_.accepts_succeed(); }
   bool draining() const { return draining_; }
   std::string policy_json() const;
+  // The PAC file of the running policy, naming the explicit listener by the
+  // host the client reached the admin endpoint with (`host_header`), or
+  // `pac.proxy`; nothing when there is no explicit listener to name.
+  std::optional<std::string> auto_config(std::string_view host_header) const;
   asio::awaitable<std::string> metrics_text();
   asio::awaitable<std::string> connections_json();
 
  private:
   void wait_signal();
   void begin_drain();
-  void check_drained();
   void finish();
 
   proxy::Server& server_;
@@ -87,7 +90,6 @@ class Controller {
   asio::steady_timer drain_timer_{io_};
   std::unique_ptr<FileWatch> watch_;
   std::unique_ptr<AdminEndpoint> admin_;
-  std::chrono::steady_clock::time_point drain_deadline_;
   bool draining_ = false;
   bool stopping_ = false;
   RunningPolicy running_;

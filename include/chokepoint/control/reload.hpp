@@ -60,10 +60,12 @@ struct RunningPolicy {
   std::uint64_t generation = 1;
   std::uint64_t reloads = 0;          // that took effect
   std::uint64_t reload_failures = 0;  // refused: the old policy stayed
+  // The policy itself (the admin endpoint's PAC file is made from it).
+  std::shared_ptr<const policy::Snapshot> snapshot;
 
   // The policy the proxy started with.
   static RunningPolicy started(std::string source, std::string sha256,
-                               const policy::Snapshot& snapshot);
+                               std::shared_ptr<const policy::Snapshot> snapshot);
 };
 
 // Swaps `prepared` into `target` (policy and users together) and records it

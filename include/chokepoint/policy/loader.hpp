@@ -15,9 +15,10 @@
 //   clients: [{cidr | user, role, version}]
 //   rules: [{id, action, service, description, roles, ports, versions, destinations}]
 //   ports: [{component, direction, ports, protocols, required, service, note}]
+//   pac: {fallback: DIRECT | PROXY, proxy: HOST:PORT}
 //
 // Included files are read first; the including file then overrides scalars
-// (mode, default_role) and variable values, and adds roles, groups, clients,
+// (mode, default_role, pac) and variable values, and adds roles, groups, clients,
 // rules and port entries. So an operator keeps the shipped catalog untouched
 // and sets `variables: {manager: [...]}` in a file of their own.
 #pragma once

@@ -155,6 +155,17 @@ struct PortTableEntry {
   SourcePos pos;
 };
 
+// The PAC file chokepoint serves (`pac:` in the policy file): what
+// FindProxyForURL answers for destinations the policy never lets out, and the
+// proxy address it names (empty: the address the client fetched the file from).
+enum class PacFallback : std::uint8_t { Direct, Proxy };
+
+struct PacSettings {
+  PacFallback fallback = PacFallback::Direct;
+  std::string proxy;  // "HOST:PORT" as validated by the loader, or ""
+  SourcePos pos;      // where `proxy` was written
+};
+
 struct VariableValue {
   std::string text;
   SourcePos pos;
@@ -174,6 +185,7 @@ struct Policy {
   EchPolicy ech = EchPolicy::Allow;
   bool check_tunnel_sni = true;  // peek at ClientHellos inside CONNECT tunnels
   bool deny_alert = true;        // a refused TLS connection gets an access_denied alert
+  PacSettings pac;
 
   int find_role(std::string_view name) const;     // index, or -1
   int find_group(std::string_view name) const;    // index, or -1

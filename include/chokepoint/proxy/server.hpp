@@ -51,6 +51,9 @@ class Server {
   template <class Ask>
   asio::awaitable<std::vector<std::invoke_result_t<Ask&, Worker&>>> ask_workers(
       Ask ask, std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  // Calls `idle` once, from some worker's thread, when no worker has a live
+  // connection left (after stop_accepting(): draining).
+  void when_idle(std::function<void()> idle);
   // Stops accepting, ends every connection (each leaves its record), and
   // waits for the workers. Safe from any thread, more than once.
   void stop();

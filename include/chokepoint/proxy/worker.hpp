@@ -3,6 +3,7 @@
 // pinned policy snapshot, the audit batch, the metrics).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,13 @@ class Worker {
   // Connections of this thread in any phase (call on this thread).
   std::size_t live_connections() const;
 
+  // Calls `idle` (on this thread, once) as soon as this thread has no live
+  // connection: at once if it has none now. For draining, after the
+  // listeners closed.
+  void notify_when_idle(std::function<void()> idle);
+  // The last live connection ended (ConnectionSlot's destructor).
+  void became_idle();
+
   // Starts the idle sweep; runs the loop until stop() and every connection ended.
   void run();
   // On this thread: ends every connection (each still leaves its records);
@@ -118,6 +126,7 @@ class Worker {
   UpstreamPool upstreams_;
   asio::steady_timer sweep_timer_{io_};
   bool stopping_ = false;
+  std::function<void()> idle_;  // notify_when_idle's callback, until called
 };
 
 }  // namespace chokepoint::proxy

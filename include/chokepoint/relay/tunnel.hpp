@@ -15,20 +15,23 @@
 // needs a pipe while the buffer budget is spent (relay/buffer_budget.hpp);
 // its pipe is empty then, so no byte is reordered.
 //
-// The tunnel belongs to whoever awaits run(): that owner keeps it alive
-// until run() completes, and run() completes only once no operation of the
-// tunnel is pending any more, so the owner may destroy it right after. All
-// of a tunnel runs on one io_context thread; none of it is thread-safe.
+// The tunnel belongs to its owner (the session), which keeps it alive until
+// the tunnel calls `done`; `done` runs only once no operation of the tunnel
+// is pending any more (and from the event loop, never inside a call into
+// the tunnel), so the owner may destroy it right there. No coroutine waits
+// on a tunnel: an idle tunnel is this object, its sockets and its owner,
+// nothing more. All of a tunnel runs on one io_context thread; none of it is
+// thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
 
 #include <chokepoint/core/asio.hpp>
-#include <chokepoint/core/async_event.hpp>
 #include <chokepoint/relay/pipe_pool.hpp>
 
 namespace chokepoint::relay {
@@ -77,10 +80,11 @@ class Tunnel {
   Tunnel(const Tunnel&) = delete;
   Tunnel& operator=(const Tunnel&) = delete;
 
+  using Done = std::function<void(const TunnelResult&)>;
   // Relays until both directions are done, an error, or stop(); then closes
-  // both sockets and returns once nothing of the tunnel is pending.
-  asio::awaitable<TunnelResult> run();
-  // Ends the tunnel now (idle timeout, shutdown); run() returns with `reason`.
+  // both sockets and, once nothing of the tunnel is pending, calls `done`.
+  void start(Done done);
+  // Ends the tunnel now (idle timeout, shutdown); `done` gets `reason`.
   void stop(EndReason reason);
   // Why the tunnel should end at `now`, if a timeout has passed: idle, or
   // half-closed for the half-close timeout.
@@ -117,10 +121,11 @@ class Tunnel {
   void finish(EndReason reason, const error_code& ec, EndedBy by);
   void wait(Direction& d, tcp::socket& socket, tcp::socket::wait_type type);
   void post_pump(Direction& d);
-  // Every handler of the tunnel goes through these: run() returns only once
+  // Every handler of the tunnel goes through these: `done` runs only once
   // the count is back to zero after the finish.
   void began() { ++pending_; }
   void ended();
+  void report();
 
   tcp::socket client_;
   tcp::socket upstream_;
@@ -132,7 +137,7 @@ class Tunnel {
   std::chrono::milliseconds half_close_timeout_;
   std::chrono::steady_clock::time_point started_;
   TunnelResult result_;
-  AsyncEvent done_;
+  Done done_;
   int pending_ = 0;
   EndedBy first_eof_ = EndedBy::Proxy;  // the side whose FIN came first
   bool finished_ = false;

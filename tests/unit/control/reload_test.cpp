@@ -100,7 +100,7 @@ TEST_CASE("reload: a bad policy changes neither the policy nor the users", "[con
   auto first = prepare_reload(ReloadSource{config, users, true});
   REQUIRE(first.ok());
   RunningPolicy running =
-      RunningPolicy::started(config, first.value().sha256, *first.value().snapshot);
+      RunningPolicy::started(config, first.value().sha256, first.value().snapshot);
 
   dir.write("policy.yaml", kBadPolicy);
   dir.write("users", user_line("bob", "new-password"));

@@ -335,6 +335,45 @@ variables:
   CHECK(result.value().policy.files[1] == "builtin:deep-security.yaml");
 }
 
+TEST_CASE("pac: fallback and proxy, the including file overrides", "[policy][loader][pac]") {
+  auto result = load_config_text("version: 1\n", "empty.yaml");
+  REQUIRE(result.ok());
+  CHECK(result.value().policy.pac.fallback == PacFallback::Direct);
+  CHECK(result.value().policy.pac.proxy.empty());
+
+  TempDir dir;
+  dir.write("base.yaml", "version: 1\npac: {fallback: PROXY, proxy: base.example:3128}\n");
+  const auto site = dir.write(
+      "site.yaml", "version: 1\ninclude: base.yaml\npac:\n  proxy: \"[2001:DB8::5]:8080\"\n");
+  result = load_config_file(site);
+  INFO(all(result.diagnostics()));
+  REQUIRE(result.ok());
+  const PacSettings& pac = result.value().policy.pac;
+  CHECK(pac.fallback == PacFallback::Proxy);  // from the included file
+  CHECK(pac.proxy == "[2001:db8::5]:8080");   // normalised, from the including file
+  CHECK(pac.pos.line == 4);
+
+  const struct {
+    const char* yaml;
+    const char* where;
+    const char* message;
+  } bad[] = {
+      {"version: 1\npac: {fallback: direct}\n", "test.yaml:2:17: ", "DIRECT or PROXY"},
+      {"version: 1\npac: {proxy: proxy.example}\n", "test.yaml:2:14: ", "HOST:PORT"},
+      {"version: 1\npac: {proxy: 'a\"b:3128'}\n", "test.yaml:2:14: ", "HOST:PORT"},
+      {"version: 1\npac: {proxy: [a, b]}\n", "test.yaml:2:14: ", "pac.proxy"},
+      {"version: 1\npac: {fallbak: PROXY}\n", "test.yaml:2:7: ", "fallbak"},
+      {"version: 1\npac: DIRECT\n", "test.yaml:2:6: ", "pac"},
+  };
+  for (const auto& [yaml, where, message] : bad) {
+    INFO(yaml);
+    const auto refused = load_config_text(yaml, "test.yaml");
+    REQUIRE_FALSE(refused.ok());
+    INFO(all(refused.diagnostics()));
+    CHECK(has_diagnostic(refused.diagnostics(), where, message));
+  }
+}
+
 TEST_CASE("a rule's upstream_proxy: a parent, or direct", "[policy][loader]") {
   const auto result = load_config_text(R"(version: 1
 rules:

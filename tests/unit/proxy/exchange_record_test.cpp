@@ -2,6 +2,8 @@
 // exactly one terminal record, whatever path the exchange took.
 #include "exchange_record.hpp"
 
+#include <deque>
+
 #include <catch2/catch.hpp>
 
 #include "worker_fixture.hpp"
@@ -14,11 +16,14 @@ using audit::Source;
 
 namespace {
 
+// The records' storage, as a session keeps it; stable addresses.
+std::deque<audit::Record> storage;
+
 PendingRecord pending(test::WorkerFixture& f, const std::string& host) {
-  audit::Record facts;
-  facts.host = host;
-  facts.client = "10.0.0.9:50000";
-  return PendingRecord(f.worker, std::move(facts), std::chrono::steady_clock::now());
+  audit::Record& record = storage.emplace_back();
+  record.host = host;
+  record.client = "10.0.0.9:50000";
+  return PendingRecord(f.worker, record, std::chrono::steady_clock::now());
 }
 
 }  // namespace

@@ -72,15 +72,11 @@ struct Harness {
     upstream.near.native_non_blocking(true);
     tunnel = std::make_unique<Tunnel>(std::move(client.near), std::move(upstream.near), pipes,
                                       options, already_up);
-    asio::co_spawn(
-        relay_io,
-        [this]() -> asio::awaitable<void> {
-          TunnelResult r = co_await tunnel->run();
-          // run() returned: nothing of the tunnel is pending, so it may go.
-          tunnel.reset();
-          done.set_value(r);
-        },
-        asio::detached);
+    tunnel->start([this](const TunnelResult& r) {
+      // Nothing of the tunnel is pending any more: it may go.
+      tunnel.reset();
+      done.set_value(r);
+    });
     thread = std::thread([this] { relay_io.run(); });
   }
   ~Harness() {

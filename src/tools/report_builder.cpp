@@ -1,0 +1,384 @@
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "report_table.hpp"
+
+namespace chokepoint::tools {
+namespace {
+
+using detail::Row;
+using detail::Table;
+
+// A field of a key is cut here: a hostile or broken record must not make a
+// row arbitrarily large.
+constexpr std::size_t kMaxKeyField = 256;
+constexpr std::int64_t kMinute = 60'000'000;
+constexpr std::int64_t kBucketLadder[] = {kMinute,           5 * kMinute,   15 * kMinute,
+                                          60 * kMinute,      360 * kMinute, 1440 * kMinute,
+                                          7 * 1440 * kMinute};
+// Lines a parsing thread takes from the file at once.
+constexpr std::size_t kBatchBytes = 1 << 20;
+constexpr unsigned kMaxThreads = 8;
+
+// "10.0.8.23:51514" -> "10.0.8.23"; "[2001:db8::1]:443" -> "2001:db8::1".
+std::string_view client_address(std::string_view client) {
+  if (!client.empty() && client.front() == '[') {
+    const auto close = client.find(']');
+    return close == std::string_view::npos ? client : client.substr(1, close - 1);
+  }
+  const auto colon = client.rfind(':');
+  if (colon != std::string_view::npos && client.find(':') == colon) return client.substr(0, colon);
+  return client;
+}
+
+std::int64_t floor_to(std::int64_t t, std::int64_t width) {
+  return t - (((t % width) + width) % width);
+}
+
+}  // namespace
+
+// Everything one parsing thread has summed up; partial states merge.
+struct ReportBuilder::State {
+  ReportLimits limits;
+  Report report;
+  std::uint64_t malformed = 0;
+  Table services{"Services and rules", {"service", "rule"}, limits};
+  Table roles{"Roles", {"role"}, limits};
+  Table clients{"Clients", {"role", "client", "user"}, limits};
+  Table denials{"Refused", {"destination", "reason"}, limits};
+  Table would_denials{"Would be refused (audit mode)", {"destination", "reason"}, limits};
+  Table errors{"Errors", {"reason"}, limits};
+  std::map<std::int64_t, ReportBucket> series;
+  std::int64_t bucket = kBucketLadder[0];
+  std::size_t ladder = 0;
+  std::string key;  // reused for every lookup
+  AuditLineParser parser;
+
+  explicit State(ReportLimits l) : limits(l) {}
+
+  std::string_view make_key(std::initializer_list<std::string_view> fields) {
+    key.clear();
+    bool first = true;
+    for (const auto field : fields) {
+      if (!first) key += detail::kKeySeparator;
+      first = false;
+      key.append(field.substr(0, kMaxKeyField));
+    }
+    return key;
+  }
+
+  std::string_view destination_key(const AuditRecord& r) {
+    key.clear();
+    key.append((r.host.empty() ? std::string_view("(none)") : r.host).substr(0, kMaxKeyField));
+    if (r.port != 0) {
+      key += ':';
+      key += std::to_string(r.port);
+    }
+    key += detail::kKeySeparator;
+    key.append(r.reason.substr(0, kMaxKeyField));
+    return key;
+  }
+
+  void add_line(std::string_view line, std::size_t readable) {
+    ++report.lines;
+    if (line.empty()) return;
+    AuditRecord record;
+    if (parser.parse(line.data(), line.size(), readable, record) != LineError::None) {
+      ++malformed;
+      return;
+    }
+    add(record);
+  }
+
+  void add(const AuditRecord& r);
+
+  void count_in_series(std::int64_t ts, const AuditRecord& r, bool would_deny,
+                       std::uint64_t times) {
+    auto [it, inserted] = series.try_emplace(floor_to(ts, bucket));
+    ReportBucket& b = it->second;
+    b.start_micros = it->first;
+    switch (r.event) {
+      case AuditEvent::Open:
+        ++b.connections;
+        if (would_deny) ++b.would_deny;
+        break;
+      case AuditEvent::Deny:
+        b.denied += times;
+        break;
+      case AuditEvent::Error:
+        b.errors += times;
+        break;
+      default:
+        break;
+    }
+    if (inserted && series.size() > limits.max_buckets) widen_series();
+  }
+
+  // The next width up (the ladder, then doubling) until the series fits.
+  void widen_series() {
+    while (series.size() > limits.max_buckets) {
+      bucket = ladder + 1 < std::size(kBucketLadder) ? kBucketLadder[++ladder] : bucket * 2;
+      rebucket();
+    }
+  }
+
+  void rebucket() {
+    std::map<std::int64_t, ReportBucket> merged;
+    for (const auto& [start, b] : series) {
+      ReportBucket& m = merged[floor_to(start, bucket)];
+      m.start_micros = floor_to(start, bucket);
+      m.connections += b.connections;
+      m.would_deny += b.would_deny;
+      m.denied += b.denied;
+      m.errors += b.errors;
+    }
+    series = std::move(merged);
+  }
+
+  void merge(State&& other) {
+    Report& a = report;
+    const Report& b = other.report;
+    a.lines += b.lines;
+    a.records += b.records;
+    a.skipped_by_time += b.skipped_by_time;
+    if (b.first_micros != 0 && (a.first_micros == 0 || b.first_micros < a.first_micros))
+      a.first_micros = b.first_micros;
+    a.last_micros = std::max(a.last_micros, b.last_micros);
+    a.connections += b.connections;
+    a.denied += b.denied;
+    a.would_deny += b.would_deny;
+    a.errors += b.errors;
+    a.bytes_up += b.bytes_up;
+    a.bytes_down += b.bytes_down;
+    malformed += other.malformed;
+    services.merge(std::move(other.services));
+    roles.merge(std::move(other.roles));
+    clients.merge(std::move(other.clients));
+    denials.merge(std::move(other.denials));
+    would_denials.merge(std::move(other.would_denials));
+    errors.merge(std::move(other.errors));
+    // Buckets: the wider width of the two, then fit.
+    while (bucket < other.bucket) {
+      bucket = ladder + 1 < std::size(kBucketLadder) ? kBucketLadder[++ladder] : bucket * 2;
+    }
+    for (const auto& [start, b2] : other.series) {
+      ReportBucket& m = series[floor_to(start, bucket)];
+      m.connections += b2.connections;
+      m.would_deny += b2.would_deny;
+      m.denied += b2.denied;
+      m.errors += b2.errors;
+    }
+    rebucket();
+    widen_series();
+  }
+};
+
+void ReportBuilder::State::add(const AuditRecord& r) {
+  const std::int64_t ts = r.ts_micros;
+  if ((limits.since_micros && ts < *limits.since_micros) ||
+      (limits.until_micros && ts >= *limits.until_micros)) {
+    ++report.skipped_by_time;
+    return;
+  }
+  ++report.records;
+  if (report.first_micros == 0 || ts < report.first_micros) report.first_micros = ts;
+  if (ts > report.last_micros) report.last_micros = ts;
+
+  const std::string_view address = client_address(r.client);
+  std::uint64_t client = std::hash<std::string_view>{}(address);
+  if (!r.user.empty()) client ^= std::hash<std::string_view>{}(r.user) * 0x9e3779b97f4a7c15ULL;
+  const bool would_deny = r.event == AuditEvent::Open && r.decision == "deny" && !r.enforced;
+  // A summary record stands for itself and the refusals it suppressed.
+  const std::uint64_t times = 1 + std::min<std::uint64_t>(r.suppressed, 1'000'000'000'000ULL);
+  const std::string_view role = r.role.empty() ? std::string_view("(none)") : r.role;
+
+  const auto by_role = [&]() -> Row& { return roles.find(make_key({role})); };
+  const auto by_client = [&]() -> Row& {
+    return clients.find(make_key({r.role, address, r.user}));
+  };
+  const auto by_service = [&]() -> Row& {
+    // Let out in audit mode with no rule for it: a row of its own.
+    const std::string_view service = !r.service.empty() ? r.service
+                                     : r.decision == "deny"
+                                         ? std::string_view("(no rule: refused when enforced)")
+                                         : std::string_view("-");
+    return services.find(make_key({service, r.rule.empty() ? std::string_view("-") : r.rule}));
+  };
+  // A row counts its records' times and clients, for the tables that show them.
+  const auto seen = [&](Table& table, Row& row) {
+    row.touch(ts);
+    table.count_client(row, client);
+  };
+
+  switch (r.event) {
+    case AuditEvent::Open: {
+      ++report.connections;
+      Row& service = by_service();
+      ++service.data.connections;
+      seen(services, service);
+      Row& role_row = by_role();
+      ++role_row.data.connections;
+      seen(roles, role_row);
+      Row& client_row = by_client();
+      ++client_row.data.connections;
+      client_row.touch(ts);
+      if (would_deny) {
+        ++report.would_deny;
+        Row& row = would_denials.find(destination_key(r));
+        ++row.data.would_deny;
+        seen(would_denials, row);
+        row.offer_example(ts, r.detail);
+        ++by_role().data.would_deny;
+        ++by_client().data.would_deny;
+      }
+      break;
+    }
+    case AuditEvent::Close: {
+      report.bytes_up += r.bytes_up;
+      report.bytes_down += r.bytes_down;
+      for (Row* row : {&by_service(), &by_role(), &by_client()}) {
+        row->data.bytes_up += r.bytes_up;
+        row->data.bytes_down += r.bytes_down;
+      }
+      break;
+    }
+    case AuditEvent::Deny: {
+      report.denied += times;
+      Row& row = denials.find(destination_key(r));
+      row.data.denied += times;
+      seen(denials, row);
+      row.offer_example(ts, r.detail);
+      Row& role_row = by_role();
+      role_row.data.denied += times;
+      seen(roles, role_row);
+      Row& client_row = by_client();
+      client_row.data.denied += times;
+      client_row.touch(ts);
+      break;
+    }
+    case AuditEvent::Error: {
+      report.errors += times;
+      Row& row = errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason}));
+      row.data.errors += times;
+      seen(errors, row);
+      row.offer_example(ts, r.detail);
+      Row& role_row = by_role();
+      role_row.data.errors += times;
+      seen(roles, role_row);
+      Row& client_row = by_client();
+      client_row.data.errors += times;
+      client_row.touch(ts);
+      break;
+    }
+    case AuditEvent::Other:
+      break;
+  }
+  count_in_series(ts, r, would_deny, times);
+}
+
+ReportBuilder::ReportBuilder(ReportLimits limits) : state_(std::make_unique<State>(limits)) {}
+ReportBuilder::~ReportBuilder() = default;
+ReportBuilder::ReportBuilder(ReportBuilder&&) noexcept = default;
+ReportBuilder& ReportBuilder::operator=(ReportBuilder&&) noexcept = default;
+
+void ReportBuilder::add_file(AuditFile& file) {
+  // Parsing is what costs: each thread takes a batch of lines from the file
+  // (copied, under a lock, while the file's own thread reads ahead) and sums
+  // it up in a state of its own; the states are merged at the end.
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
+  std::mutex file_lock;
+  const auto work = [&](State& s) {
+    std::string batch;
+    std::vector<std::pair<std::size_t, std::size_t>> lines;
+    while (true) {
+      batch.clear();
+      lines.clear();
+      {
+        std::lock_guard lock(file_lock);
+        std::string_view line;
+        while (batch.size() < kBatchBytes && file.next(line)) {
+          lines.emplace_back(batch.size(), line.size());
+          batch.append(line);
+          batch += '\n';
+        }
+      }
+      if (lines.empty()) return;
+      batch.append(kLinePadding, ' ');
+      for (const auto& [at, size] : lines)
+        s.add_line(std::string_view(batch.data() + at, size), batch.size() - at);
+    }
+  };
+  std::vector<std::unique_ptr<State>> partial;
+  std::vector<std::thread> running;
+  for (unsigned i = 1; i < threads; ++i) {
+    partial.push_back(std::make_unique<State>(state_->limits));
+    running.emplace_back(work, std::ref(*partial.back()));
+  }
+  work(*state_);
+  for (auto& thread : running)
+    thread.join();
+  for (auto& other : partial)
+    state_->merge(std::move(*other));
+
+  Report& report = state_->report;
+  report.sources.push_back(file.name());
+  report.bytes_read += file.bytes();
+  report.oversized_lines += file.oversized_lines();
+  if (!file.error().empty()) report.problems.push_back(file.name() + ": " + file.error());
+}
+
+void ReportBuilder::add(const AuditRecord& record) {
+  state_->add(record);
+}
+
+void ReportBuilder::add_malformed() {
+  ++state_->malformed;
+}
+
+Report ReportBuilder::finish() && {
+  State& s = *state_;
+  Report report = std::move(s.report);
+  report.malformed_lines = s.malformed;
+  report.services = std::move(s.services).finish();
+  report.roles = std::move(s.roles).finish();
+  report.clients = std::move(s.clients).finish();
+  report.denials = std::move(s.denials).finish();
+  report.would_denials = std::move(s.would_denials).finish();
+  report.errors_by_reason = std::move(s.errors).finish();
+  report.bucket_micros = s.bucket;
+  for (const auto& [start, bucket] : s.series)
+    report.series.push_back(bucket);
+  return report;
+}
+
+std::optional<std::int64_t> parse_time_bound(std::string_view text, std::int64_t now_micros) {
+  if (text.empty()) return std::nullopt;
+  // A duration back from now: 90m, 24h, 7d (and s, w).
+  const char unit = text.back();
+  if (text.size() >= 2 && std::string_view("smhdw").find(unit) != std::string_view::npos &&
+      text.find_first_not_of("0123456789") == text.size() - 1) {
+    std::int64_t n = 0;
+    for (const char c : text.substr(0, text.size() - 1)) {
+      n = n * 10 + (c - '0');
+      if (n > 100000000) return std::nullopt;
+    }
+    const std::int64_t seconds = unit == 's'   ? n
+                                 : unit == 'm' ? n * 60
+                                 : unit == 'h' ? n * 3600
+                                 : unit == 'd' ? n * 86400
+                                               : n * 7 * 86400;
+    return now_micros - seconds * 1000000;
+  }
+  // A date, a date and minutes, or a full timestamp (UTC unless it says otherwise).
+  std::string full(text);
+  if (full.size() == 10) full += "T00:00:00Z";
+  if (full.size() == 16) full += ":00Z";
+  if (full.size() == 19) full += 'Z';
+  std::int64_t micros = 0;
+  if (!parse_timestamp(full, micros)) return std::nullopt;
+  return micros;
+}
+
+}  // namespace chokepoint::tools

@@ -1,0 +1,173 @@
+// The report's bounds: tables fold keys past their limit into "(other)" and
+// say so, distinct clients become lower bounds past their budget, the time
+// series widens its buckets; times given as dates, timestamps or durations.
+#include <catch2/catch.hpp>
+
+#include <chokepoint/tools/report.hpp>
+
+using namespace chokepoint;
+using namespace chokepoint::tools;
+
+namespace {
+
+constexpr std::int64_t kDay = 86400LL * 1000000;
+constexpr std::int64_t kStart = 1795996800LL * 1000000;  // 2026-11-30T00:00:00Z
+
+AuditRecord record(AuditEvent event, std::string_view host, std::string_view client,
+                   std::int64_t ts) {
+  AuditRecord r;
+  r.ts_micros = ts;
+  r.event = event;
+  r.host = host;
+  r.port = 443;
+  r.client = client;
+  r.role = "agent";
+  r.decision = event == AuditEvent::Deny ? "deny" : "allow";
+  r.reason = event == AuditEvent::Deny ? "no_matching_rule" : "rule_allows";
+  r.rule = event == AuditEvent::Deny ? "" : "spn-smart-scan";
+  r.service = event == AuditEvent::Deny ? "" : "Smart Scan";
+  return r;
+}
+
+const ReportRow* find_row(const ReportTable& table, std::string_view first_key) {
+  for (const auto& row : table.rows) {
+    if (!row.key.empty() && row.key[0] == first_key) return &row;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
+  ReportBuilder builder;
+  auto open = record(AuditEvent::Open, "ds20.icrc.trendmicro.com", "10.0.8.1:1000", kStart);
+  builder.add(open);
+  auto close = open;
+  close.event = AuditEvent::Close;
+  close.bytes_up = 100;
+  close.bytes_down = 1000;
+  builder.add(close);
+  auto would = record(AuditEvent::Open, "github.com", "10.0.8.2:1000", kStart + 1);
+  would.decision = "deny";
+  would.enforced = false;
+  would.rule = "";
+  would.service = "";
+  would.reason = "port_not_allowed";
+  would.detail = "rule 'download-center' names it on ports 80,443, not on port 8443";
+  builder.add(would);
+  builder.add(record(AuditEvent::Deny, "evil.example", "10.0.8.2:1001", kStart + 2));
+  // A summary record: itself and three refusals it stands for.
+  auto summary = record(AuditEvent::Deny, "evil.example", "10.0.8.3:1001", kStart + 3);
+  summary.suppressed = 3;
+  builder.add(summary);
+  auto error = record(AuditEvent::Error, "files.trendmicro.com", "10.0.8.3:1002", kStart + 4);
+  error.reason = "connect_timeout";
+  builder.add(error);
+  builder.add_malformed();
+  const Report report = std::move(builder).finish();
+
+  CHECK(report.records == 6);
+  CHECK(report.malformed_lines == 1);
+  CHECK(report.connections == 2);
+  CHECK(report.would_deny == 1);
+  CHECK(report.denied == 5);
+  CHECK(report.errors == 1);
+  CHECK(report.bytes_up == 100);
+  CHECK(report.bytes_down == 1000);
+  const ReportRow* scan = find_row(report.services, "Smart Scan");
+  REQUIRE(scan);
+  CHECK(scan->connections == 1);
+  CHECK(scan->bytes_down == 1000);
+  CHECK(scan->clients == 1);
+  const ReportRow* evil = find_row(report.denials, "evil.example:443");
+  REQUIRE(evil);
+  CHECK(evil->denied == 5);
+  CHECK(evil->clients == 2);
+  CHECK(evil->first_micros == kStart + 2);
+  CHECK(evil->last_micros == kStart + 3);
+  const ReportRow* github = find_row(report.would_denials, "github.com:443");
+  REQUIRE(github);
+  CHECK(github->closest_rule == "download-center");
+  const ReportRow* timeout = find_row(report.errors_by_reason, "connect_timeout");
+  REQUIRE(timeout);
+  CHECK(timeout->errors == 1);
+  const ReportRow* agents = find_row(report.roles, "agent");
+  REQUIRE(agents);
+  CHECK(agents->clients == 3);
+  CHECK(report.clients.rows.size() == 3);
+
+  const std::string text = render_text(report, 10);
+  CHECK(
+      text.find("connections 2 (1 of them would be refused when enforced), refused 5, errors 1") !=
+      std::string::npos);
+  const std::string html = render_html(report, 10);
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("evil.example:443") != std::string::npos);
+}
+
+TEST_CASE("report: bounded tables fold into (other) and say so", "[tools][report]") {
+  ReportLimits limits;
+  limits.max_rows = 3;
+  limits.max_client_entries = 4;
+  ReportBuilder builder(limits);
+  for (int i = 0; i < 10; ++i) {
+    const std::string host = "host" + std::to_string(i) + ".example";
+    const std::string client = "10.0.0." + std::to_string(i) + ":1";
+    builder.add(record(AuditEvent::Deny, host, client, kStart + i));
+    builder.add(record(AuditEvent::Deny, "host0.example", client, kStart + i));
+  }
+  const Report report = std::move(builder).finish();
+  REQUIRE(report.denials.rows.size() == 4);
+  CHECK(report.denials.rows.back().key == std::vector<std::string>{"(other)"});
+  CHECK(report.denials.rows.back().denied == 7);
+  CHECK(report.denials.folded);
+  const ReportRow* host0 = find_row(report.denials, "host0.example:443");
+  REQUIRE(host0);
+  CHECK(host0->denied == 11);
+  // Four client entries for the whole table: host0 is counted as far as they went.
+  CHECK(host0->clients_lower_bound);
+  CHECK(host0->clients <= 4);
+  const std::string text = render_text(report, 10);
+  CHECK(text.find("past 3 distinct keys, the rest is counted in (other)") != std::string::npos);
+  CHECK(text.find("+") != std::string::npos);
+}
+
+TEST_CASE("report: the time series widens to stay bounded", "[tools][report]") {
+  ReportLimits limits;
+  limits.max_buckets = 50;
+  ReportBuilder builder(limits);
+  for (int hour = 0; hour < 24 * 30; ++hour) {
+    builder.add(
+        record(AuditEvent::Open, "a.example", "10.0.0.1:1", kStart + hour * 3600LL * 1000000));
+  }
+  const Report report = std::move(builder).finish();
+  CHECK(report.series.size() <= 50);
+  CHECK(report.bucket_micros == kDay);  // 30 days of hours: daily buckets
+  std::uint64_t total = 0;
+  for (const auto& bucket : report.series)
+    total += bucket.connections;
+  CHECK(total == 24 * 30);
+}
+
+TEST_CASE("report: --since and --until", "[tools][report]") {
+  const std::int64_t now = kStart + kDay;
+  CHECK(parse_time_bound("2026-11-30", now) == kStart);
+  CHECK(parse_time_bound("2026-11-30T01:00", now) == kStart + 3600LL * 1000000);
+  CHECK(parse_time_bound("2026-11-30 01:00:00", now) == kStart + 3600LL * 1000000);
+  CHECK(parse_time_bound("2026-11-30T01:00:00+01:00", now) == kStart);
+  CHECK(parse_time_bound("24h", now) == kStart);
+  CHECK(parse_time_bound("1d", now) == kStart);
+  CHECK(parse_time_bound("90m", now) == now - 90LL * 60 * 1000000);
+  for (const char* bad : {"", "h", "yesterday", "2026-11-31x", "-1h", "1y"})
+    CHECK_FALSE(parse_time_bound(bad, now));
+
+  ReportLimits limits;
+  limits.since_micros = kStart + 10;
+  limits.until_micros = kStart + 20;
+  ReportBuilder builder(limits);
+  for (int i = 0; i < 30; ++i)
+    builder.add(record(AuditEvent::Open, "a.example", "10.0.0.1:1", kStart + i));
+  const Report report = std::move(builder).finish();
+  CHECK(report.records == 10);
+  CHECK(report.skipped_by_time == 20);
+}
