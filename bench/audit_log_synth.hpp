@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <chokepoint/audit/policy_terms.hpp>
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/policy/loader.hpp>
 #include <chokepoint/policy/snapshot.hpp>
@@ -121,40 +122,6 @@ inline const Target& pick(const std::vector<Target>& targets, std::mt19937_64& r
   return targets.back();
 }
 
-inline audit::Decision audit_decision(policy::Action action) {
-  switch (action) {
-    case policy::Action::Allow:
-      return audit::Decision::Allow;
-    case policy::Action::Log:
-      return audit::Decision::Log;
-    case policy::Action::Deny:
-      break;
-  }
-  return audit::Decision::Deny;
-}
-
-inline audit::Reason audit_reason(policy::Reason reason) {
-  switch (reason) {
-    case policy::Reason::RuleAllows:
-      return audit::Reason::RuleAllows;
-    case policy::Reason::RuleLogs:
-      return audit::Reason::RuleLogs;
-    case policy::Reason::RuleDenies:
-      return audit::Reason::RuleDenies;
-    case policy::Reason::NoMatchingRule:
-      return audit::Reason::NoMatchingRule;
-    case policy::Reason::RoleNotAllowed:
-      return audit::Reason::RoleNotAllowed;
-    case policy::Reason::VersionNotAllowed:
-      return audit::Reason::VersionNotAllowed;
-    case policy::Reason::PortNotAllowed:
-      return audit::Reason::PortNotAllowed;
-    case policy::Reason::PathNotAllowed:
-      return audit::Reason::PathNotAllowed;
-  }
-  return audit::Reason::NoMatchingRule;
-}
-
 inline std::string ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
   return std::to_string(a) + '.' + std::to_string(b) + '.' + std::to_string(c) + '.' +
          std::to_string(d);
@@ -244,10 +211,10 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.sni = host.is_ip() ? "" : host.name;
       r.orig_dst = "203.0.113." + std::to_string(rng() % 250) + ":" + std::to_string(target.port);
     }
-    r.decision = audit_decision(decision.action);
+    r.decision = audit::decision_of(decision.action);
     r.rule = std::string(decision.rule_id());
     if (decision.match.rule) r.service = decision.match.rule->service;
-    r.reason = audit_reason(decision.reason);
+    r.reason = audit::reason_of(decision.reason);
     r.enforced = decision.enforced;
     if (!decision.let_out() || !decision.enforced)
       r.detail = snap.describe(decision, host, target.port, identity);

@@ -60,8 +60,20 @@ IpAddress IpAddress::unmapped() const {
 }
 
 std::string IpAddress::to_string() const {
+  if (is_v4()) {
+    // By hand: glibc's inet_ntop formats IPv4 with sprintf, and every
+    // connection's records carry two addresses.
+    char buffer[16];
+    char* at = buffer;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *at++ = '.';
+      at = std::to_chars(at, buffer + sizeof buffer, unsigned{bytes_[static_cast<std::size_t>(i)]})
+               .ptr;
+    }
+    return std::string(buffer, at);
+  }
   char buffer[INET6_ADDRSTRLEN];
-  const char* text = inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buffer, sizeof buffer);
+  const char* text = inet_ntop(AF_INET6, bytes_.data(), buffer, sizeof buffer);
   return text ? std::string(text) : std::string();
 }
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include <chokepoint/audit/policy_terms.hpp>
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/worker.hpp>
@@ -23,40 +24,6 @@ using Clock = std::chrono::steady_clock;
 // Bounds of the lingering close after an HTTP error answer.
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerBytes = 1 << 20;
-
-audit::Reason reason_of(policy::Reason reason) {
-  switch (reason) {
-    case policy::Reason::RuleAllows:
-      return audit::Reason::RuleAllows;
-    case policy::Reason::RuleLogs:
-      return audit::Reason::RuleLogs;
-    case policy::Reason::RuleDenies:
-      return audit::Reason::RuleDenies;
-    case policy::Reason::NoMatchingRule:
-      return audit::Reason::NoMatchingRule;
-    case policy::Reason::RoleNotAllowed:
-      return audit::Reason::RoleNotAllowed;
-    case policy::Reason::VersionNotAllowed:
-      return audit::Reason::VersionNotAllowed;
-    case policy::Reason::PortNotAllowed:
-      return audit::Reason::PortNotAllowed;
-    case policy::Reason::PathNotAllowed:
-      return audit::Reason::PathNotAllowed;
-  }
-  return audit::Reason::NoMatchingRule;
-}
-
-audit::Decision decision_of(policy::Action action) {
-  switch (action) {
-    case policy::Action::Allow:
-      return audit::Decision::Allow;
-    case policy::Action::Deny:
-      return audit::Decision::Deny;
-    case policy::Action::Log:
-      return audit::Decision::Log;
-  }
-  return audit::Decision::Deny;
-}
 
 audit::Mode mode_of(ListenerKind kind) {
   switch (kind) {
@@ -110,10 +77,10 @@ audit::Source source_of(const relay::TunnelResult& r) {
 void note_decision(audit::Record& record, const policy::Decision& decision,
                    const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
                    const policy::ClientIdentity& identity) {
-  record.decision = decision_of(decision.action);
+  record.decision = audit::decision_of(decision.action);
   record.rule = std::string(decision.rule_id());
   if (decision.match.rule) record.service = decision.match.rule->service;
-  record.reason = reason_of(decision.reason);
+  record.reason = audit::reason_of(decision.reason);
   record.enforced = decision.enforced;
   if (!decision.let_out() || !decision.enforced)
     record.detail = snapshot.describe(decision, host, port, identity);
@@ -134,12 +101,12 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
     : worker_(worker),
       slot_(std::move(slot)),
       kind_(kind),
-      client_(std::move(socket)),
+      client_(std::make_unique<ClientConnection>(std::move(socket))),
       snapshot_(worker.snapshot()),
       client_ip_(net::to_ip(peer.address()).unmapped()),
       client_text_(net::format_endpoint(peer)),
       listener_port_(local.port()),
-      upstream_deadline_(worker.io().get_executor()) {
+      upstream_deadline_(nullptr) {
   switch (kind) {
     case ListenerKind::Explicit:
       source_ = explicit_source(worker);
@@ -161,7 +128,7 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
 
 asio::awaitable<void> Session::run() {
   slot_.attach(*this);
-  client_.owner = weak_from_this();
+  client_->owner = weak_from_this();
   try {
     if (!slot_.admission()) {
       co_await refuse_admission();
@@ -174,7 +141,7 @@ asio::awaitable<void> Session::run() {
     // was written by its destructor; the process keeps serving.
   }
   error_code ignored;
-  client_.socket.close(ignored);
+  if (client_) client_->socket.close(ignored);
 }
 
 void Session::cancel() {
@@ -184,13 +151,13 @@ void Session::cancel() {
     tunnel_->stop(relay::EndReason::Shutdown);
     return;
   }
-  client_.socket.close(ignored);
+  if (client_) client_->socket.close(ignored);
   if (upstream_) upstream_->close(ignored);
 }
 
 asio::awaitable<bool> Session::accept_proxy_header() {
   if (!slot_.from_balancer()) co_return true;
-  const ProxyHeader header = co_await read_proxy_header(client_, worker_.options().head_timeout);
+  const ProxyHeader header = co_await read_proxy_header(*client_, worker_.options().head_timeout);
   switch (header.outcome) {
     case ProxyHeader::Outcome::Gone:
       co_return false;
@@ -258,9 +225,9 @@ asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, a
 asio::awaitable<void> Session::send(const Answer& answer, Language language, bool linger) {
   if (answer.bytes.empty() || cancelled_) co_return;
   error_code ec;
-  client_.arm(worker_.options().head_timeout);
-  co_await asio::async_write(client_.socket, asio::buffer(answer.bytes), await_into(ec));
-  client_.disarm();
+  client_->arm(worker_.options().head_timeout);
+  co_await asio::async_write(client_->socket, asio::buffer(answer.bytes), await_into(ec));
+  client_->disarm();
   if (!answer.close || ec || language != Language::Http) co_return;
   // Closing with unread bytes in the receive buffer makes the kernel send a
   // reset, which can destroy the answer before the client reads it.
@@ -268,7 +235,7 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
     // Drop what the client already sent (bounded), without waiting for more.
     char sink[4096];
     for (std::size_t drained = 0; drained < kLingerBytes;) {
-      const ssize_t n = ::recv(client_.socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
+      const ssize_t n = ::recv(client_->socket.native_handle(), sink, sizeof sink, MSG_DONTWAIT);
       if (n <= 0) break;
       drained += static_cast<std::size_t>(n);
     }
@@ -276,14 +243,14 @@ asio::awaitable<void> Session::send(const Answer& answer, Language language, boo
   }
   // Lingering close: send our FIN, then read and drop what the client still
   // sends, within a bound, until its FIN.
-  client_.socket.shutdown(tcp::socket::shutdown_send, ec);
-  client_.arm(kLingerTime);
+  client_->socket.shutdown(tcp::socket::shutdown_send, ec);
+  client_->arm(kLingerTime);
   std::size_t drained = 0;
   char sink[4096];
-  while (!ec && drained < kLingerBytes && !client_.deadline.expired()) {
-    drained += co_await client_.socket.async_read_some(asio::buffer(sink), await_into(ec));
+  while (!ec && drained < kLingerBytes && !client_->deadline.expired()) {
+    drained += co_await client_->socket.async_read_some(asio::buffer(sink), await_into(ec));
   }
-  client_.disarm();
+  client_->disarm();
 }
 
 asio::awaitable<bool> Session::exchange() {
@@ -296,9 +263,9 @@ asio::awaitable<bool> Session::exchange() {
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
-  Learned learned = co_await source_->next(client_, record_);
+  Learned learned = co_await source_->next(*client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
-  if (auto forged = forged_proxy_header(client_))
+  if (auto forged = forged_proxy_header(*client_))
     learned =
         Learned::refused(audit::Reason::ProxyHeaderRefused, std::move(*forged), learned.language);
   if (learned.outcome == Learned::Outcome::AutoConfig)
@@ -352,8 +319,9 @@ asio::awaitable<bool> Session::exchange() {
   note_decision(*record.operator->(), decision, *snapshot_, learned.host, learned.port, identity);
   if (!decision.let_out()) {
     std::string why = record.fields().detail;
-    co_return co_await refuse(std::move(record), learned.language, reason_of(decision.reason),
-                              std::move(why), learned.keep_alive);
+    co_return co_await refuse(std::move(record), learned.language,
+                              audit::reason_of(decision.reason), std::move(why),
+                              learned.keep_alive);
   }
   if (const policy::Rule* rule = decision.match.rule; rule && rule->max_rate) {
     const auto wait =
@@ -397,9 +365,12 @@ asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learn
     if (dialled.failure == audit::Reason::None) {
       const auto asked = Clock::now();
       upstream_ = &*dialled.socket;
+      // Let go of when the relay starts (tunnel()).
+      if (!upstream_deadline_)
+        upstream_deadline_ = std::make_unique<Deadline>(worker_.io().get_executor());
       ParentAnswer answer =
           co_await ask_parent(*dialled.socket, *parent, learned.host, learned.port,
-                              upstream_deadline_, worker_.options().connect_timeout,
+                              *upstream_deadline_, worker_.options().connect_timeout,
                               worker_.options().max_header_bytes, shared_from_this());
       upstream_ = nullptr;
       dialled.connect_ms +=
@@ -440,16 +411,20 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
                                       const policy::Rule* rule, std::string said_already) {
   upstream_ = &upstream;
-  // Answer the client: the tunnel is open. What the destination already
-  // said (through a parent) follows the answer, ahead of the relay.
-  error_code ignored;
-  const tcp::endpoint local = upstream.local_endpoint(ignored);
-  Answer established =
-      tunnel_established(learned.language, Endpoint{net::to_ip(local.address()), local.port()});
+  // Answer the client: the tunnel is open (SOCKS says from where). What the
+  // destination already said (through a parent) follows the answer, ahead
+  // of the relay.
+  Endpoint bound;
+  if (learned.language == Language::Socks4 || learned.language == Language::Socks5) {
+    error_code ignored;
+    const tcp::endpoint local = upstream.local_endpoint(ignored);
+    bound = Endpoint{net::to_ip(local.address()), local.port()};
+  }
+  Answer established = tunnel_established(learned.language, bound);
   established.bytes += said_already;
   if (!established.bytes.empty()) {
     error_code ec;
-    co_await asio::async_write(client_.socket, asio::buffer(established.bytes), await_into(ec));
+    co_await asio::async_write(client_->socket, asio::buffer(established.bytes), await_into(ec));
     if (ec || cancelled_) {
       upstream_ = nullptr;
       std::move(record).refuse(cancelled_ ? audit::Reason::Shutdown : audit::Reason::ClientClosed,
@@ -467,7 +442,7 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // first has no TLS client in front of it.
   if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni && said_already.empty()) {
     TunnelHello hello =
-        co_await read_tunnel_hello(client_, upstream, server_spoke_, learned.host, learned.port,
+        co_await read_tunnel_hello(*client_, upstream, server_spoke_, learned.host, learned.port,
                                    *snapshot_, identity, worker_.options());
     open->sni = std::move(hello.sni);
     if (cancelled_) {
@@ -491,11 +466,11 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
 
   // Bytes the client sent before the relay (early data, the peeked hello)
   // go upstream first.
-  const std::size_t early = client_.buffer.size();
+  const std::size_t early = client_->buffer.size();
   error_code ec;
-  if (early > 0) co_await asio::async_write(upstream, client_.buffer.data(), await_into(ec));
+  if (early > 0) co_await asio::async_write(upstream, client_->buffer.data(), await_into(ec));
   // An idle tunnel keeps no buffer.
-  client_.buffer = boost::beast::flat_buffer();
+  client_->buffer = boost::beast::flat_buffer();
   upstream_ = nullptr;
   if (ec || cancelled_) {
     open->detail = ec.message();
@@ -519,7 +494,13 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
   open->bytes_down = said_already.size();
   relaying_.emplace(std::move(open));
-  tunnel_.emplace(std::move(client_.socket), std::move(upstream), worker_.pipes(), options, early);
+  tunnel_.emplace(std::move(client_->socket), std::move(upstream), worker_.pipes(), options, early);
+  // The client's reading state goes too (and the deadline of asking a
+  // parent). Posted: a deadline handler of theirs may already be queued,
+  // and runs first.
+  asio::post(worker_.io(),
+             [reading = std::move(client_), asked = std::move(upstream_deadline_)] {});
+  snapshot_.reset();
   tunnel_->start([self = shared_from_this()](const relay::TunnelResult& result) {
     self->relay_ended(result);
   });
@@ -590,7 +571,9 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       upstream = std::move(dialled.socket);
     }
     upstream_ = &*upstream;
-    ec = co_await request.send_head(*upstream, upstream_deadline_);
+    if (!upstream_deadline_)
+      upstream_deadline_ = std::make_unique<Deadline>(worker_.io().get_executor());
+    ec = co_await request.send_head(*upstream, *upstream_deadline_);
     if (!ec || !reused || request.has_body() || !is_retryable(ec)) break;
   }
   if (ec) {
@@ -601,7 +584,7 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
   record->bytes_up = request.head_bytes();
   OpenRecord open = std::move(record).open();
 
-  const ForwardResult result = co_await request.relay(client_, *upstream, upstream_deadline_);
+  const ForwardResult result = co_await request.relay(*client_, *upstream, *upstream_deadline_);
   upstream_ = nullptr;
   open->bytes_up = result.bytes_up;
   open->bytes_down = result.bytes_down;

@@ -89,16 +89,16 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   Worker& worker_;
   ConnectionSlot slot_;
   ListenerKind kind_;
-  ClientConnection client_;
+  std::unique_ptr<ClientConnection> client_;  // until the relay starts
   std::unique_ptr<DestinationSource> source_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
   std::string client_text_;      // "ip:port", for records
   std::string via_;              // the balancer ("ip:port") whose PROXY header named the client
   std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
-  Deadline upstream_deadline_;
-  tcp::socket* upstream_ = nullptr;  // while dialed and not relaying, for cancel()
-  bool server_spoke_ = false;        // the tunnel hello check's wait on the upstream
+  std::unique_ptr<Deadline> upstream_deadline_;  // plain HTTP forwarding, asking a parent
+  tcp::socket* upstream_ = nullptr;              // while dialed and not relaying, for cancel()
+  bool server_spoke_ = false;                    // the tunnel hello check's wait on the upstream
   // The current exchange's record; its PendingRecord/OpenRecord handles
   // write it (exchange_record.hpp). One exchange at a time.
   audit::Record record_;

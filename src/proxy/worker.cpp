@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 
 #include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/relay/tunnel.hpp>
@@ -43,10 +44,16 @@ Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit
 Worker::~Worker() = default;
 
 std::string Worker::next_id() {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%s-%d-%llu", id_prefix_.c_str(), index_,
-                static_cast<unsigned long long>(++next_id_));
-  return buffer;
+  // "<process tag>-<thread>-<counter>", without printf: one per exchange.
+  char thread[12];
+  char counter[24];
+  const auto thread_end = std::to_chars(thread, thread + sizeof thread, index_).ptr;
+  const auto counter_end = std::to_chars(counter, counter + sizeof counter, ++next_id_).ptr;
+  std::string id;
+  id.reserve(id_prefix_.size() + sizeof thread + sizeof counter);
+  id.append(id_prefix_).append(1, '-').append(thread, thread_end).append(1, '-');
+  id.append(counter, counter_end);
+  return id;
 }
 
 void Worker::write_record(audit::Record&& record) {

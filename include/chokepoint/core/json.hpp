@@ -16,6 +16,8 @@ namespace chokepoint {
 // Appends `value` as a quoted, escaped JSON string.
 void append_json_string(std::string& out, std::string_view value);
 
+// Field names must be plain ASCII without quotes or backslashes (they are
+// this program's literals); values may be anything.
 class JsonObject {
  public:
   explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }

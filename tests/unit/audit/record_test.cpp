@@ -1,3 +1,5 @@
+#include <ctime>
+
 #include <catch2/catch.hpp>
 
 #include <chokepoint/audit/record.hpp>
@@ -40,6 +42,34 @@ TEST_CASE("hostile strings stay inside their JSON values", "[audit]") {
         std::string::npos);
   CHECK(line.find(R"("sni":"a\u0000b\u001b")") != std::string::npos);
   CHECK(line.find(R"("path":"/\ufffd\ufffd")") != std::string::npos);
+}
+
+TEST_CASE("timestamps agree with the C library's, across leap years and centuries", "[audit]") {
+  const auto with_libc = [](std::int64_t micros) {
+    const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char buffer[40];
+    const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(buffer + n, sizeof buffer - n, ".%06lldZ",
+                  static_cast<long long>(micros % 1000000));
+    return std::string(buffer);
+  };
+  std::uint64_t state = 42;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    // 1970 to about 2285, microseconds.
+    const auto micros =
+        static_cast<std::int64_t>(state >> 11) % (std::int64_t{10'000'000'000} * 1'000'000);
+    const auto ts = std::chrono::system_clock::time_point(std::chrono::microseconds(micros));
+    REQUIRE(format_timestamp(ts) == with_libc(micros));
+  }
+  for (const std::int64_t day :
+       {0LL, 59LL, 60LL, 10957LL, 11016LL, 11017LL, 47541LL}) {  // 2000-02-29, 2100-03-01
+    const std::int64_t micros = day * 86'400'000'000LL + 86'399'999'999LL;
+    CHECK(format_timestamp(std::chrono::system_clock::time_point(
+              std::chrono::microseconds(micros))) == with_libc(micros));
+  }
 }
 
 TEST_CASE("balancer and parent proxy keys appear only when they apply", "[audit]") {
