@@ -9,6 +9,10 @@
 // CONNECT by name, greeting and request in one write), connect (an HTTP
 // CONNECT to --name:--port, then the stream), sni (a real ClientHello naming
 // --name, built by OpenSSL, then the stream). Results are one JSON line.
+// --proxy-header v1|v2 puts a PROXY protocol header in front of the CONNECT,
+// the SOCKS greeting or the hello, in the same write, as a load balancer
+// does (rate only): the client it names is 192.0.2.N, N going round 1..250,
+// so the proxy sees many clients as it would behind a balancer.
 //
 // The sink speaks a tiny protocol after an optional TLS record (skipped, so
 // the SNI mode's hello never reaches the exchange): 'E' echo until EOF; 'U'
@@ -78,11 +82,36 @@ struct Target {
   std::string connect_head;  // connect mode
   std::string hello;         // sni mode
   std::string socks;         // socks5 mode: greeting and CONNECT request, sent together
+  std::string proxy_header;  // "v1", "v2" or empty
 };
 
 // A SOCKS5 server answers the greeting (2 bytes) and the request (10 bytes
 // with an IPv4 bound address).
 constexpr std::size_t kSocksReplies = 2 + 10;
+
+// A balancer's PROXY header naming client number `n` (proxy-protocol.txt
+// 2.1 and 2.2: TCP over IPv4).
+std::string proxy_header(const std::string& version, unsigned n, const tcp::endpoint& to) {
+  const unsigned client = 1 + n % 250;
+  const std::uint16_t source_port = static_cast<std::uint16_t>(10000 + n % 50000);
+  if (version == "v1") {
+    return "PROXY TCP4 192.0.2." + std::to_string(client) + " " + to.address().to_string() + " " +
+           std::to_string(source_port) + " " + std::to_string(to.port()) + "\r\n";
+  }
+  std::string h("\r\n\r\n\0\r\nQUIT\n", 12);
+  h += '\x21';  // version 2, PROXY
+  h += '\x11';  // TCP over IPv4
+  h += std::string("\0\x0c", 2);
+  const unsigned char source[4] = {192, 0, 2, static_cast<unsigned char>(client)};
+  h.append(reinterpret_cast<const char*>(source), 4);
+  const auto destination = to.address().to_v4().to_bytes();
+  h.append(reinterpret_cast<const char*>(destination.data()), 4);
+  h += static_cast<char>(source_port >> 8);
+  h += static_cast<char>(source_port & 0xff);
+  h += static_cast<char>(to.port() >> 8);
+  h += static_cast<char>(to.port() & 0xff);
+  return h;
+}
 
 Target target_of(const Options& o) {
   Target t;
@@ -92,6 +121,7 @@ Target target_of(const Options& o) {
   const std::string port = o.get("port", "443");
   t.connect_head =
       "CONNECT " + name + ":" + port + " HTTP/1.1\r\nHost: " + name + ":" + port + "\r\n\r\n";
+  t.proxy_header = o.get("proxy-header", "");
   if (t.mode == "socks5") {
     const std::uint16_t p = static_cast<std::uint16_t>(std::stoi(port));
     t.socks = std::string("\x05\x01\x00\x05\x01\x00\x03", 7) + static_cast<char>(name.size()) +
@@ -332,8 +362,10 @@ struct RateState {
   std::uint64_t failures = 0;
 };
 
-asio::awaitable<void> rate_worker(const Target& t, Clock::time_point deadline, RateState& state) {
+asio::awaitable<void> rate_worker(const Target& t, Clock::time_point deadline, RateState& state,
+                                  unsigned first_client) {
   const auto executor = co_await asio::this_coro::executor;
+  unsigned client = first_client;
   // 'X' for one echoed exchange, then the 64 bytes that come back; the sink
   // then closes, and so does the client once it sees the end.
   char payload[65];
@@ -346,17 +378,19 @@ asio::awaitable<void> rate_worker(const Target& t, Clock::time_point deadline, R
     error_code ec;
     co_await socket.async_connect(t.to, await_into(ec));
     if (!ec) socket.set_option(tcp::no_delay(true), ec);
+    const std::string header =
+        t.proxy_header.empty() ? std::string() : proxy_header(t.proxy_header, client++, t.to);
     if (!ec && t.mode == "connect") {
-      co_await asio::async_write(socket, asio::buffer(t.connect_head), await_into(ec));
+      co_await asio::async_write(socket, asio::buffer(header + t.connect_head), await_into(ec));
       std::string head;
       if (!ec)
         co_await asio::async_read_until(socket, asio::dynamic_buffer(head), "\r\n\r\n",
                                         await_into(ec));
       if (!ec && head.find(" 200") == std::string::npos) ec = asio::error::connection_refused;
     } else if (!ec && t.mode == "sni") {
-      co_await asio::async_write(socket, asio::buffer(t.hello), await_into(ec));
+      co_await asio::async_write(socket, asio::buffer(header + t.hello), await_into(ec));
     } else if (!ec && t.mode == "socks5") {
-      co_await asio::async_write(socket, asio::buffer(t.socks), await_into(ec));
+      co_await asio::async_write(socket, asio::buffer(header + t.socks), await_into(ec));
       char replies[kSocksReplies];
       if (!ec) co_await asio::async_read(socket, asio::buffer(replies), await_into(ec));
       if (!ec && (replies[1] != 0 || replies[3] != 0)) ec = asio::error::connection_refused;
@@ -394,7 +428,8 @@ int rate(const Options& o) {
       RateState& state = states[static_cast<std::size_t>(th)];
       state.latencies_us.reserve(1 << 20);
       for (long i = th; i < concurrency; i += threads) {
-        asio::co_spawn(io, rate_worker(t, deadline, state), asio::detached);
+        asio::co_spawn(io, rate_worker(t, deadline, state, static_cast<unsigned>(i) * 1000),
+                       asio::detached);
       }
       io.run();
     });

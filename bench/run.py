@@ -3,6 +3,7 @@
 
     bench/run.py [--rounds 5] [--seconds 5] [--idle 7000] [--out bench/results/RESULTS.md]
     bench/run.py --resolving [--rounds 3] [--seconds 5] [--out bench/results/RESOLVING.md]
+    bench/run.py --proxy-protocol [--rounds 5] [--seconds 5] [--out bench/results/PROXY_PROTOCOL.md]
 
 Starts one sink (loadgen sink) and every proxy, each from Debian's packages
 with its best settings for this job; runs the same load generator through
@@ -31,6 +32,14 @@ with `resolver` and `proxy_pass $ssl_preread_server_name:PORT`. chokepoint
 pinned with --connect-to runs beside them as the same-run baseline. Connection
 rate only (64 concurrent exchanges of 64 bytes), with each proxy's CPU time
 per exchange and the questions its DNS server received per second.
+
+--proxy-protocol measures what a PROXY protocol header costs a connection:
+chokepoint with --proxy-protocol-from 127.0.0.1/32 and a load generator
+that puts a header (v2, or v1) in front of each CONNECT or ClientHello, as
+a balancer does, beside the same chokepoint without either. The headers
+name 250 different clients (192.0.2.1-250), as a balancer in front would.
+Connection rate (64 concurrent exchanges of 64 bytes), latency, and the
+proxy's CPU time per exchange, with per-round ratios.
 """
 
 import argparse
@@ -316,7 +325,8 @@ def measure_resolving_rate(peer, sink, seconds, _count):
     dns = getattr(peer, "dns", None)
     asked_before = dns.questions() if dns else 0
     r = loadgen("rate", "--mode", peer.mode, "--to", "127.0.0.1:%d" % peer.port, "--name", NAME, "--port",
-                str(sink), "--concurrency", "64", "--threads", "2", "--seconds", str(seconds))
+                str(sink), "--concurrency", "64", "--threads", "2", "--seconds", str(seconds),
+                *getattr(peer, "loadgen_extra", ()))
     cpu = cpu_seconds(peer.proc.pid) - cpu_before
     exchanges = max(1, r["per_s"] * seconds)
     result = {"rate": r["per_s"], "p50": r["p50_us"], "p99": r["p99_us"], "p999": r["p999_us"],
@@ -403,6 +413,101 @@ def render_resolving(results, options):
     return "\n".join(lines)
 
 
+def make_proxy_protocol_peers(sink, work):
+    """chokepoint with and without --proxy-protocol-from, pinned to the sink, on the full catalog."""
+    config = os.path.join(work, "proxy-protocol.yaml")
+    with open(config, "w") as f:
+        f.write("version: 1\ninclude: builtin:deep-security.yaml\nrules:\n"
+                "  - {id: bench-name, ports: [%d], destinations: [%s]}\n" % (sink, NAME))
+    peers = []
+    for name, mode, listen_flag, header in (
+            ("chokepoint (CONNECT)", "connect", "--listen", None),
+            ("chokepoint (CONNECT, PROXY v2)", "connect", "--listen", "v2"),
+            ("chokepoint (CONNECT, PROXY v1)", "connect", "--listen", "v1"),
+            ("chokepoint (SNI)", "sni", "--sni-listen", None),
+            ("chokepoint (SNI, PROXY v2)", "sni", "--sni-listen", "v2")):
+        port = free_port()
+        trust = ["--proxy-protocol-from", "127.0.0.1/32"] if header else []
+        peer = Peer(name, mode, [CHOKEPOINT, "run", *QUIET, "--config", config, listen_flag, "127.0.0.1:%d" % port,
+                                 "--threads", "2", "--sni-port", str(sink),
+                                 "--connect-to", "%s:%d:127.0.0.1:%d" % (NAME, sink, sink),
+                                 "--audit-log", os.path.join(work, "audit-%d.jsonl" % port), *trust], port, work)
+        peer.loadgen_extra = ["--proxy-header", header] if header else []
+        peers.append(peer)
+    return peers
+
+
+PROXY_PROTOCOL_COMPARISONS = [
+    ("chokepoint (CONNECT, PROXY v2)", "chokepoint (CONNECT)"),
+    ("chokepoint (CONNECT, PROXY v1)", "chokepoint (CONNECT)"),
+    ("chokepoint (SNI, PROXY v2)", "chokepoint (SNI)"),
+]
+
+
+def main_proxy_protocol(options):
+    work = tempfile.mkdtemp(prefix="chokepoint-bench-pp-")
+    sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
+    sink = int(sink_proc.stdout.readline())
+    peers = make_proxy_protocol_peers(sink, work)
+    results = {p.name: [] for p in peers}
+    try:
+        for peer in peers:
+            peer.start()
+        for round_number in range(options.rounds):
+            print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
+            shift = round_number % len(peers)
+            for peer in peers[shift:] + peers[:shift]:
+                results[peer.name].append(measure_resolving_rate(peer, sink, options.seconds, 0))
+                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+    finally:
+        for peer in peers:
+            peer.stop()
+        os.killpg(sink_proc.pid, signal.SIGTERM)
+    report = render_proxy_protocol(results, options)
+    with open(options.out, "w") as f:
+        f.write(report)
+    with open(os.path.splitext(options.out)[0] + ".json", "w") as f:
+        json.dump(results, f, indent=1)
+    print(report)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def render_proxy_protocol(results, options):
+    lines = ["# The PROXY protocol's cost per connection", "",
+             "Generated by `bench/run.py --proxy-protocol --rounds %d --seconds %d` on %s, %d cores, kernel %s, %s." % (
+                 options.rounds, options.seconds, platform.node(), os.cpu_count(), platform.release(),
+                 time.strftime("%Y-%m-%d")),
+             "chokepoint on the full catalog, pinned to the sink (--connect-to), auditing to a file; the PROXY rows "
+             "run with --proxy-protocol-from 127.0.0.1/32 and the load generator puts a header naming one of 250 "
+             "clients in front of each CONNECT or ClientHello, in the same write (as HAProxy and nginx do). 64 "
+             "concurrent exchanges of 64 bytes; every proxy runs throughout and each round visits them back to back "
+             "in a rotating order.", "",
+             "Each cell: median over rounds (min-max).", "",
+             "| proxy | exchanges/s | p50 / p99 ms | proxy CPU µs per exchange |", "|---|---|---|---|"]
+    for name, rounds in results.items():
+        if not rounds:
+            continue
+        col = lambda k: [r[k] for r in rounds if k in r]
+        lines.append("| %s | %s | %.1f / %.1f | %s |" % (
+            name, cell(rounds, "rate", "%.0f"), med(col("p50")) / 1000, med(col("p99")) / 1000,
+            cell(rounds, "cpu_us", "%.1f")))
+    lines += ["", "## Round by round", "",
+              "The ratio of the two rows within each round, and the difference in CPU per exchange: "
+              "median (min-max).", "",
+              "| rows | exchanges/s | p99 | CPU per exchange | CPU µs more per exchange |", "|---|---|---|---|---|"]
+    for ours, theirs in PROXY_PROTOCOL_COMPARISONS:
+        if not results.get(ours) or not results.get(theirs):
+            continue
+        cells = [spread(per_round_ratios(results[ours], results[theirs], key), "%.2f")
+                 for key in ("rate", "p99", "cpu_us")]
+        extra = [r["cpu_us"] - b["cpu_us"] for r, b in zip(results[ours], results[theirs])]
+        cells.append(spread(extra, "%.1f"))
+        lines.append("| %s / %s | %s |" % (ours, theirs, " | ".join(cells)))
+    lines.append("")
+    return "\n".join(lines)
+
+
 def loadgen(*args, timeout=120):
     out = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -476,6 +581,8 @@ def main():
                         help="no proxy pinned: every one resolves through a DNS server the bench starts")
     parser.add_argument("--baseline", default="",
                         help="a build directory of another chokepoint version to run beside this one")
+    parser.add_argument("--proxy-protocol", action="store_true",
+                        help="chokepoint with and without PROXY protocol headers from a trusted balancer")
     options = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/run.py needs root (descriptor limits, package installs)")
@@ -487,6 +594,11 @@ def main():
         if options.out == os.path.join(HERE, "results", "RESULTS.md"):
             options.out = os.path.join(HERE, "results", "RESOLVING.md")
         main_resolving(options)
+        return
+    if options.proxy_protocol:
+        if options.out == os.path.join(HERE, "results", "RESULTS.md"):
+            options.out = os.path.join(HERE, "results", "PROXY_PROTOCOL.md")
+        main_proxy_protocol(options)
         return
     work = tempfile.mkdtemp(prefix="chokepoint-bench-")
     sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],

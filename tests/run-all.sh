@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(curl openssl python3 python3-requests python3-prometheus-client python3-socks iproute2 nftables gnutls-bin clang libclang-rt-14-dev
-          python3-yaml python3-pacparser squid suricata-update python3-botocore chromium)
+          python3-yaml python3-pacparser squid suricata-update python3-botocore
+          haproxy nginx-light libnginx-mod-stream chromium)
 deploy/install-packages.sh "${packages[@]}"
 
 echo "== build (RelWithDebInfo)"
@@ -24,7 +25,7 @@ echo "== fuzzers (clang, libFuzzer), ${CHOKEPOINT_FUZZ_SECONDS:-60} s each, from
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCHOKEPOINT_FUZZ=ON -DCHOKEPOINT_SANITIZE=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
-for target in client_hello host request_head policy_yaml socks proxy_header dns_message audit_log; do
+for target in client_hello host request_head connect_response policy_yaml socks proxy_header dns_message audit_log; do
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$target/." "$work/"
   build-fuzz/tests/fuzz/${target}_fuzz -max_total_time="${CHOKEPOINT_FUZZ_SECONDS:-60}" -max_len=20000 \

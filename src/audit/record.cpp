@@ -230,6 +230,9 @@ void append_json_line(std::string& out, const Record& r) {
   if (!r.socks_version.empty()) json.field("socks_version", r.socks_version);
   if (!r.socks_method.empty()) json.field("socks_method", r.socks_method);
   if (!r.socks_user_id.empty()) json.field("socks_user_id", r.socks_user_id);
+  if (!r.via.empty()) json.field("via", r.via);
+  if (!r.upstream_proxy.empty()) json.field("upstream_proxy", r.upstream_proxy);
+  if (r.upstream_proxy_status != 0) json.field("upstream_proxy_status", r.upstream_proxy_status);
   if (r.suppressed != 0) json.field("suppressed", r.suppressed);
   if (!r.detail.empty()) json.field("detail", r.detail);
   json.close();

@@ -61,6 +61,25 @@ std::optional<ConnectTo> ConnectToList::parse(std::string_view text, std::string
   return parsed(std::move(value), name, why, error);
 }
 
+std::optional<Cidr> CidrList::parse(std::string_view text, std::string_view name,
+                                    std::string& error) {
+  std::string why;
+  auto value = Cidr::parse(text, &why);
+  return parsed(std::move(value), name, why, error);
+}
+
+std::optional<std::optional<UpstreamProxy>> UpstreamProxyUrl::parse(std::string_view text,
+                                                                    std::string_view name,
+                                                                    std::string& error) {
+  std::string why;
+  auto value = UpstreamProxy::parse(text, &why);
+  if (!value) {
+    error = std::string(name) + ": " + why;
+    return std::nullopt;
+  }
+  return std::optional<UpstreamProxy>(std::move(*value));
+}
+
 std::optional<std::uint16_t> Port::parse(std::string_view text, std::string_view name,
                                          std::string& error) {
   std::uint16_t port = 0;

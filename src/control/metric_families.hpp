@@ -21,6 +21,8 @@ namespace chokepoint::control {
   X(bytes_total, Counter, "direction", "Bytes relayed, by direction (up: client to destination).") \
   X(accept_failures_total, Counter, "reason", \
     "Accepts the kernel refused (emfile, enfile, enobufs, enomem): clients left waiting.") \
+  X(proxy_protocol_health_checks_total, Counter, "", \
+    "Balancer connections whose PROXY header was LOCAL or v1 UNKNOWN (health checks): closed without a decision.") \
   X(open_tunnels, Gauge, "", "Tunnels relaying now.") \
   X(handshakes, Gauge, "", "Connections reading a request head or ClientHello, or dialing.") \
   X(buffer_bytes, Gauge, "", "Relay buffer memory held by tunnels (pipes and copy buffers).") \

@@ -36,6 +36,7 @@ std::string render(const MetricsPage& page) {
   out.by_label<Family::refusals_total>(m.refusals);
   out.by_label<Family::bytes_total>({{"up", m.bytes_up}, {"down", m.bytes_down}});
   out.by_label<Family::accept_failures_total>(m.accept_failures);
+  out.sample<Family::proxy_protocol_health_checks_total>(m.health_checks);
   out.sample<Family::open_tunnels>(m.open_tunnels);
   out.sample<Family::handshakes>(m.handshakes);
   out.sample<Family::buffer_bytes>(page.buffer_bytes);

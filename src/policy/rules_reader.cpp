@@ -64,7 +64,7 @@ void RulesReader::read_rule(const YAML::Node& node) {
   for (const auto& [key, value] : state_.reader.map_entries(
            node, "a rule",
            {"id", "action", "service", "description", "roles", "ports", "versions", "destinations",
-            "idle_timeout", "half_close_timeout", "max_rate"})) {
+            "idle_timeout", "half_close_timeout", "max_rate", "upstream_proxy"})) {
     const std::string& k = key.Scalar();
     if (k == "id") {
       rule.id = state_.reader.scalar(value, "id").value_or("");
@@ -113,6 +113,18 @@ void RulesReader::read_rule(const YAML::Node& node) {
         if (!rule.max_rate || *rule.max_rate <= 0)
           state_.reader.error(
               value, "max_rate: expected a rate such as 10/s or 600/m, not '" + *text + "'");
+      }
+    } else if (k == "upstream_proxy") {
+      if (const auto text = state_.reader.scalar(value, "upstream_proxy")) {
+        std::string why;
+        if (*text == "direct") {
+          rule.upstream_direct = true;
+        } else if (auto parent = UpstreamProxy::parse(*text, &why)) {
+          rule.upstream_proxy = std::move(*parent);
+        } else {
+          state_.reader.error(value,
+                              "upstream_proxy: " + why + "; or direct, to bypass the parent");
+        }
       }
     } else if (k == "versions") {
       versions_node = value;

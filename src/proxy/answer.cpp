@@ -59,6 +59,17 @@ std::optional<HttpRefusal> http_refusal(Reason reason) {
       return HttpRefusal{502, "destination_unavailable", false};
     case Reason::UpstreamWriteFailed:
       return HttpRefusal{502, "connection_terminated", false};
+    case Reason::UpstreamProxyRefused:
+      // The parent said no to our CONNECT (received-status says how).
+      return HttpRefusal{502, "destination_unavailable", false};
+    case Reason::UpstreamProxyFailed:
+      return HttpRefusal{502, "http_protocol_error", false};
+    case Reason::ProxyHeaderRefused:
+      return HttpRefusal{403, "http_request_denied", true};
+    case Reason::ProxyHeaderMissing:
+    case Reason::ProxyHeaderMalformed:
+    case Reason::ProxyHeaderNoClient:
+      return HttpRefusal{400, "http_request_error", true};
     case Reason::ConnectionLimit:
     case Reason::ClientConnectionLimit:
     case Reason::PendingHeadsLimit:
@@ -88,8 +99,15 @@ Answer http_answer(Reason reason, const AnswerContext& context) {
   if (refusal->reason_first) {
     details = std::string(audit::to_string(reason)) + (details.empty() ? "" : ": " + details);
   }
-  ErrorResponse response(refusal->status, refusal->type, std::move(details));
+  // A parent that wants other credentials than ours: our configuration is wrong.
+  const std::string_view type =
+      reason == Reason::UpstreamProxyRefused && context.received_status == 407
+          ? "proxy_configuration_error"
+          : refusal->type;
+  ErrorResponse response(refusal->status, type, std::move(details));
   response.close = !context.keep_alive;
+  response.next_hop = std::string(context.next_hop);
+  response.received_status = context.received_status;
   if (reason == Reason::AuthRequired || reason == Reason::AuthFailed) {
     response.extra_headers = "Proxy-Authenticate: Basic realm=" + structured_string(context.realm) +
                              ", charset=\"UTF-8\"\r\n";

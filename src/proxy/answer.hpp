@@ -41,6 +41,10 @@ struct AnswerContext {
   std::string_view realm;   // HTTP 407: the Basic realm
   // HTTP 429 and 503 for limits: when to try again (Retry-After, rounded up).
   std::chrono::milliseconds retry_after{1000};
+  // Through a parent proxy: which one ("host:port", Proxy-Status next-hop),
+  // and the status it answered (received-status; 0: none).
+  std::string_view next_hop = {};
+  int received_status = 0;
 };
 
 // A tunnel is open and the client may send: HTTP's "200 Connection

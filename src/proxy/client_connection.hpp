@@ -2,8 +2,13 @@
 // session reads from it. Every byte read and not yet consumed by a parser
 // stays in `buffer`, so a later stage (the next request head, the tunnel's
 // early data) sees it in order; one deadline bounds a whole head or hello.
+// The client's first few bytes are also kept aside, however far the
+// parsers got, so the session can tell afterwards whether the client began
+// with a PROXY header of its own (proxy_header_stage.hpp).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <string_view>
 
@@ -32,7 +37,18 @@ struct ClientConnection {
   }
   std::size_t commit(std::size_t n) {
     buffer.commit(n);
+    if (first_size_ < first_.size()) keep_first(unread().substr(buffer.size() - n));
     return n;
+  }
+
+  // The client's own first bytes: at most kFirstBytes, enough for
+  // proxy_protocol::detect().
+  std::string_view first_bytes() const { return {first_.data(), first_size_}; }
+  // What was read so far was a balancer's PROXY header: the client's own
+  // bytes begin with what is unread.
+  void restart_first_bytes() {
+    first_size_ = 0;
+    keep_first(unread());
   }
 
   // Bounds what follows (a whole head, a whole hello) by `after`.
@@ -40,12 +56,23 @@ struct ClientConnection {
   void disarm() { deadline.disarm(); }
 
   static constexpr std::size_t kReadChunk = 4096;
+  static constexpr std::size_t kFirstBytes = 12;
 
   tcp::socket socket;
   boost::beast::flat_buffer buffer;
   Deadline deadline;
   // What keeps the socket alive while a deadline is armed: the session.
   std::weak_ptr<const void> owner;
+
+ private:
+  void keep_first(std::string_view bytes) {
+    const std::size_t n = std::min(bytes.size(), first_.size() - first_size_);
+    std::copy_n(bytes.data(), n, first_.data() + first_size_);
+    first_size_ += n;
+  }
+
+  std::array<char, kFirstBytes> first_{};
+  std::size_t first_size_ = 0;
 };
 
 }  // namespace chokepoint::proxy

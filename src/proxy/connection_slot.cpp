@@ -1,19 +1,26 @@
 #include <chokepoint/proxy/connection_slot.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
+#include "proxy_header_stage.hpp"
+
 namespace chokepoint::proxy {
 
-ConnectionSlot::ConnectionSlot(Worker& worker, const IpAddress& client)
-    : worker_(&worker), client_(client.unmapped()) {
+ConnectionSlot::ConnectionSlot(Worker& worker, const IpAddress& peer)
+    : worker_(&worker),
+      client_(peer.unmapped()),
+      from_balancer_(from_trusted_balancer(worker.options().proxy_protocol_from, client_)) {
   // Each thread has its share of the pending heads: connections reach the
   // threads evenly (SO_REUSEPORT), and a share needs no lock.
   const std::size_t threads = static_cast<std::size_t>(std::max(1, worker.options().threads));
   const std::size_t pending_limit = worker.options().max_pending_heads;
   const std::size_t pending_share = std::max<std::size_t>(1, pending_limit / threads);
   const bool thread_full = pending_limit != 0 && worker.handshakes() >= pending_share;
-  admission_ = worker.limits().admit(client_, thread_full, std::chrono::steady_clock::now());
+  admission_ = from_balancer_
+                   ? worker.limits().admit_shared(thread_full)
+                   : worker.limits().admit(client_, thread_full, std::chrono::steady_clock::now());
   if (admission_) {
     holds_limit_ = true;
+    holds_client_ = !from_balancer_;
     handshaking_ = true;
     ++worker.handshake_gauge();
   }
@@ -23,11 +30,14 @@ ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
     : worker_(other.worker_),
       client_(other.client_),
       admission_(other.admission_),
+      from_balancer_(other.from_balancer_),
       holds_limit_(other.holds_limit_),
+      holds_client_(other.holds_client_),
       handshaking_(other.handshaking_),
       owner_(other.owner_) {
   // The moved-from slot holds nothing any more: only one destructor gives back.
   other.holds_limit_ = false;
+  other.holds_client_ = false;
   other.handshaking_ = false;
   other.owner_ = nullptr;
   if (other.is_linked()) swap_nodes(other);
@@ -35,10 +45,19 @@ ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
 
 ConnectionSlot::~ConnectionSlot() {
   if (handshaking_) --worker_->handshake_gauge();
-  if (holds_limit_) worker_->limits().release(client_, handshaking_);
+  if (holds_client_) worker_->limits().release_client(client_, handshaking_);
+  if (holds_limit_) worker_->limits().release_shared();
   if (!is_linked()) return;
   unlink();
   if (worker_->live().empty()) worker_->became_idle();
+}
+
+const Admission& ConnectionSlot::admit_client(const IpAddress& client) {
+  if (!holds_limit_ || holds_client_) return admission_;
+  client_ = client.unmapped();
+  admission_ = worker_->limits().admit_client(client_, std::chrono::steady_clock::now());
+  holds_client_ = static_cast<bool>(admission_);
+  return admission_;
 }
 
 void ConnectionSlot::attach(LiveConnection& owner) {
@@ -50,7 +69,7 @@ void ConnectionSlot::relaying() {
   if (!handshaking_) return;
   handshaking_ = false;
   --worker_->handshake_gauge();
-  worker_->limits().handshake_done(client_);
+  if (holds_client_) worker_->limits().handshake_done(client_);
 }
 
 }  // namespace chokepoint::proxy

@@ -7,7 +7,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-audit::Reason reason_of(net::DialError error) {
+bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
+  const IpAddress wanted = net::to_ip(original.address()).unmapped();
+  if (original.port() != plan.port) return false;
+  for (const auto& address : plan.addresses) {
+    if (address.unmapped() == wanted) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+audit::Reason dial_failure(net::DialError error) {
   switch (error) {
     case net::DialError::None:
       return audit::Reason::None;
@@ -31,17 +42,6 @@ audit::Reason reason_of(net::DialError error) {
   return audit::Reason::ConnectFailed;
 }
 
-bool plan_contains(const net::DialPlan& plan, const tcp::endpoint& original) {
-  const IpAddress wanted = net::to_ip(original.address()).unmapped();
-  if (original.port() != plan.port) return false;
-  for (const auto& address : plan.addresses) {
-    if (address.unmapped() == wanted) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t port,
                               const policy::Snapshot& snapshot,
                               const policy::ClientIdentity& identity,
@@ -61,7 +61,7 @@ asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t po
     co_return d;
   }
   if (plan.error != net::DialError::None) {
-    d.failure = reason_of(plan.error);
+    d.failure = dial_failure(plan.error);
     d.detail = plan.detail;
     co_return d;
   }
@@ -81,7 +81,7 @@ asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t po
     co_return d;
   }
   if (result.error != net::DialError::None) {
-    d.failure = reason_of(result.error);
+    d.failure = dial_failure(result.error);
     d.detail = result.detail;
     co_return d;
   }

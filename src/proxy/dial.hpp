@@ -9,6 +9,7 @@
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/core/host.hpp>
+#include <chokepoint/net/dialer.hpp>
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
@@ -24,7 +25,13 @@ struct Dialled {
   std::int64_t dns_ms = -1;           // when a name was resolved (0 on a hit)
   std::optional<net::DnsServed> dns;  // how, when a name was resolved
   std::int64_t connect_ms = -1;       // when a connection was tried
+  // Through a parent proxy: what the destination sent right after the
+  // parent's answer (parent_proxy.hpp), for the client ahead of the relay.
+  std::string early;
 };
+
+// The record's reason for a failed connect or plan.
+audit::Reason dial_failure(net::DialError error);
 
 // Resolves `host` (once), keeps the addresses the proxy may dial (public
 // ones, and special ones a CIDR rule of `snapshot` lets this client reach),

@@ -63,6 +63,8 @@ std::string render(const ErrorResponse& r) {
   std::string out =
       "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reason_phrase(r.status)) + "\r\n";
   out += "Proxy-Status: chokepoint; error=" + std::string(r.error_type);
+  if (!r.next_hop.empty()) out += "; next-hop=" + structured_string(r.next_hop);
+  if (r.received_status != 0) out += "; received-status=" + std::to_string(r.received_status);
   if (!r.details.empty()) out += "; details=" + structured_string(r.details);
   out += "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n";

@@ -17,6 +17,10 @@ struct ErrorResponse {
   std::string details;          // goes into Proxy-Status details and the body
   bool close = true;            // Connection: close
   std::string extra_headers;    // complete lines, e.g. "Proxy-Authenticate: Basic realm=\"x\"\r\n"
+  // RFC 9209 2.1.2, 2.1.4: the parent proxy chokepoint asked ("host:port"),
+  // and the status it answered; empty and 0 when there was none.
+  std::string next_hop;
+  int received_status = 0;
 };
 
 std::string render(const ErrorResponse& response);

@@ -82,7 +82,8 @@ ErrorResponse upstream_failure(const error_code& ec) {
 }
 
 HttpForward::HttpForward(http::HeadParser&& head, const http::RequestTarget& target,
-                         const ProxyOptions& options, std::shared_ptr<const void> owner)
+                         const ProxyOptions& options, std::shared_ptr<const void> owner,
+                         const NextHop& hop)
     : options_(options),
       owner_(std::move(owner)),
       parser_(std::move(head)),
@@ -93,12 +94,18 @@ HttpForward::HttpForward(http::HeadParser&& head, const http::RequestTarget& tar
   auto& request = parser_.get();
   head_request_ = request.method() == bhttp::verb::head;
   strip_hop_by_hop(request);
-  request.target(target.origin_form);
+  const std::string authority =
+      target.port == 80
+          ? (target.host.kind == HostKind::Ipv6 ? '[' + target.host.name + ']' : target.host.name)
+          : format_authority(target.host, target.port);
+  // A parent proxy gets the absolute form, built from what was decided on
+  // (never the client's text), and our credentials for it: the client's
+  // Proxy-* fields went with the hop-by-hop ones.
+  request.target(hop.parent ? "http://" + authority + target.origin_form : target.origin_form);
+  if (!hop.proxy_authorization.empty())
+    request.set(bhttp::field::proxy_authorization, std::string(hop.proxy_authorization));
   request.version(11);
-  if (request.find(bhttp::field::host) == request.end()) {
-    request.set(bhttp::field::host,
-                target.port == 80 ? target.host.name : format_authority(target.host, target.port));
-  }
+  if (request.find(bhttp::field::host) == request.end()) request.set(bhttp::field::host, authority);
   add_via(request);
   request.keep_alive(true);
 }

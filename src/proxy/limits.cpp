@@ -30,45 +30,44 @@ Admission ConnectionLimits::admit(const IpAddress& client, bool thread_pending_f
   // Nothing may go out unrecorded: not even a rate token is spent on a
   // connection that could not leave its record.
   if (audit_ && !audit_->available()) return Admission{Reason::AuditUnavailable};
+  const Admission own = admit_client(client, now);
+  if (!own) return own;
+  const Admission shared = admit_shared(thread_pending_full);
+  if (!shared) release_client(client, true);
+  return shared;
+}
+
+Admission ConnectionLimits::admit_client(const IpAddress& client, Clock::time_point now) {
   const std::string k = key(client);
-  // The client's own limits first: a client over them must not take any of
-  // what others share.
   if (!options_.rate_by_user) {
     if (const auto wait = rates_.take(k, now)) return Admission{Reason::RateLimited, *wait};
   }
-  Shard* shard = nullptr;
-  std::unique_lock<std::mutex> lock;
-  Client* entry = nullptr;
-  if (per_client()) {
-    shard = &shard_of(k);
-    lock = std::unique_lock(shard->mutex);
-    entry = &shard->clients[k];
-    const auto refuse = [&](Reason reason) {
-      if (entry->connections == 0) shard->clients.erase(k);
-      return Admission{reason};
-    };
-    if (options_.max_pending_heads_per_client != 0 &&
-        entry->pending >= options_.max_pending_heads_per_client)
-      return refuse(Reason::ClientPendingHeadsLimit);
-    if (options_.max_connections_per_client != 0 &&
-        entry->connections >= options_.max_connections_per_client)
-      return refuse(Reason::ClientConnectionLimit);
-    if (thread_pending_full) return refuse(Reason::PendingHeadsLimit);
-    if (buffers_.spent()) return refuse(Reason::BufferMemoryLimit);
-  } else {
-    if (thread_pending_full) return Admission{Reason::PendingHeadsLimit};
-    if (buffers_.spent()) return Admission{Reason::BufferMemoryLimit};
-  }
-  if (options_.max_connections != 0 &&
-      total_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+  if (!per_client()) return Admission{};
+  Shard& shard = shard_of(k);
+  std::lock_guard lock(shard.mutex);
+  Client& entry = shard.clients[k];
+  const auto refuse = [&](Reason reason) {
+    if (entry.connections == 0) shard.clients.erase(k);
+    return Admission{reason};
+  };
+  if (options_.max_pending_heads_per_client != 0 &&
+      entry.pending >= options_.max_pending_heads_per_client)
+    return refuse(Reason::ClientPendingHeadsLimit);
+  if (options_.max_connections_per_client != 0 &&
+      entry.connections >= options_.max_connections_per_client)
+    return refuse(Reason::ClientConnectionLimit);
+  ++entry.connections;
+  ++entry.pending;
+  return Admission{};
+}
+
+Admission ConnectionLimits::admit_shared(bool thread_pending_full) {
+  if (thread_pending_full) return Admission{Reason::PendingHeadsLimit};
+  if (buffers_.spent()) return Admission{Reason::BufferMemoryLimit};
+  if (total_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections &&
+      options_.max_connections != 0) {
     total_.fetch_sub(1, std::memory_order_relaxed);
-    if (entry && entry->connections == 0) shard->clients.erase(k);
     return Admission{Reason::ConnectionLimit};
-  }
-  if (options_.max_connections == 0) total_.fetch_add(1, std::memory_order_relaxed);
-  if (entry) {
-    ++entry->connections;
-    ++entry->pending;
   }
   return Admission{};
 }
@@ -96,8 +95,7 @@ void ConnectionLimits::handshake_done(const IpAddress& client) {
   if (it != shard.clients.end() && it->second.pending > 0) --it->second.pending;
 }
 
-void ConnectionLimits::release(const IpAddress& client, bool pending) {
-  total_.fetch_sub(1, std::memory_order_relaxed);
+void ConnectionLimits::release_client(const IpAddress& client, bool pending) {
   if (!per_client()) return;
   const std::string k = key(client);
   Shard& shard = shard_of(k);

@@ -68,6 +68,7 @@ void Metrics::add(const Metrics& o) {
     service_bytes[k][0] += v[0];
     service_bytes[k][1] += v[1];
   }
+  health_checks += o.health_checks;
   dns.add(o.dns);
   connect.add(o.connect);
   open_tunnels += o.open_tunnels;

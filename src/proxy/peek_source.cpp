@@ -107,10 +107,14 @@ class PeekSource final : public DestinationSource {
     client.arm(options.peek_timeout);
     error_code ec;
     Seen seen = Seen::Nothing;
+    // Bytes may be here already (they came with a balancer's PROXY header):
+    // those are looked at before anything is read.
+    std::size_t fed = 0;
     while (!ec && !client.deadline.expired()) {
-      const std::size_t n = client.commit(co_await client.read_some(ec));
+      if (fed == client.buffer.size()) client.commit(co_await client.read_some(ec));
       const std::string_view all = client.unread();
-      const tls::HelloStatus status = parser.feed(all.substr(all.size() - n));
+      const tls::HelloStatus status = parser.feed(all.substr(fed));
+      fed = all.size();
       if (status == tls::HelloStatus::Done) {
         hello_ = parser.take_info();
         seen = Seen::Tls;

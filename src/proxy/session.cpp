@@ -12,6 +12,8 @@
 #include "auto_config.hpp"
 #include "dial.hpp"
 #include "http_forward.hpp"
+#include "parent_proxy.hpp"
+#include "proxy_header_stage.hpp"
 #include "tunnel_hello.hpp"
 
 namespace chokepoint::proxy {
@@ -130,7 +132,7 @@ asio::awaitable<void> Session::run() {
   try {
     if (!slot_.admission()) {
       co_await refuse_admission();
-    } else {
+    } else if (co_await accept_proxy_header()) {
       while (!cancelled_ && co_await exchange()) {
       }
     }
@@ -153,9 +155,43 @@ void Session::cancel() {
   if (upstream_) upstream_->close(ignored);
 }
 
+asio::awaitable<bool> Session::accept_proxy_header() {
+  if (!slot_.from_balancer()) co_return true;
+  const ProxyHeader header = co_await read_proxy_header(*client_, worker_.options().head_timeout);
+  switch (header.outcome) {
+    case ProxyHeader::Outcome::Gone:
+      co_return false;
+    case ProxyHeader::Outcome::HealthCheck:
+      worker_.health_check();
+      co_return false;
+    case ProxyHeader::Outcome::Refused: {
+      record_ = audit::Record();
+      record_.client = client_text_;
+      record_.mode = mode_of(kind_);
+      PendingRecord record(worker_, record_, Clock::now());
+      // Only an HTTP client can read why (the SOCKS handshake has not begun).
+      const Language language = kind_ == ListenerKind::Explicit ? Language::Http : Language::Silent;
+      co_await refuse(std::move(record), language, header.refusal, header.detail, false);
+      co_return false;
+    }
+    case ProxyHeader::Outcome::Client:
+      break;
+  }
+  // From here on the client is the one the balancer named, for everything:
+  // its role, its limits, its records.
+  via_ = std::exchange(client_text_, header.client.to_string());
+  client_ip_ = header.client.address;
+  if (!slot_.admit_client(client_ip_)) {
+    co_await refuse_admission();
+    co_return false;
+  }
+  co_return true;
+}
+
 asio::awaitable<void> Session::refuse_admission() {
   record_ = audit::Record();
   record_.client = client_text_;
+  record_.via = via_;
   record_.mode = mode_of(kind_);
   PendingRecord record(worker_, record_, Clock::now());
   const Admission& admission = slot_.admission();
@@ -183,6 +219,8 @@ asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, a
   AnswerContext context{detail, keep_alive, snapshot_->policy().deny_alert,
                         worker_.options().auth_realm};
   context.retry_after = retry_after;
+  context.next_hop = record.fields().upstream_proxy;
+  context.received_status = record.fields().upstream_proxy_status;
   const Answer answer = refusal(language, reason, context);
   record->status = answer.status;
   std::move(record).refuse(reason, std::move(detail));
@@ -229,12 +267,16 @@ asio::awaitable<bool> Session::exchange() {
   const auto started = Clock::now();
   record_ = audit::Record();
   record_.client = client_text_;
+  record_.via = via_;
   // Identify the client by its address (a proxy user may refine it below).
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
   Learned learned = co_await source_->next(*client_, record_);
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
+  if (auto forged = forged_proxy_header(*client_))
+    learned =
+        Learned::refused(audit::Reason::ProxyHeaderRefused, std::move(*forged), learned.language);
   if (learned.outcome == Learned::Outcome::AutoConfig)
     co_return co_await serve_auto_config(learned);
   PendingRecord record(worker_, record_, started);
@@ -299,26 +341,60 @@ asio::awaitable<bool> Session::exchange() {
                                 learned.keep_alive, *wait);
     }
   }
-  if (!learned.tunnel) co_return co_await forward(std::move(record), learned, identity);
+  const UpstreamProxy* parent = parent_for(decision.match.rule, worker_.options());
+  if (!learned.tunnel) co_return co_await forward(std::move(record), learned, identity, parent);
 
-  // Resolve, vet and dial.
-  const bool require_match =
-      learned.original_destination &&
-      snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
-  Dialled dialled =
-      co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
-                    require_match ? &*learned.original_destination : nullptr, cancelled_);
-  record->dns_ms = dialled.dns_ms;
-  if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
-  record->connect_ms = dialled.connect_ms;
-  record->upstream = dialled.upstream;
+  // Resolve, vet and dial (or ask the parent proxy).
+  Dialled dialled = co_await dial_tunnel(record, learned, identity, parent);
   if (dialled.failure != audit::Reason::None) {
     co_return co_await refuse(std::move(record), learned.language, dialled.failure,
                               std::move(dialled.detail), false);
   }
   co_await tunnel(std::move(record), learned, std::move(*dialled.socket), identity,
-                  decision.match.rule);
+                  decision.match.rule, std::move(dialled.early));
   co_return false;
+}
+
+asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learned& learned,
+                                              const policy::ClientIdentity& identity,
+                                              const UpstreamProxy* parent) {
+  Dialled dialled;
+  if (!parent) {
+    const bool require_match =
+        learned.original_destination &&
+        snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
+    dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
+                            require_match ? &*learned.original_destination : nullptr, cancelled_);
+  } else {
+    // The parent resolves the name; original_destination's require-match,
+    // which needs our own resolution of it, does not apply.
+    record->upstream_proxy = parent->to_string();
+    dialled = co_await dial_parent(worker_, *parent, learned.host, learned.port, *snapshot_,
+                                   identity, cancelled_);
+    if (dialled.failure == audit::Reason::None) {
+      const auto asked = Clock::now();
+      upstream_ = &*dialled.socket;
+      // Let go of when the relay starts (tunnel()).
+      if (!upstream_deadline_)
+        upstream_deadline_ = std::make_unique<Deadline>(worker_.io().get_executor());
+      ParentAnswer answer =
+          co_await ask_parent(*dialled.socket, *parent, learned.host, learned.port,
+                              *upstream_deadline_, worker_.options().connect_timeout,
+                              worker_.options().max_header_bytes, shared_from_this());
+      upstream_ = nullptr;
+      dialled.connect_ms +=
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked).count();
+      record->upstream_proxy_status = answer.status;
+      dialled.failure = cancelled_ ? audit::Reason::Shutdown : answer.failure;
+      dialled.detail = std::move(answer.detail);
+      dialled.early = std::move(answer.early);
+    }
+  }
+  record->dns_ms = dialled.dns_ms;
+  if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
+  record->connect_ms = dialled.connect_ms;
+  record->upstream = dialled.upstream;
+  co_return dialled;
 }
 
 asio::awaitable<bool> Session::serve_auto_config(const Learned& learned) {
@@ -342,16 +418,19 @@ asio::awaitable<bool> Session::serve_auto_config(const Learned& learned) {
 
 asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learned,
                                       tcp::socket upstream, const policy::ClientIdentity& identity,
-                                      const policy::Rule* rule) {
+                                      const policy::Rule* rule, std::string said_already) {
   upstream_ = &upstream;
-  // Answer the client: the tunnel is open (SOCKS says from where).
+  // Answer the client: the tunnel is open (SOCKS says from where). What the
+  // destination already said (through a parent) follows the answer, ahead
+  // of the relay.
   Endpoint bound;
   if (learned.language == Language::Socks4 || learned.language == Language::Socks5) {
     error_code ignored;
     const tcp::endpoint local = upstream.local_endpoint(ignored);
     bound = Endpoint{net::to_ip(local.address()), local.port()};
   }
-  const Answer established = tunnel_established(learned.language, bound);
+  Answer established = tunnel_established(learned.language, bound);
+  established.bytes += said_already;
   if (!established.bytes.empty()) {
     error_code ec;
     co_await asio::async_write(client_->socket, asio::buffer(established.bytes), await_into(ec));
@@ -376,8 +455,9 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   }
 
   // Inside a CONNECT tunnel: the ClientHello must not name another host
-  // that is not itself allowed (domain fronting).
-  if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni) {
+  // that is not itself allowed (domain fronting). A destination that spoke
+  // first has no TLS client in front of it.
+  if (learned.check_tunnel_hello && snapshot_->policy().check_tunnel_sni && said_already.empty()) {
     TunnelHello hello =
         co_await read_tunnel_hello(*client_, upstream, server_spoke_, learned.host, learned.port,
                                    *snapshot_, identity, worker_.options());
@@ -429,11 +509,14 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // The coroutines end here: while it relays, the connection is this session
   // object and its tunnel, nothing more (an idle tunnel's memory is what a
   // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
+  open->bytes_down = said_already.size();
   relaying_.emplace(std::move(open));
   tunnel_.emplace(std::move(client_->socket), std::move(upstream), worker_.pipes(), options, early);
-  // The client's reading state goes too. Posted: a deadline handler of it
-  // may already be queued, and runs first.
-  asio::post(worker_.io(), [reading = std::move(client_)] {});
+  // The client's reading state goes too (and the deadline of asking a
+  // parent). Posted: a deadline handler of theirs may already be queued,
+  // and runs first.
+  asio::post(worker_.io(),
+             [reading = std::move(client_), asked = std::move(upstream_deadline_)] {});
   snapshot_.reset();
   tunnel_->start([self = shared_from_this()](const relay::TunnelResult& result) {
     self->relay_ended(result);
@@ -445,7 +528,7 @@ void Session::relay_ended(const relay::TunnelResult& result) {
   OpenRecord open = std::move(*relaying_);
   relaying_.reset();
   open->bytes_up = result.bytes_up;
-  open->bytes_down = result.bytes_down;
+  open->bytes_down += result.bytes_down;  // after what the destination said before the relay
   open->relay =
       result.path == relay::PathUsed::Copy ? audit::RelayPath::Copy : audit::RelayPath::Splice;
   if (result.error) open->detail = result.error.message();
@@ -453,10 +536,23 @@ void Session::relay_ended(const relay::TunnelResult& result) {
 }
 
 asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& learned,
-                                       const policy::ClientIdentity& identity) {
+                                       const policy::ClientIdentity& identity,
+                                       const UpstreamProxy* parent) {
+  // Through a parent: the request in absolute form, on connections to the
+  // parent pooled for every destination.
+  const std::string authorization = parent ? parent_authorization(*parent) : std::string();
   HttpForward request(std::move(*learned.http_head), *learned.http_target, worker_.options(),
-                      shared_from_this());
-  const std::string pool_key = learned.host.name + ' ' + std::to_string(learned.port);
+                      shared_from_this(), NextHop{parent != nullptr, authorization});
+  const std::string pool_key = parent ? "parent " + parent->to_string() + ' ' + authorization
+                                      : learned.host.name + ' ' + std::to_string(learned.port);
+  if (parent) {
+    record->upstream_proxy = parent->to_string();
+    // Before a pooled connection to the parent may carry it.
+    if (auto refused = refused_literal(learned.host, learned.port, *snapshot_, identity)) {
+      co_return co_await refuse(std::move(record), Language::Http, audit::Reason::ForbiddenAddress,
+                                std::move(*refused), learned.keep_alive);
+    }
+  }
   std::optional<tcp::socket> upstream;
   error_code ec;
   // Send the head, on a pooled connection if one is left; a pooled connection
@@ -472,8 +568,15 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       }
     }
     if (!upstream) {
-      Dialled dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
-                                      nullptr, cancelled_);
+      // (Two statements: GCC 12 mishandles co_await inside ?:.)
+      Dialled dialled;
+      if (parent) {
+        dialled = co_await dial_parent(worker_, *parent, learned.host, learned.port, *snapshot_,
+                                       identity, cancelled_);
+      } else {
+        dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity, nullptr,
+                                cancelled_);
+      }
       record->dns_ms = dialled.dns_ms;
       if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
       record->connect_ms = dialled.connect_ms;

@@ -1,10 +1,11 @@
 // Private to the proxy module: one client connection, from accept to its
 // last record, on one I/O thread (DESIGN.md, "Data flow"):
 //
-//   accept -> identify the client -> learn the destination (the listener's
-//   DestinationSource) -> decide -> resolve, vet and dial -> answer the
-//   client in its listener's language -> relay (splice), or forward one
-//   plain HTTP request -> record
+//   accept -> the PROXY header of a trusted balancer (proxy_header_stage)
+//   -> identify the client -> learn the destination (the listener's
+//   DestinationSource) -> decide -> resolve, vet and dial (or dial a parent
+//   proxy and ask it: parent_proxy) -> answer the client in its listener's
+//   language -> relay (splice), or forward one plain HTTP request -> record
 //
 // Session::run() runs these stages in order for every listener kind, one
 // exchange at a time (an explicit connection may carry several requests);
@@ -25,6 +26,7 @@
 #include "answer.hpp"
 #include "client_connection.hpp"
 #include "destination_source.hpp"
+#include "dial.hpp"
 #include "exchange_record.hpp"
 
 namespace chokepoint::proxy {
@@ -53,22 +55,35 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
  private:
   // One exchange; false when the connection is over.
   asio::awaitable<bool> exchange();
+  // A connection from a trusted balancer: reads its PROXY header and
+  // becomes the client it names; false when the connection is over.
+  asio::awaitable<bool> accept_proxy_header();
   // A connection over a limit: its answer and its one record.
   asio::awaitable<void> refuse_admission();
   // Records the refusal, answers it; whether the connection may go on.
   asio::awaitable<bool> refuse(PendingRecord record, Language language, audit::Reason reason,
                                std::string detail, bool keep_alive,
                                std::chrono::milliseconds retry_after = std::chrono::seconds(1));
+  // A tunnel's upstream: the destination, or a parent proxy that said yes
+  // to our CONNECT (then `dialled.early` holds what it sent after its answer).
+  asio::awaitable<Dialled> dial_tunnel(PendingRecord& record, const Learned& learned,
+                                       const policy::ClientIdentity& identity,
+                                       const UpstreamProxy* parent);
   // The tunnel's stages after the dial: answer, open, check, relay, close.
+  // `said_already`: the destination's first bytes, already read (through
+  // a parent).
   asio::awaitable<void> tunnel(PendingRecord record, const Learned& learned, tcp::socket upstream,
-                               const policy::ClientIdentity& identity, const policy::Rule* rule);
+                               const policy::ClientIdentity& identity, const policy::Rule* rule,
+                               std::string said_already = {});
   // GET /proxy.pac: the PAC file from this connection's policy.
   asio::awaitable<bool> serve_auto_config(const Learned& learned);
   // The tunnel has ended: its close record.
   void relay_ended(const relay::TunnelResult& result);
-  // A plain HTTP request's stages after the decision.
+  // A plain HTTP request's stages after the decision (to the origin, or to
+  // `parent`).
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
-                                const policy::ClientIdentity& identity);
+                                const policy::ClientIdentity& identity,
+                                const UpstreamProxy* parent);
   // --audit-on-failure refuse, and `open`'s record was lost: the exchange
   // ends before any byte goes through (deny audit_unavailable, then close).
   void end_unrecorded(OpenRecord open);
@@ -85,8 +100,9 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
   std::string client_text_;      // "ip:port", for records
+  std::string via_;              // the balancer ("ip:port") whose PROXY header named the client
   std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
-  std::unique_ptr<Deadline> upstream_deadline_;  // plain HTTP forwarding only
+  std::unique_ptr<Deadline> upstream_deadline_;  // plain HTTP forwarding, asking a parent
   tcp::socket* upstream_ = nullptr;              // while dialed and not relaying, for cancel()
   bool server_spoke_ = false;                    // the tunnel hello check's wait on the upstream
   // The current exchange's record; its PendingRecord/OpenRecord handles

@@ -25,6 +25,18 @@ class CheckTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
                 self.assertIn(": ok:", result.stdout)
 
+    def test_the_kubernetes_configmaps_site_file_is_valid(self):
+        # The block scalar under `site.yaml: |`, indented four spaces.
+        with open(os.path.join(SOURCE, "deploy", "kubernetes", "configmap.yaml")) as f:
+            lines = f.read().split("  site.yaml: |\n", 1)[1].splitlines()
+        site = "\n".join(line[4:] for line in lines if line.startswith("    ") or not line.strip())
+        path = os.path.join(tempfile.mkdtemp(), "site.yaml")
+        with open(path, "w") as f:
+            f.write(site + "\n")
+        result = run("check", "--config", path)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("proxy_protocol", site)
+
     def test_every_problem_as_file_line_column(self):
         directory = tempfile.mkdtemp()
         path = os.path.join(directory, "bad.yaml")

@@ -15,6 +15,7 @@ import unittest
 
 import netns
 from harness import CA, CHOKEPOINT, Proxy, wait_until
+from peers import Squid
 
 TOPOLOGY = None
 SERVERS = None
@@ -296,8 +297,41 @@ class TproxyTest(unittest.TestCase):
         self.proxy.wait_records(lambda r: r["event"] == "deny" and r["sni"] == "evil.example.com")
 
 
-if __name__ == "__main__":
-    unittest.main()
+class ParentProxyTest(unittest.TestCase):
+    """Transparent mode whose only way out is a parent proxy (issue 14):
+    squid in the proxy namespace, asked by name with CONNECT."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.squid = Squid({"ds20.icrc.trendmicro.com": netns.GOOD, "evil.example.com": netns.EVIL},
+                          deny=["evil.example.com"], netns=TOPOLOGY.proxy, port=3140)
+        policy = BASE + "  - {id: squid-decides, ports: [443], destinations: [evil.example.com]}\n"
+        cls.proxy = Proxy("--transparent", "0.0.0.0:%d" % netns.PROXY_PORT, "--upstream-proxy",
+                          "http://127.0.0.1:3140", listen=None, config=config(policy), netns=TOPOLOGY.proxy)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.squid.stop()
+
+    def test_through_the_parent_by_name(self):
+        result = curl("-4", "https://ds20.icrc.trendmicro.com/via-parent")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("path /via-parent", result.stdout)
+        [opened] = self.proxy.wait_records(lambda r: r["event"] == "open" and r["sni"] == "ds20.icrc.trendmicro.com")
+        self.assertEqual(opened["mode"], "transparent")
+        self.assertEqual(opened["upstream_proxy"], "127.0.0.1:3140")
+        self.assertEqual(opened["upstream_proxy_status"], 200)
+        self.assertTrue(wait_until(lambda: [line for line in self.squid.access_log()
+                                            if line[5:7] == ["CONNECT", "ds20.icrc.trendmicro.com:443"]]))
+
+    def test_the_parent_refusing_closes_the_connection(self):
+        result = curl("-4", "https://evil.example.com/")
+        self.assertNotEqual(result.returncode, 0)
+        [record] = self.proxy.wait_records(lambda r: r["sni"] == "evil.example.com")
+        self.assertEqual(record["event"], "error")
+        self.assertEqual(record["reason"], "upstream_proxy_refused")
+        self.assertEqual(record["upstream_proxy_status"], 403)
 
 
 class ResolverTest(unittest.TestCase):
@@ -378,3 +412,7 @@ class ResolverTest(unittest.TestCase):
                 self.assertIn("error=" + error, status)
                 self.assertEqual(record["event"], "error")
                 self.assertEqual(record["reason"], reason)
+
+
+if __name__ == "__main__":
+    unittest.main()

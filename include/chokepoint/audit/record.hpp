@@ -69,6 +69,12 @@ enum class Source : std::uint8_t {
   X(ConnectFailed, "connect_failed", Upstream, Error)                           \
   X(UpstreamWriteFailed, "upstream_write_failed", Upstream, Error)              \
   X(UpstreamFailed, "upstream_failed", Upstream, Error)                         \
+  X(UpstreamProxyRefused, "upstream_proxy_refused", Upstream, Error)            \
+  X(UpstreamProxyFailed, "upstream_proxy_failed", Upstream, Error)              \
+  X(ProxyHeaderMissing, "proxy_header_missing", Client, Error)                  \
+  X(ProxyHeaderMalformed, "proxy_header_malformed", Client, Error)              \
+  X(ProxyHeaderNoClient, "proxy_header_no_client", Client, Error)               \
+  X(ProxyHeaderRefused, "proxy_header_refused", Policy, Deny)                   \
   X(ConnectionLimit, "connection_limit", Limit, Error)                          \
   X(ClientConnectionLimit, "client_connection_limit", Limit, Error)             \
   X(PendingHeadsLimit, "pending_heads_limit", Limit, Error)                     \
@@ -150,6 +156,12 @@ struct Record {
   // A summary record: how many further refusals of this kind from this
   // client it stands for (not written one by one).
   std::uint64_t suppressed = 0;
+  // The load balancer ("ip:port") whose PROXY header named `client`.
+  std::string via;
+  // The parent proxy ("host:port") the exchange went through, and the
+  // status it answered our CONNECT with (0: no answer).
+  std::string upstream_proxy;
+  int upstream_proxy_status = 0;
 };
 
 // The record as one line of JSON, newline included. Every DESIGN.md key is

@@ -20,7 +20,9 @@
 #include <vector>
 
 #include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/core/ip.hpp>
 #include <chokepoint/core/syslog_target.hpp>
+#include <chokepoint/core/upstream_proxy.hpp>
 
 namespace chokepoint::config {
 
@@ -71,6 +73,25 @@ struct ConnectToList {
   static constexpr bool kSwitch = false;
   static std::optional<Item> parse(std::string_view text, std::string_view name,
                                    std::string& error);
+};
+
+// A CIDR block (10.0.0.0/8, 2001:db8::/32) or a bare address, repeatable.
+struct CidrList {
+  using Item = Cidr;
+  using Value = std::vector<Cidr>;
+  static constexpr bool kList = true;
+  static constexpr bool kSwitch = false;
+  static std::optional<Item> parse(std::string_view text, std::string_view name,
+                                   std::string& error);
+};
+
+// http://[USER:PASSWORD@]HOST:PORT (core/upstream_proxy.hpp); empty: none.
+struct UpstreamProxyUrl {
+  using Value = std::optional<UpstreamProxy>;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+  static std::optional<Value> parse(std::string_view text, std::string_view name,
+                                    std::string& error);
 };
 
 // One TCP port, 1 to 65535.

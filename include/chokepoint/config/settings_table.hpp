@@ -37,6 +37,8 @@
     "SOCKS4, 4a and 5 listener (CONNECT; RFC 1929 username/password against the users file); repeatable") \
   X(sni_port, Port, "sni_port", "--sni-port", "443", kNoCheck, "PORT", \
     "where SNI-listener TLS connections go (plain HTTP: 80)") \
+  X(proxy_protocol_from, CidrList, "proxy_protocol.from", "--proxy-protocol-from", "", kNoCheck, "CIDR", \
+    "load balancers whose connections must begin with a PROXY v1/v2 header naming the client (others must not send one); repeatable") \
   X(audit_log, Text, "audit_log", "--audit-log", "-", (NonEmpty{"a path, '-' or 'none'"}), "PATH|-|none", \
     "audit records as JSON lines: a file, '-' for stdout, or none; SIGUSR1 reopens") \
   X(syslog, SyslogList, "syslog", "--syslog", "", kNoCheck, "URL", \
@@ -53,6 +55,8 @@
     "started as root: become NAME after binding") \
   X(connect_to, ConnectToList, "connect_to", "--connect-to", "", kNoCheck, "HOST:PORT:ADDR:PORT", \
     "curl's semantics: dial that address instead, no DNS, no vetting; repeatable") \
+  X(upstream_proxy, UpstreamProxyUrl, "upstream_proxy", "--upstream-proxy", "", kNoCheck, "http://[USER:PASS@]HOST:PORT", \
+    "a parent proxy allowed connections go through (CONNECT by name); a rule's upstream_proxy overrides it, or says direct") \
   X(threads, Number<int>, "threads", "--threads", "", (Range{1, 256}), "N", \
     "I/O threads (default: one per core)") \
   X(users_file, Text, "users_file", "--users-file", "", kNoCheck, "FILE", \

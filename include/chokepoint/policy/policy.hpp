@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <chokepoint/core/ip.hpp>
+#include <chokepoint/core/upstream_proxy.hpp>
 #include <chokepoint/core/version.hpp>
 
 namespace chokepoint::policy {
@@ -104,6 +105,11 @@ struct Rule {
   // New connections per second each client may open through this rule
   // (burst as many); none: no limit of the rule's own.
   std::optional<double> max_rate;
+  // How this rule's connections leave (`upstream_proxy:`): through this
+  // parent proxy, or (`direct`) straight to the destination; neither: as
+  // the process says (--upstream-proxy, else direct).
+  std::optional<UpstreamProxy> upstream_proxy;
+  bool upstream_direct = false;
   SourcePos pos;
 };
 

@@ -43,17 +43,28 @@ class LiveConnection {
 class ConnectionSlot : public boost::intrusive::list_base_hook<
                            boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  // Admits a connection from `client` on `worker`'s thread: admission() is
+  // Admits a connection from `peer` on `worker`'s thread: admission() is
   // true when it fits every limit (then it holds a place under them), else
   // says which limit refused it (then it holds nothing but list membership).
-  ConnectionSlot(Worker& worker, const IpAddress& client);
+  // A peer in --proxy-protocol-from is a load balancer, not a client: its
+  // connection is admitted under the shared limits only (limits.hpp,
+  // admit_shared), until admit_client() names the client behind it.
+  ConnectionSlot(Worker& worker, const IpAddress& peer);
   ConnectionSlot(ConnectionSlot&& other) noexcept;
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ConnectionSlot(const ConnectionSlot&) = delete;
   ~ConnectionSlot();
 
   const Admission& admission() const { return admission_; }
+  // The peer at accept; after admit_client(), the client its balancer named.
   const IpAddress& client() const { return client_; }
+  // The peer is a trusted load balancer: the connection begins with a PROXY header.
+  bool from_balancer() const { return from_balancer_; }
+  // A balancer's connection whose header named `client`: the client's own
+  // limits (rate, connections, pending heads) apply from now on, as if it
+  // had connected itself. Returns (and admission() becomes) their verdict;
+  // a refused client holds only the shared place, given back at the end.
+  const Admission& admit_client(const IpAddress& client);
 
   // Joins the worker's live list as `owner`'s slot.
   void attach(LiveConnection& owner);
@@ -65,7 +76,9 @@ class ConnectionSlot : public boost::intrusive::list_base_hook<
   Worker* worker_;
   IpAddress client_;
   Admission admission_;
-  bool holds_limit_ = false;
+  bool from_balancer_ = false;
+  bool holds_limit_ = false;   // a place under the shared limits
+  bool holds_client_ = false;  // and under client_'s own
   bool handshaking_ = false;
   LiveConnection* owner_ = nullptr;
 };

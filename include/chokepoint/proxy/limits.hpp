@@ -59,14 +59,33 @@ class ConnectionLimits {
   // else is checked or counted. Start-up only.
   void refuse_while_unavailable(const audit::AuditLog* audit) { audit_ = audit; }
 
-  // A new connection from `client`; `thread_pending_full`: its thread's share
+  // A new connection from `client`: its own limits (admit_client()) first,
+  // so a client over them takes nothing of what others share, then the
+  // shared ones (admit_shared()); `thread_pending_full`: its thread's share
   // of the pending heads is used up. When it is admitted, it counts as a
   // connection and as pending, until handshake_done() and release().
   Admission admit(const IpAddress& client, bool thread_pending_full, Clock::time_point now);
+  // Only the limits every connection shares: the total, the thread's pending
+  // share, the buffer budget. A connection from a trusted load balancer is
+  // admitted with these alone at accept: the balancer's address is nobody's
+  // (it carries every client behind it), and the client is known only once
+  // its PROXY header is read; then admit_client(). Counts in the total until
+  // release_shared().
+  Admission admit_shared(bool thread_pending_full);
+  // `client`'s own limits: its rate (unless the rate is the proxy user's),
+  // its connections, its share of the pending heads. When admitted, it
+  // counts as the client's connection and pending until handshake_done()
+  // and release_client().
+  Admission admit_client(const IpAddress& client, Clock::time_point now);
   // The connection relays now: its client's pending share is free again.
   void handshake_done(const IpAddress& client);
   // The connection ended; `pending`: it had not relayed.
-  void release(const IpAddress& client, bool pending);
+  void release(const IpAddress& client, bool pending) {
+    release_client(client, pending);
+    release_shared();
+  }
+  void release_client(const IpAddress& client, bool pending);
+  void release_shared() { total_.fetch_sub(1, std::memory_order_relaxed); }
 
   // A rate check by another key than the address (a proxy user, a rule):
   // nothing when within the rate, else when to try again.

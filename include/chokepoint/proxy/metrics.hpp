@@ -37,6 +37,8 @@ struct Metrics {
   // The rule's service (as decisions name it; "" for none) -> bytes of
   // closed exchanges, up and down (the status page).
   std::map<std::string, std::array<std::uint64_t, 2>> service_bytes;
+  // Balancers' LOCAL connections (health checks): they leave no record.
+  std::uint64_t health_checks = 0;
   Histogram dns;
   Histogram connect;
   // Gauges, filled in when a copy is taken.

@@ -82,6 +82,8 @@ class Worker {
 
   // An accept on this thread failed (out of descriptors, memory): counted.
   void accept_failed(const error_code& ec);
+  // A balancer's health check (a LOCAL PROXY header) was closed: counted.
+  void health_check() { ++metrics_.health_checks; }
 
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;

@@ -71,3 +71,24 @@ TEST_CASE("timestamps agree with the C library's, across leap years and centurie
               std::chrono::microseconds(micros))) == with_libc(micros));
   }
 }
+
+TEST_CASE("balancer and parent proxy keys appear only when they apply", "[audit]") {
+  Record r;
+  r.client = "10.0.8.23:51514";
+  const std::string plain = to_json_line(r);
+  CHECK(plain.find("\"via\"") == std::string::npos);
+  CHECK(plain.find("\"upstream_proxy") == std::string::npos);
+  r.via = "10.0.0.2:40000";
+  r.upstream_proxy = "proxy.corp.example:3128";
+  r.upstream_proxy_status = 403;
+  r.reason = Reason::UpstreamProxyRefused;
+  const std::string line = to_json_line(r);
+  CHECK(line.find(R"("via":"10.0.0.2:40000")") != std::string::npos);
+  CHECK(line.find(R"("upstream_proxy":"proxy.corp.example:3128","upstream_proxy_status":403)") !=
+        std::string::npos);
+  CHECK(line.find(R"("reason":"upstream_proxy_refused")") != std::string::npos);
+  CHECK(to_string(Reason::ProxyHeaderRefused) == "proxy_header_refused");
+  CHECK(event_of(Reason::ProxyHeaderRefused) == Event::Deny);
+  CHECK(event_of(Reason::ProxyHeaderMissing) == Event::Error);
+  CHECK(source_of(Reason::UpstreamProxyRefused) == Source::Upstream);
+}

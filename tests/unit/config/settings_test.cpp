@@ -33,6 +33,14 @@ std::string sample<ConnectToList>() {
   return "a.example:443:127.0.0.1:8443";
 }
 template <>
+std::string sample<CidrList>() {
+  return "10.0.0.0/8";
+}
+template <>
+std::string sample<UpstreamProxyUrl>() {
+  return "http://svc:pw@proxy.corp.example:3128";
+}
+template <>
 std::string sample<Port>() {
   return "8443";
 }
@@ -222,6 +230,10 @@ TEST_CASE("range and value errors, from the file and from the flags", "[config][
        "test.yaml:3:17: ", "admin_public must be true or false"},
       {"version: 1\nsettings:\n  limits: {max_files: 1}\n",
        "test.yaml:3:12: ", "unknown key 'max_files' in limits"},
+      {"version: 1\nsettings:\n  proxy_protocol: {from: [10.0.0.0/33]}\n",
+       "test.yaml:3:27: ", "from: bad prefix length '33'"},
+      {"version: 1\nsettings:\n  upstream_proxy: ftp://x:1\n",
+       "test.yaml:3:19: ", "upstream_proxy: unknown scheme 'ftp'"},
       {"version: 1\nsettings:\n  listening: []\n",
        "test.yaml:3:3: ", "unknown key 'listening' in settings"},
   };
@@ -245,6 +257,10 @@ TEST_CASE("range and value errors, from the file and from the flags", "[config][
   CHECK(flag_error({"--listen"}) == "--listen needs a value");
   CHECK(flag_error({"--listen", "nope"}).rfind("--listen: ", 0) == 0);
   CHECK(flag_error({"--frobnicate"}) == "unexpected argument '--frobnicate'");
+  CHECK(flag_error({"--proxy-protocol-from", "10.0.0.1/8"}) ==
+        "--proxy-protocol-from: host bits are set below the prefix; write 10.0.0.0/8");
+  CHECK(flag_error({"--upstream-proxy", "http://proxy.corp"})
+            .rfind("--upstream-proxy: the parent proxy's port is missing", 0) == 0);
 }
 
 TEST_CASE("a flag wins over the file, setting by setting", "[config][settings]") {

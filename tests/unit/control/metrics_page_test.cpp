@@ -49,6 +49,7 @@ MetricsPage sample_page(RunningPolicy& policy) {
   page.dns.latency[2] = 1;  // 3 ms: in the 5 ms bucket
   page.dns.latency_count = 1;
   page.dns.latency_sum_ms = 3;
+  page.traffic.health_checks = 6;
   policy.reloads = 1;
   policy.reload_failures = 2;
   policy.rules = 3;

@@ -179,6 +179,17 @@ TEST_CASE("loader refuses bad input with file:line:column", "[policy][loader]") 
        "1}\n",
        "4:5", "needs 'service'"},
       {"rules not a list", "version: 1\nrules: {id: r}\n", "2:8", "must be a list"},
+      {"upstream proxy without port",
+       "version: 1\nrules:\n  - {id: r, upstream_proxy: \"http://proxy.corp\", destinations: "
+       "[a.example.com]}\n",
+       "3:29", "port is missing"},
+      {"upstream proxy over https",
+       "version: 1\nrules:\n  - {id: r, upstream_proxy: \"https://proxy.corp:3128\", "
+       "destinations: [a.example.com]}\n",
+       "3:29", "https:// parents are not supported"},
+      {"upstream proxy word",
+       "version: 1\nrules:\n  - {id: r, upstream_proxy: none, destinations: [a.example.com]}\n",
+       "3:29", "or direct, to bypass the parent"},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -361,4 +372,27 @@ TEST_CASE("pac: fallback and proxy, the including file overrides", "[policy][loa
     INFO(all(refused.diagnostics()));
     CHECK(has_diagnostic(refused.diagnostics(), where, message));
   }
+}
+
+TEST_CASE("a rule's upstream_proxy: a parent, or direct", "[policy][loader]") {
+  const auto result = load_config_text(R"(version: 1
+rules:
+  - {id: parent, upstream_proxy: "http://svc%40corp:p@ss@proxy.corp.example:8080/", destinations: [a.example.com]}
+  - {id: direct, upstream_proxy: direct, destinations: [b.example.com]}
+  - {id: default, destinations: [c.example.com]}
+)",
+                                       "test.yaml");
+  INFO(all(result.diagnostics()));
+  REQUIRE(result.ok());
+  const auto& rules = result.value().policy.rules;
+  REQUIRE(rules.size() == 3);
+  REQUIRE(rules[0].upstream_proxy);
+  CHECK(rules[0].upstream_proxy->to_string() == "proxy.corp.example:8080");
+  CHECK(rules[0].upstream_proxy->user == "svc@corp");
+  CHECK(rules[0].upstream_proxy->password == "p@ss");
+  CHECK_FALSE(rules[0].upstream_direct);
+  CHECK_FALSE(rules[1].upstream_proxy);
+  CHECK(rules[1].upstream_direct);
+  CHECK_FALSE(rules[2].upstream_proxy);
+  CHECK_FALSE(rules[2].upstream_direct);
 }

@@ -109,3 +109,49 @@ TEST_CASE("an open tunnel is announced in HTTP only", "[proxy][answer]") {
   CHECK(tunnel_established(Language::Tls).bytes.empty());
   CHECK_FALSE(tunnel_established(Language::Silent).close);
 }
+
+TEST_CASE("a parent proxy's refusal or failure: 502 naming it, in every language",
+          "[proxy][answer]") {
+  AnswerContext refused = context("the upstream proxy proxy.corp:3128 answered 403 Forbidden");
+  refused.next_hop = "proxy.corp:3128";
+  refused.received_status = 403;
+  const Answer a = refusal(Language::Http, Reason::UpstreamProxyRefused, refused);
+  CHECK(a.status == 502);
+  CHECK(header(a, "Proxy-Status") ==
+        "chokepoint; error=destination_unavailable; next-hop=\"proxy.corp:3128\"; "
+        "received-status=403; details=\"the upstream proxy proxy.corp:3128 answered 403 "
+        "Forbidden\"");
+  // A parent that wants credentials we do not have: our configuration is wrong.
+  refused.received_status = 407;
+  CHECK(header(refusal(Language::Http, Reason::UpstreamProxyRefused, refused), "Proxy-Status")
+            .rfind("chokepoint; error=proxy_configuration_error; next-hop=", 0) == 0);
+  // The parent down: the connect's own error type, with the parent as next hop.
+  AnswerContext down = context("why");
+  down.next_hop = "proxy.corp:3128";
+  const Answer d = refusal(Language::Http, Reason::ConnectRefused, down);
+  CHECK(d.status == 502);
+  CHECK(header(d, "Proxy-Status") ==
+        "chokepoint; error=connection_refused; next-hop=\"proxy.corp:3128\"; details=\"why\"");
+  CHECK(refusal(Language::Http, Reason::UpstreamProxyFailed, down).status == 502);
+  // SOCKS5: refused by the parent is a general failure (0x01), the parent
+  // down a refused connection (0x05); SOCKS4 only has "rejected".
+  CHECK(refusal(Language::Socks5, Reason::UpstreamProxyRefused, refused).bytes[1] == 0x01);
+  CHECK(refusal(Language::Socks5, Reason::ConnectRefused, down).bytes[1] == 0x05);
+  CHECK(refusal(Language::Socks4, Reason::UpstreamProxyRefused, refused).bytes[1] == 0x5b);
+  // Transparent: only the close says it.
+  CHECK(refusal(Language::Tls, Reason::UpstreamProxyRefused, refused).bytes.empty());
+  CHECK(refusal(Language::Silent, Reason::UpstreamProxyFailed, down).bytes.empty());
+}
+
+TEST_CASE("PROXY header refusals", "[proxy][answer]") {
+  const Answer forged = refusal(Language::Http, Reason::ProxyHeaderRefused, context("why"));
+  CHECK(forged.status == 403);
+  CHECK(header(forged, "Proxy-Status") ==
+        "chokepoint; error=http_request_denied; details=\"proxy_header_refused: why\"");
+  for (const Reason reason :
+       {Reason::ProxyHeaderMissing, Reason::ProxyHeaderMalformed, Reason::ProxyHeaderNoClient}) {
+    INFO(audit::to_string(reason));
+    CHECK(refusal(Language::Http, reason, context("why")).status == 400);
+    CHECK(refusal(Language::Silent, reason, context("why")).bytes.empty());
+  }
+}

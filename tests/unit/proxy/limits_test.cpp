@@ -126,3 +126,37 @@ TEST_CASE("the descriptor limit sets the default connection limit", "[proxy][lim
   // Nothing to spare: still one, so the process says why it refuses.
   CHECK(descriptor_budget(10, 2).max_connections == 1);
 }
+
+TEST_CASE("behind a balancer: the shared limits at accept, the client's after its header",
+          "[proxy][limits]") {
+  LimitOptions options;
+  options.max_connections = 3;
+  options.max_connections_per_client = 1;
+  options.max_pending_heads_per_client = 1;
+  options.max_rate_per_client = 10;
+  ConnectionLimits limits(options);
+  // The balancer's connections count only in the total: its address is
+  // nobody's, and carries many clients.
+  CHECK(limits.admit_shared(false));
+  CHECK(limits.admit_shared(false));
+  CHECK(limits.open() == 2);
+  // Then each header names a client, who is limited as if it had connected.
+  CHECK(limits.admit_client(ip("10.0.8.1"), t0));
+  CHECK(limits.admit_client(ip("10.0.8.1"), t0).refusal == Reason::ClientPendingHeadsLimit);
+  CHECK(limits.admit_client(ip("10.0.8.2"), t0));
+  // A direct client of the same address is the same client.
+  CHECK(limits.admit(ip("10.0.8.2"), false, t0).refusal == Reason::ClientPendingHeadsLimit);
+  CHECK(limits.open() == 2);
+  limits.handshake_done(ip("10.0.8.1"));
+  CHECK(limits.admit_client(ip("10.0.8.1"), t0).refusal == Reason::ClientConnectionLimit);
+  // The shared limits still bound the balancer.
+  CHECK(limits.admit_shared(false));
+  CHECK(limits.admit_shared(false).refusal == Reason::ConnectionLimit);
+  CHECK(limits.admit_shared(true).refusal == Reason::PendingHeadsLimit);
+  limits.release_client(ip("10.0.8.1"), false);
+  limits.release_client(ip("10.0.8.2"), true);
+  for (int i = 0; i < 3; ++i)
+    limits.release_shared();
+  CHECK(limits.open() == 0);
+  CHECK(limits.admit(ip("10.0.8.1"), false, t0 + std::chrono::seconds(1)));
+}
