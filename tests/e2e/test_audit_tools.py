@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import unittest
 
+from browser import chromium, screenshot
 from harness import CHOKEPOINT, HttpUpstream, Proxy
 
 AGENT, MANAGER, STRANGER = "127.0.0.2", "127.0.0.3", "127.0.0.4"
@@ -205,6 +206,16 @@ class AuditToolsTest(unittest.TestCase):
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;.example:", text)
         self.assertIn("1 lines skipped: not audit records", text)
         self.assertIn("exfil.example.net:443", text)
+
+        # Opened from disk by a browser: what Chromium built has the charts and
+        # the hostile name as text, and nothing it would run.
+        shown = chromium("--dump-dom", "file://" + page)
+        self.assertEqual(shown.returncode, 0, shown.stderr[-2000:])
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;.example:", shown.stdout)
+        self.assertIn("<svg", shown.stdout)
+        self.assertNotIn("<script", shown.stdout)
+        self.assertNotIn("<img", shown.stdout)
+        screenshot(self, "file://" + page, "report.png", size="1280,1400")
 
     # --- learn ----------------------------------------------------------------------
     def learn(self, *args):

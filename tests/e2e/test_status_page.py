@@ -3,42 +3,24 @@ Chromium, headless, loads the page while a tunnel the test opened is
 relaying, after a denial and a hostile SOCKS request it caused, and with a
 name in the DNS cache (dns_server.py answers it). The DOM Chromium built must
 show each of them, and the hostile name as text, never as markup. The test
-saves its screenshot as docs/status-page.png (the README shows it).
+takes a screenshot (CHOKEPOINT_SCREENSHOTS=docs makes the README's).
 
 Also GET /dns (the cache's names as JSON) and the DNS families of /metrics."""
 
 import json
 import os
-import shutil
 import socket
 import struct
-import subprocess
 import tempfile
 import unittest
 
+from browser import chromium, screenshot
 from dns_server import DnsServer
 from harness import EchoUpstream, Proxy, read_http_response, wait_until
 from test_operations import metrics, sample
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
 ZONE = "status-e2e.example"
 HOSTILE = "<script>alert(1)</script>"
-
-
-def chromium(*args, timeout=120):
-    """Runs headless Chromium with a fresh profile and no background traffic."""
-    if not os.path.exists(CHROMIUM):
-        raise AssertionError("chromium is not installed (tests/run-all.sh installs Debian's package)")
-    profile = tempfile.mkdtemp(prefix="chokepoint-chromium-")
-    try:
-        return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                               "--disable-background-networking", "--disable-component-update",
-                               "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                               "--user-data-dir=" + profile, *args],
-                              capture_output=True, text=True, timeout=timeout)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def socks_endpoint(proxy):
@@ -109,12 +91,7 @@ class StatusPageTest(unittest.TestCase):
         self.assertIn("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>", dom)
         self.assertNotIn("<script", dom)
 
-        os.makedirs(DOCS, exist_ok=True)
-        shot = os.path.join(DOCS, "status-page.png")
-        taken = chromium("--screenshot=" + shot, "--window-size=1280,1150", self.proxy.admin_url + "/")
-        self.assertEqual(taken.returncode, 0, taken.stderr[-2000:])
-        with open(shot, "rb") as f:
-            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        screenshot(self, self.proxy.admin_url + "/", "status-page.png")
         tunnel.close()
 
     def test_the_page_refuses_scripts_and_refreshes_itself(self):
