@@ -170,6 +170,9 @@ asio::awaitable<void> AdminEndpoint::accept_loop() {
     tcp::socket socket = co_await acceptor_->async_accept(await_into(ec));
     if (ec == asio::error::operation_aborted) co_return;
     if (!ec) {
+      // A worker's accept may have taken the descriptor the spare gave back:
+      // descriptors are free again now, so hold one for the next exhaustion.
+      spare_.retake();
       asio::co_spawn(io_, serve(controller_, std::move(socket)), asio::detached);
       continue;
     }

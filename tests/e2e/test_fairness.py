@@ -192,6 +192,9 @@ class DescriptorTest(unittest.TestCase):
             upstream.stop()  # the tunnels end with it
             proxy.stop()
 
+    @unittest.skipIf(os.environ.get("CHOKEPOINT_SANITIZED") == "ON",
+                     "UBSan's vptr check asks pipe(2) whether memory is readable; at the descriptor "
+                     "limit that fails and UBSan reports a type error that is not there (and stops)")
     def test_accept_failures_are_counted_and_health_stays_truthful(self):
         upstream = SilentUpstream()
         # The operator asked for more than the descriptors allow.
