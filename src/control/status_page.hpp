@@ -19,6 +19,7 @@
 
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/control/reload.hpp>
+#include <chokepoint/core/html.hpp>
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/proxy/metrics.hpp>
 #include <chokepoint/proxy/worker.hpp>
@@ -58,9 +59,5 @@ inline constexpr std::size_t kShownNames = 50;
 
 // The page, as one self-contained HTML document.
 std::string render_html(const StatusPage& page);
-
-// `text` with &, <, >, " and ' as character references, and control
-// characters as U+FFFD: safe in element content and in quoted attributes.
-std::string html_escape(std::string_view text);
 
 }  // namespace chokepoint::control

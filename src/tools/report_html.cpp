@@ -1,5 +1,7 @@
 #include <algorithm>
 
+#include <chokepoint/core/html.hpp>
+
 #include "report_format.hpp"
 
 namespace chokepoint::tools {
@@ -9,35 +11,6 @@ constexpr std::size_t kChartBuckets = 240;
 constexpr int kChartWidth = 960;
 constexpr int kChartHeight = 220;
 constexpr int kServiceBars = 15;
-
-// Record strings may hold markup: every one goes through this.
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        // Control characters have no place in a page; the rest (UTF-8) passes.
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    }
-  }
-  return out;
-}
 
 constexpr std::string_view kStyle = R"CSS(
 :root { --ok: #2e7d32; --would: #f9a825; --denied: #c62828; --error: #757575; --ink: #1d2126;
@@ -72,7 +45,7 @@ void card(std::string& out, std::string_view cls, const std::string& number,
           std::string_view label) {
   out += "<div class=\"card ";
   out += cls;
-  out += "\"><div class=\"n\">" + escape(number) + "</div><div class=\"l\">";
+  out += "\"><div class=\"n\">" + html_escape(number) + "</div><div class=\"l\">";
   out += label;
   out += "</div></div>\n";
 }
@@ -116,7 +89,7 @@ void time_chart(std::string& out, const Report& r) {
                     std::max(slot_w - 0.5, 0.5), h);
       out += number;
     };
-    out += "<g><title>" + escape(detail::time_text(b.start_micros)) + ": " +
+    out += "<g><title>" + html_escape(detail::time_text(b.start_micros)) + ": " +
            detail::count_text(b.connections) + " connections (" + detail::count_text(b.would_deny) +
            " would be refused), " + detail::count_text(b.denied) + " refused, " +
            detail::count_text(b.errors) + " errors</title>";
@@ -134,7 +107,7 @@ void time_chart(std::string& out, const Report& r) {
     std::snprintf(number, sizeof number, "<text x=\"%.1f\" y=\"%d\"%s>",
                   near_end ? kChartWidth - 2.0 : x, kChartHeight - 8,
                   near_end ? " text-anchor=\"end\"" : "");
-    out += number + escape(detail::time_text(origin + static_cast<std::int64_t>(i) * width)) +
+    out += number + html_escape(detail::time_text(origin + static_cast<std::int64_t>(i) * width)) +
            "</text>\n";
     if (near_end) break;
   }
@@ -167,7 +140,7 @@ void service_chart(std::string& out, const ReportTable& table) {
                      static_cast<double>(std::max<std::uint64_t>(peak, 1));
     std::snprintf(number, sizeof number, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">",
                   label_w - 8, y + 13);
-    out += number + escape(label) + "</text>";
+    out += number + html_escape(label) + "</text>";
     std::snprintf(number, sizeof number,
                   "<rect class=\"ok\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\"/>", label_w, y,
                   std::max(w, 1.0), bar_h);
@@ -181,7 +154,7 @@ void service_chart(std::string& out, const ReportTable& table) {
 
 void table_html(std::string& out, const detail::TableView& view, std::size_t top, bool heading) {
   const ReportTable& table = *view.table;
-  if (heading) out += "<h2>" + escape(table.title) + "</h2>\n";
+  if (heading) out += "<h2>" + html_escape(table.title) + "</h2>\n";
   if (table.rows.empty()) {
     out += "<p class=\"note\">None.</p>\n";
     return;
@@ -192,23 +165,23 @@ void table_html(std::string& out, const detail::TableView& view, std::size_t top
            detail::count_text(table.rows.size()) + " rows.</p>\n";
   }
   if (const auto note = detail::folding_note(table); !note.empty())
-    out += "<p class=\"note\">" + escape(note) + ".</p>\n";
+    out += "<p class=\"note\">" + html_escape(note) + ".</p>\n";
   out += "<table><thead><tr>";
   for (const auto& column : table.key_columns)
-    out += "<th>" + escape(column) + "</th>";
+    out += "<th>" + html_escape(column) + "</th>";
   for (const auto column : view.columns)
     out += std::string(detail::numeric(column) ? "<th class=\"num\">" : "<th>") +
-           escape(detail::column_title(column)) + "</th>";
+           html_escape(detail::column_title(column)) + "</th>";
   out += "</tr></thead><tbody>\n";
   for (std::size_t i = 0; i < shown; ++i) {
     const ReportRow& row = table.rows[i];
     out += "<tr>";
     for (std::size_t k = 0; k < table.key_columns.size(); ++k)
       out += "<td class=\"key\">" +
-             escape(k < row.key.size() && !row.key[k].empty() ? row.key[k] : "-") + "</td>";
+             html_escape(k < row.key.size() && !row.key[k].empty() ? row.key[k] : "-") + "</td>";
     for (const auto column : view.columns)
       out += std::string(detail::numeric(column) ? "<td class=\"num\">" : "<td>") +
-             escape(detail::cell(row, column)) + "</td>";
+             html_escape(detail::cell(row, column)) + "</td>";
     out += "</tr>\n";
   }
   out += "</tbody></table>\n";
@@ -226,7 +199,7 @@ std::string render_html(const Report& r, std::size_t top) {
   out += kStyle;
   out += "</style>\n</head>\n<body>\n<h1>chokepoint report</h1>\n";
   for (const auto& note : detail::reading_notes(r))
-    out += "<p class=\"meta\">" + escape(note) + "</p>\n";
+    out += "<p class=\"meta\">" + html_escape(note) + "</p>\n";
   out += "<div class=\"cards\">\n";
   card(out, "", detail::count_text(r.connections), "connections let out");
   card(out, "would", detail::count_text(r.would_deny), "of them would be refused (audit mode)");
@@ -240,7 +213,7 @@ std::string render_html(const Report& r, std::size_t top) {
   bool first = true;
   for (const auto& view : views) {
     if (first) {
-      out += "<h2>" + escape(view.table->title) + "</h2>\n";
+      out += "<h2>" + html_escape(view.table->title) + "</h2>\n";
       service_chart(out, *view.table);
       table_html(out, view, top, false);
     } else {

@@ -79,13 +79,6 @@ StatusPage sample_page(RunningPolicy& policy) {
 
 }  // namespace
 
-TEST_CASE("html_escape: markup characters become references, controls U+FFFD",
-          "[control][status]") {
-  CHECK(html_escape("a&b<c>d\"e'f") == "a&amp;b&lt;c&gt;d&quot;e&#39;f");
-  CHECK(html_escape(std::string("x\0y\x1b", 4)) == "x\xEF\xBF\xBDy\xEF\xBF\xBD");
-  CHECK(html_escape("plain.example.com:443") == "plain.example.com:443");
-}
-
 TEST_CASE("status page: tunnels, denials, services, audit, policy, DNS", "[control][status]") {
   RunningPolicy policy;
   const std::string html = render_html(sample_page(policy));
