@@ -7,6 +7,8 @@
 #include <chokepoint/tools/learn.hpp>
 #include <chokepoint/tools/report.hpp>
 
+#include "audit_inputs.hpp"
+
 namespace chokepoint::app {
 namespace {
 
@@ -79,18 +81,8 @@ int learn_command(Args& args) {
   if (!built) return kExitUsage;
 
   tools::Learner learner(built.value(), options);
-  bool failed = false;
-  for (const auto& input : inputs) {
-    std::string error;
-    auto file = tools::AuditFile::open(input, error);
-    if (!file) {
-      std::cerr << "chokepoint learn: " << input << ": " << error << '\n';
-      failed = true;
-      continue;
-    }
-    learner.add_file(*file);
-    failed |= !file->error().empty();
-  }
+  const bool failed =
+      !read_audit_inputs("learn", inputs, [&](tools::AuditFile& file) { learner.add_file(file); });
   const tools::LearnResult result = learner.finish();
   for (const auto& problem : result.problems)
     std::cerr << "chokepoint learn: " << problem << '\n';

@@ -6,6 +6,8 @@
 #include <chokepoint/app/commands.hpp>
 #include <chokepoint/tools/report.hpp>
 
+#include "audit_inputs.hpp"
+
 namespace chokepoint::app {
 namespace {
 
@@ -64,21 +66,8 @@ int report_command(Args& args) {
   }
 
   tools::ReportBuilder builder(limits);
-  bool failed = false;
-  for (const auto& input : inputs) {
-    std::string error;
-    auto file = tools::AuditFile::open(input, error);
-    if (!file) {
-      std::cerr << "chokepoint report: " << input << ": " << error << '\n';
-      failed = true;
-      continue;
-    }
-    builder.add_file(*file);
-    if (!file->error().empty()) {
-      std::cerr << "chokepoint report: " << file->name() << ": " << file->error() << '\n';
-      failed = true;
-    }
-  }
+  const bool failed =
+      !read_audit_inputs("report", inputs, [&](tools::AuditFile& file) { builder.add_file(file); });
   const tools::Report report = std::move(builder).finish();
 
   if (!html) {
