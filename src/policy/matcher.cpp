@@ -41,7 +41,9 @@ constexpr unsigned kFailPath = 8;
 unsigned failed_filters(const Entry& e, const Query& q) {
   unsigned failed = 0;
   if ((e.roles & q.roles) == 0) failed |= kFailRole;
-  if ((e.versions & q.versions) == 0) failed |= kFailVersion;
+  // A destination listed for no group is for every version, also one that
+  // falls in no group (whose mask is empty).
+  if (e.versions != kEveryVersion && (e.versions & q.versions) == 0) failed |= kFailVersion;
   if (!contains(e.rule->ports, q.port)) failed |= kFailPort;
   const std::string& path = e.destination->path;
   if (!path.empty() && q.path && q.path->substr(0, path.size()) != path) failed |= kFailPath;

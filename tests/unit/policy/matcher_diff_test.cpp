@@ -72,7 +72,7 @@ NaiveResult naive_decide(const Policy& policy, const Host& host, std::uint16_t p
   for (const auto& rule : policy.rules) {
     if ((rule.roles & client.roles) == 0 || !contains(rule.ports, port)) continue;
     for (const auto& d : rule.destinations) {
-      if ((d.versions & client.versions) == 0) continue;
+      if (d.versions != kEveryVersion && (d.versions & client.versions) == 0) continue;
       if (!d.path.empty() && path && path->substr(0, d.path.size()) != d.path) continue;
       const auto s = naive_host_match(d.pattern, host);
       if (!s) continue;

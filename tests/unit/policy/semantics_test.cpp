@@ -210,6 +210,8 @@ TEST_CASE("policy semantics", "[policy][semantics]") {
        "by-version", Reason::RuleAllows},
       {"version in no group", "v12.example.com", 443, nullptr, "agent", "11.0", Action::Deny, "",
        Reason::VersionNotAllowed},
+      {"version in no group, a destination for every version", "exact.example.com", 443, nullptr,
+       "agent", "11.0", Action::Allow, "exact", Reason::RuleAllows},
       {"path prefix allows", "http.example.com", 80, "/updates/file.zip", "", "", Action::Allow,
        "path", Reason::RuleAllows},
       {"path prefix refuses", "http.example.com", 80, "/other", "", "", Action::Deny, "",
