@@ -100,6 +100,17 @@ std::string format_cef(const Record& r, std::string_view product_version) {
     }
     ++n;
   }
+  // cs1-cs6 are taken; CEF's two flex strings carry who stood in between.
+  const std::pair<std::string_view, const std::string*> between[] = {
+      {"via", &r.via}, {"upstream_proxy", &r.upstream_proxy}};
+  n = 1;
+  for (const auto& [label, value] : between) {
+    if (!value->empty()) {
+      cef_field(out, "flexString" + std::to_string(n) + "Label", label);
+      cef_field(out, "flexString" + std::to_string(n), *value);
+    }
+    ++n;
+  }
   return out;
 }
 

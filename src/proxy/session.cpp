@@ -669,6 +669,8 @@ void Session::describe(std::string& out) const {
       .field("bytes_down", tunnel_->bytes_down())
       .field("age_s", seconds(tunnel_->started()))
       .field("idle_s", seconds(tunnel_->last_activity()));
+  if (!r.via.empty()) json.field("via", r.via);
+  if (!r.upstream_proxy.empty()) json.field("upstream_proxy", r.upstream_proxy);
   json.close();
 }
 

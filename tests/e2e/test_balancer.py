@@ -7,6 +7,7 @@ by `clients:` CIDRs: the client a balancer names is the client for
 everything (role, limits, the record's `client`), the balancer is the
 record's `via`; nobody else may send a header, and the balancer must."""
 
+import json
 import os
 import socket
 import ssl
@@ -166,6 +167,19 @@ class BalancerTest(unittest.TestCase):
         sock.close()
         self.assertEqual(status, 200)
         self.assertEqual(self.by_client(RELAY, port, "open")["role"], "relay")
+
+    def test_open_tunnels_name_their_balancer(self):
+        sock, status, _, port = connect_via(self.nginx.port, AGENT, "files.trendmicro.com")
+        self.assertEqual(status, 200)
+        # Relaying once the tunnel's ClientHello has been checked: a TLS session stays open.
+        tls = ssl.create_default_context(cafile=CA).wrap_socket(sock, server_hostname="files.trendmicro.com")
+        opened = self.by_client(AGENT, port, "open")
+        listing = json.loads(self.proxy.admin("/connections")[1])
+        tls.close()
+        [listed] = [c for c in listing if c["id"] == opened["id"]]
+        self.assertEqual(listed["client"], opened["client"])
+        self.assertEqual(listed["via"], opened["via"])
+        self.assertTrue(listed["via"].startswith(BALANCER + ":"))
 
     def test_socks_behind_haproxy(self):
         result = curl("--socks5-hostname", "127.0.0.1:%d" % self.haproxy.ports["socks"], "--interface", RELAY,

@@ -48,6 +48,14 @@ TEST_CASE("CEF lines carry the standard keys", "[audit][siem]") {
         "act=allow reason=rule_allows outcome=success in=2000 out=10 cs1Label=rule "
         "cs1=spn-smart-scan cs2Label=role cs2=agent cs4Label=mode cs4=connect cs5Label=id "
         "cs5=abc-0-7");
+
+  // Behind a balancer, through a parent: the flex strings name them.
+  r.via = "10.0.0.2:41000";
+  r.upstream_proxy = "proxy.corp.example:8080";
+  const std::string line = format_cef(r, "0.1.0");
+  CHECK(
+      line.find(" flexString1Label=via flexString1=10.0.0.2:41000 flexString2Label=upstream_proxy "
+                "flexString2=proxy.corp.example:8080") != std::string::npos);
 }
 
 TEST_CASE("CEF escapes what would split a header or an extension", "[audit][siem]") {
