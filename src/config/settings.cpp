@@ -25,9 +25,8 @@ Settings resolve(const SettingsLayer& file, const SettingsLayer& flags) {
 #undef CHOKEPOINT_SETTING_APPLY
   // DESIGN.md: with no listener of any kind, explicit on 127.0.0.1:3128. A
   // listener of another kind means the operator chose, so the default goes.
-  if (!s.given(SettingId::listen) &&
-      (!s.transparent.empty() || !s.tproxy.empty() || !s.sni_listen.empty() ||
-       !s.socks_listen.empty())) {
+  if (!s.given(SettingId::listen) && (!s.transparent.empty() || !s.tproxy.empty() ||
+                                      !s.sni_listen.empty() || !s.socks_listen.empty())) {
     s.listen.clear();
   }
   if (s.threads == 0)
