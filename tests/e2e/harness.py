@@ -262,3 +262,18 @@ def read_http_response(sock):
             break
         body += chunk
     return status, headers, body
+
+
+def tls_get(sock, name, path="/"):
+    """A TLS session named `name` on `sock` (verified against the test CA),
+    one GET: the response text, read to the server's close."""
+    context = ssl.create_default_context(cafile=CA)
+    with context.wrap_socket(sock, server_hostname=name) as tls:
+        tls.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path.encode(), name.encode()))
+        data = b""
+        while True:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode("latin-1")

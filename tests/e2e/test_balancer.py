@@ -17,7 +17,7 @@ import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import CA, HttpUpstream, Proxy, read_http_response, wait_until
+from harness import CA, HttpUpstream, Proxy, read_http_response, tls_get, wait_until
 from peers import HAProxy, NginxStream, listener_of
 
 RELAY = "127.0.0.2"  # a relay, by its address
@@ -64,20 +64,6 @@ def connect_via(port, source, host, target_port=443, first=b""):
         host.encode(), target_port, host.encode(), target_port))
     status, headers, _ = read_http_response(sock)
     return sock, status, headers, sock.getsockname()[1]
-
-
-def tls_get(sock, name, path="/"):
-    """A TLS session named `name` on `sock`, one GET: the response text."""
-    context = ssl.create_default_context(cafile=CA)
-    with context.wrap_socket(sock, server_hostname=name) as tls:
-        tls.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path.encode(), name.encode()))
-        data = b""
-        while True:
-            chunk = tls.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode("latin-1")
 
 
 def curl(*args):

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import CA, HttpUpstream, Proxy, read_http_response, wait_until
+from harness import CA, HttpUpstream, Proxy, read_http_response, tls_get, wait_until
 from peers import Squid, free_port, listener_of
 
 # Names squid resolves to the test's upstreams (chokepoint never resolves them).
@@ -57,19 +57,6 @@ def socks5_connect(address, host, port):
         s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host.encode() + port.to_bytes(2, "big"))
         reply = s.recv(10)
         return reply[1]
-
-
-def tls_get(sock, name, path):
-    context = ssl.create_default_context(cafile=CA)
-    with context.wrap_socket(sock, server_hostname=name) as tls:
-        tls.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path.encode(), name.encode()))
-        data = b""
-        while True:
-            chunk = tls.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode("latin-1")
 
 
 class ParentProxyTest(unittest.TestCase):
