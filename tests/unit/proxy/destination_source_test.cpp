@@ -4,7 +4,6 @@
 // what was read beyond the need left for the tunnel.
 #include "destination_source.hpp"
 
-#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include "client_hello_builder.hpp"
@@ -30,19 +29,7 @@ Fed feed(test::WorkerFixture& f, std::unique_ptr<DestinationSource> source,
   test::SocketPair pair(io);
   ClientConnection client(std::move(pair.near));
   Fed fed;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        for (std::size_t at = 0; at < bytes.size(); at += piece) {
-          error_code ec;
-          co_await asio::async_write(pair.far, asio::buffer(bytes.substr(at, piece)),
-                                     await_into(ec));
-          asio::steady_timer pause(io, std::chrono::milliseconds(1));
-          co_await pause.async_wait(await_into(ec));
-        }
-        if (close) pair.far.shutdown(tcp::socket::shutdown_send);
-      },
-      asio::detached);
+  asio::co_spawn(io, test::send_in_pieces(pair.far, bytes, piece, close), asio::detached);
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {

@@ -4,7 +4,6 @@
 // consumed, and the client's own bytes left for the destination source.
 #include "proxy_header_stage.hpp"
 
-#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include "test_bytes.hpp"
@@ -32,19 +31,7 @@ Read read(const std::string& bytes, std::size_t piece, bool close,
   test::SocketPair pair(io);
   ClientConnection client(std::move(pair.near));
   Read out;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        for (std::size_t at = 0; at < bytes.size(); at += piece) {
-          error_code ec;
-          co_await asio::async_write(pair.far, asio::buffer(bytes.substr(at, piece)),
-                                     await_into(ec));
-          asio::steady_timer pause(io, std::chrono::milliseconds(1));
-          co_await pause.async_wait(await_into(ec));
-        }
-        if (close) pair.far.shutdown(tcp::socket::shutdown_send);
-      },
-      asio::detached);
+  asio::co_spawn(io, test::send_in_pieces(pair.far, bytes, piece, close), asio::detached);
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {

@@ -2,10 +2,14 @@
 // audit records land in memory, and a connected pair of loopback sockets.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include <chokepoint/audit/log.hpp>
@@ -84,5 +88,19 @@ struct SocketPair {
   tcp::socket far;
   tcp::socket near;
 };
+
+// Writes `bytes` to `socket` in pieces of `piece` bytes, a millisecond apart
+// (so the code under test gets them in separate reads); `close` then ends
+// the sending side.
+inline asio::awaitable<void> send_in_pieces(tcp::socket& socket, std::string bytes,
+                                            std::size_t piece, bool close) {
+  for (std::size_t at = 0; at < bytes.size(); at += piece) {
+    error_code ec;
+    co_await asio::async_write(socket, asio::buffer(bytes.substr(at, piece)), await_into(ec));
+    asio::steady_timer pause(socket.get_executor(), std::chrono::milliseconds(1));
+    co_await pause.async_wait(await_into(ec));
+  }
+  if (close) socket.shutdown(tcp::socket::shutdown_send);
+}
 
 }  // namespace chokepoint::test
