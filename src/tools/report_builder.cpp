@@ -212,6 +212,20 @@ void ReportBuilder::State::add(const AuditRecord& r) {
     table.count_client(row, client);
   };
 
+  // A refusal or an error: counted (`count`) in its row of `table`, whose
+  // detail may become the example, in its role's row and in its client's.
+  const auto count_failure = [&](Table& table, Row& row, std::uint64_t ReportRow::*count) {
+    row.data.*count += times;
+    seen(table, row);
+    row.offer_example(ts, r.detail);
+    Row& role_row = by_role();
+    role_row.data.*count += times;
+    seen(roles, role_row);
+    Row& client_row = by_client();
+    client_row.data.*count += times;
+    client_row.touch(ts);
+  };
+
   switch (r.event) {
     case AuditEvent::Open: {
       ++report.connections;
@@ -244,34 +258,16 @@ void ReportBuilder::State::add(const AuditRecord& r) {
       }
       break;
     }
-    case AuditEvent::Deny: {
+    case AuditEvent::Deny:
       report.denied += times;
-      Row& row = denials.find(destination_key(r));
-      row.data.denied += times;
-      seen(denials, row);
-      row.offer_example(ts, r.detail);
-      Row& role_row = by_role();
-      role_row.data.denied += times;
-      seen(roles, role_row);
-      Row& client_row = by_client();
-      client_row.data.denied += times;
-      client_row.touch(ts);
+      count_failure(denials, denials.find(destination_key(r)), &ReportRow::denied);
       break;
-    }
-    case AuditEvent::Error: {
+    case AuditEvent::Error:
       report.errors += times;
-      Row& row = errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason}));
-      row.data.errors += times;
-      seen(errors, row);
-      row.offer_example(ts, r.detail);
-      Row& role_row = by_role();
-      role_row.data.errors += times;
-      seen(roles, role_row);
-      Row& client_row = by_client();
-      client_row.data.errors += times;
-      client_row.touch(ts);
+      count_failure(errors,
+                    errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason})),
+                    &ReportRow::errors);
       break;
-    }
     case AuditEvent::Other:
       break;
   }
