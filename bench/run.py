@@ -163,6 +163,43 @@ class Peer:
         time.sleep(0.3)
 
 
+def start_sink():
+    """The load generator's sink (where every proxy forwards): (process, port)."""
+    proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    return proc, int(proc.stdout.readline())
+
+
+def write_results(report, results, out):
+    """The report as Markdown at `out`, the raw rounds beside it as JSON."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(report)
+    with open(os.path.splitext(out)[0] + ".json", "w") as f:
+        json.dump(results, f, indent=1)
+    print(report)
+
+
+def rate_rounds(peers, sink, options):
+    """Every peer started, then per round each one's exchange rate with CPU
+    (and DNS questions), visited back to back in an order that rotates every
+    round: {name: [result per round]}."""
+    results = {p.name: [] for p in peers}
+    try:
+        for peer in peers:
+            peer.start()
+        for round_number in range(options.rounds):
+            print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
+            shift = round_number % len(peers)
+            for peer in peers[shift:] + peers[:shift]:
+                results[peer.name].append(measure_resolving_rate(peer, sink, options.seconds, 0))
+                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+    finally:
+        for peer in peers:
+            peer.stop()
+    return results
+
+
 def make_peers(sink, work, baseline=None):
     peers = []
 
@@ -349,35 +386,19 @@ RESOLVING_COMPARISONS = [
 
 def main_resolving(options):
     work = tempfile.mkdtemp(prefix="chokepoint-bench-dns-")
-    sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
-                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
-    sink = int(sink_proc.stdout.readline())
+    sink_proc, sink = start_sink()
     dns = {label: DnsServerProcess(address, delay) for label, (address, delay) in RESOLVERS.items()}
     peers = make_resolving_peers(sink, work, dns)
     if options.only:
         peers = [p for p in peers if any(w in p.name for w in options.only.split(","))]
-    results = {p.name: [] for p in peers}
     try:
-        for peer in peers:
-            peer.start()
-        for round_number in range(options.rounds):
-            print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
-            shift = round_number % len(peers)
-            for peer in peers[shift:] + peers[:shift]:
-                results[peer.name].append(measure_resolving_rate(peer, sink, options.seconds, 0))
-                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+        results = rate_rounds(peers, sink, options)
     finally:
-        for peer in peers:
-            peer.stop()
         for server in dns.values():
             server.stop()
         os.killpg(sink_proc.pid, signal.SIGTERM)
     report = render_resolving(results, options)
-    with open(options.out, "w") as f:
-        f.write(report)
-    with open(os.path.splitext(options.out)[0] + ".json", "w") as f:
-        json.dump(results, f, indent=1)
-    print(report)
+    write_results(report, results, options.out)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -446,30 +467,14 @@ PROXY_PROTOCOL_COMPARISONS = [
 
 def main_proxy_protocol(options):
     work = tempfile.mkdtemp(prefix="chokepoint-bench-pp-")
-    sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
-                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
-    sink = int(sink_proc.stdout.readline())
+    sink_proc, sink = start_sink()
     peers = make_proxy_protocol_peers(sink, work)
-    results = {p.name: [] for p in peers}
     try:
-        for peer in peers:
-            peer.start()
-        for round_number in range(options.rounds):
-            print("round %d/%d" % (round_number + 1, options.rounds), flush=True)
-            shift = round_number % len(peers)
-            for peer in peers[shift:] + peers[:shift]:
-                results[peer.name].append(measure_resolving_rate(peer, sink, options.seconds, 0))
-                print("  %s %s" % (peer.name, results[peer.name][-1]), flush=True)
+        results = rate_rounds(peers, sink, options)
     finally:
-        for peer in peers:
-            peer.stop()
         os.killpg(sink_proc.pid, signal.SIGTERM)
     report = render_proxy_protocol(results, options)
-    with open(options.out, "w") as f:
-        f.write(report)
-    with open(os.path.splitext(options.out)[0] + ".json", "w") as f:
-        json.dump(results, f, indent=1)
-    print(report)
+    write_results(report, results, options.out)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -601,9 +606,7 @@ def main():
         main_proxy_protocol(options)
         return
     work = tempfile.mkdtemp(prefix="chokepoint-bench-")
-    sink_proc = subprocess.Popen([LOADGEN, "sink", "--listen", "127.0.0.1:0", "--threads", "2"],
-                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
-    sink = int(sink_proc.stdout.readline())
+    sink_proc, sink = start_sink()
     peers = make_peers(sink, work, options.baseline)
     if options.only:
         wanted = options.only.split(",")
@@ -636,12 +639,7 @@ def main():
             peer.stop()
         os.killpg(sink_proc.pid, signal.SIGTERM)
     report = render(results, options)
-    os.makedirs(os.path.dirname(options.out), exist_ok=True)
-    with open(options.out, "w") as f:
-        f.write(report)
-    with open(os.path.splitext(options.out)[0] + ".json", "w") as f:
-        json.dump(results, f, indent=1)
-    print(report)
+    write_results(report, results, options.out)
     shutil.rmtree(work, ignore_errors=True)
 
 
