@@ -27,6 +27,27 @@ struct Fields {
   std::string_view ts, event, client, role, host, decision, rule, service, reason, detail;
   std::uint64_t port = 0, bytes_up = 0, bytes_down = 0;
   bool enforced = true;
+
+  // Where a field's value goes, by its name; nullptr for what a report ignores.
+  std::string_view* text(std::string_view key) {
+    return key == "ts"         ? &ts
+           : key == "event"    ? &event
+           : key == "client"   ? &client
+           : key == "role"     ? &role
+           : key == "host"     ? &host
+           : key == "decision" ? &decision
+           : key == "rule"     ? &rule
+           : key == "service"  ? &service
+           : key == "reason"   ? &reason
+           : key == "detail"   ? &detail
+                               : nullptr;
+  }
+  std::uint64_t* number(std::string_view key) {
+    return key == "port"         ? &port
+           : key == "bytes_up"   ? &bytes_up
+           : key == "bytes_down" ? &bytes_down
+                                 : nullptr;
+  }
 };
 
 std::uint64_t checksum(const Fields& f) {
@@ -59,48 +80,8 @@ const Corpus& corpus() {
 }
 
 // --- simdjson On-Demand ---------------------------------------------------
-std::uint64_t read_simdjson(simdjson::ondemand::parser& parser, const char* data, std::size_t size,
-                            std::size_t capacity) {
-  simdjson::ondemand::document doc;
-  if (parser.iterate(data, size, capacity).get(doc)) return 0;
-  simdjson::ondemand::object object;
-  if (doc.get_object().get(object)) return 0;
-  Fields f;
-  for (auto field : object) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return 0;
-    auto value = field.value();
-    if (key == "port" || key == "bytes_up" || key == "bytes_down") {
-      std::uint64_t n = 0;
-      if (value.get_uint64().get(n)) continue;
-      (key == "port" ? f.port : key == "bytes_up" ? f.bytes_up : f.bytes_down) = n;
-      continue;
-    }
-    if (key == "enforced") {
-      bool b = true;
-      if (!value.get_bool().get(b)) f.enforced = b;
-      continue;
-    }
-    std::string_view* slot = key == "ts"         ? &f.ts
-                             : key == "event"    ? &f.event
-                             : key == "client"   ? &f.client
-                             : key == "role"     ? &f.role
-                             : key == "host"     ? &f.host
-                             : key == "decision" ? &f.decision
-                             : key == "rule"     ? &f.rule
-                             : key == "service"  ? &f.service
-                             : key == "reason"   ? &f.reason
-                             : key == "detail"   ? &f.detail
-                                                 : nullptr;
-    if (slot == nullptr) continue;
-    std::string_view s;
-    if (!value.get_string().get(s)) *slot = s;
-  }
-  return checksum(f);
-}
-
-// The same over a whole buffer of lines with iterate_many (one stage-1 pass
-// per batch instead of per line).
+// The record's fields from one parsed object (a document's, or one of
+// iterate_many's).
 template <class Object>
 std::uint64_t fields_of(Object& object) {
   Fields f;
@@ -108,10 +89,9 @@ std::uint64_t fields_of(Object& object) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return 0;
     auto value = field.value();
-    if (key == "port" || key == "bytes_up" || key == "bytes_down") {
+    if (std::uint64_t* number = f.number(key)) {
       std::uint64_t n = 0;
-      if (value.get_uint64().get(n)) continue;
-      (key == "port" ? f.port : key == "bytes_up" ? f.bytes_up : f.bytes_down) = n;
+      if (!value.get_uint64().get(n)) *number = n;
       continue;
     }
     if (key == "enforced") {
@@ -119,22 +99,21 @@ std::uint64_t fields_of(Object& object) {
       if (!value.get_bool().get(b)) f.enforced = b;
       continue;
     }
-    std::string_view* slot = key == "ts"         ? &f.ts
-                             : key == "event"    ? &f.event
-                             : key == "client"   ? &f.client
-                             : key == "role"     ? &f.role
-                             : key == "host"     ? &f.host
-                             : key == "decision" ? &f.decision
-                             : key == "rule"     ? &f.rule
-                             : key == "service"  ? &f.service
-                             : key == "reason"   ? &f.reason
-                             : key == "detail"   ? &f.detail
-                                                 : nullptr;
+    std::string_view* slot = f.text(key);
     if (slot == nullptr) continue;
     std::string_view s;
     if (!value.get_string().get(s)) *slot = s;
   }
   return checksum(f);
+}
+
+std::uint64_t read_simdjson(simdjson::ondemand::parser& parser, const char* data, std::size_t size,
+                            std::size_t capacity) {
+  simdjson::ondemand::document doc;
+  if (parser.iterate(data, size, capacity).get(doc)) return 0;
+  simdjson::ondemand::object object;
+  if (doc.get_object().get(object)) return 0;
+  return fields_of(object);
 }
 
 // The same, comparing raw keys in place (no unescaping) and reading values
@@ -152,10 +131,9 @@ std::uint64_t read_simdjson_raw_keys(simdjson::ondemand::parser& parser, const c
     const char* quote = static_cast<const char*>(std::memchr(raw, '"', 32));
     if (quote == nullptr) continue;
     const std::string_view key(raw, static_cast<std::size_t>(quote - raw));
-    if (key == "port" || key == "bytes_up" || key == "bytes_down") {
+    if (std::uint64_t* number = f.number(key)) {
       std::uint64_t n = 0;
-      if (field.value().get_uint64().get(n)) continue;
-      (key == "port" ? f.port : key == "bytes_up" ? f.bytes_up : f.bytes_down) = n;
+      if (!field.value().get_uint64().get(n)) *number = n;
       continue;
     }
     if (key == "enforced") {
@@ -163,17 +141,7 @@ std::uint64_t read_simdjson_raw_keys(simdjson::ondemand::parser& parser, const c
       if (!field.value().get_bool().get(b)) f.enforced = b;
       continue;
     }
-    std::string_view* slot = key == "ts"         ? &f.ts
-                             : key == "event"    ? &f.event
-                             : key == "client"   ? &f.client
-                             : key == "role"     ? &f.role
-                             : key == "host"     ? &f.host
-                             : key == "decision" ? &f.decision
-                             : key == "rule"     ? &f.rule
-                             : key == "service"  ? &f.service
-                             : key == "reason"   ? &f.reason
-                             : key == "detail"   ? &f.detail
-                                                 : nullptr;
+    std::string_view* slot = f.text(key);
     if (slot == nullptr) continue;
     simdjson::ondemand::json_type type;
     if (field.value().type().get(type) || type != simdjson::ondemand::json_type::string) continue;
@@ -202,10 +170,9 @@ std::uint64_t read_simdjson_dom(simdjson::dom::parser& parser, const char* data,
   for (const auto field : object) {
     const std::string_view key = field.key;
     const auto& value = field.value;
-    if (key == "port" || key == "bytes_up" || key == "bytes_down") {
+    if (std::uint64_t* number = f.number(key)) {
       std::uint64_t n = 0;
-      if (value.get_uint64().get(n)) continue;
-      (key == "port" ? f.port : key == "bytes_up" ? f.bytes_up : f.bytes_down) = n;
+      if (!value.get_uint64().get(n)) *number = n;
       continue;
     }
     if (key == "enforced") {
@@ -213,17 +180,7 @@ std::uint64_t read_simdjson_dom(simdjson::dom::parser& parser, const char* data,
       if (!value.get_bool().get(b)) f.enforced = b;
       continue;
     }
-    std::string_view* slot = key == "ts"         ? &f.ts
-                             : key == "event"    ? &f.event
-                             : key == "client"   ? &f.client
-                             : key == "role"     ? &f.role
-                             : key == "host"     ? &f.host
-                             : key == "decision" ? &f.decision
-                             : key == "rule"     ? &f.rule
-                             : key == "service"  ? &f.service
-                             : key == "reason"   ? &f.reason
-                             : key == "detail"   ? &f.detail
-                                                 : nullptr;
+    std::string_view* slot = f.text(key);
     if (slot == nullptr) continue;
     std::string_view s;
     if (!value.get_string().get(s)) *slot = s;
@@ -280,16 +237,6 @@ struct Sax : nlohmann::json_sax<nlohmann::json> {
   std::string key_;
   std::string strings[10];
   int depth = 0;
-  std::string_view* slot(std::string_view key) {
-    static constexpr const char* kKeys[] = {"ts",       "event", "client",  "role",   "host",
-                                            "decision", "rule",  "service", "reason", "detail"};
-    std::string_view* slots[] = {&f.ts,       &f.event, &f.client,  &f.role,   &f.host,
-                                 &f.decision, &f.rule,  &f.service, &f.reason, &f.detail};
-    for (int i = 0; i < 10; ++i) {
-      if (key == kKeys[i]) return slots[i];
-    }
-    return nullptr;
-  }
   bool null() override { return true; }
   bool boolean(bool b) override {
     if (key_ == "enforced") f.enforced = b;
@@ -297,14 +244,12 @@ struct Sax : nlohmann::json_sax<nlohmann::json> {
   }
   bool number_integer(number_integer_t) override { return true; }
   bool number_unsigned(number_unsigned_t n) override {
-    if (key_ == "port") f.port = n;
-    if (key_ == "bytes_up") f.bytes_up = n;
-    if (key_ == "bytes_down") f.bytes_down = n;
+    if (std::uint64_t* number = f.number(key_)) *number = n;
     return true;
   }
   bool number_float(number_float_t, const string_t&) override { return true; }
   bool string(string_t& s) override {
-    if (auto* slot_ptr = slot(key_)) {
+    if (auto* slot_ptr = f.text(key_)) {
       const auto index = static_cast<std::size_t>(slot_ptr - &f.ts);
       strings[index] = std::move(s);
       *slot_ptr = strings[index];
@@ -428,17 +373,7 @@ std::uint64_t read_flat(std::string_view line, Flat& r) {
     if (r.p >= r.end) return 0;
     const char c = *r.p;
     if (c == '"') {
-      std::string_view* slot = key == "ts"         ? &f.ts
-                               : key == "event"    ? &f.event
-                               : key == "client"   ? &f.client
-                               : key == "role"     ? &f.role
-                               : key == "host"     ? &f.host
-                               : key == "decision" ? &f.decision
-                               : key == "rule"     ? &f.rule
-                               : key == "service"  ? &f.service
-                               : key == "reason"   ? &f.reason
-                               : key == "detail"   ? &f.detail
-                                                   : nullptr;
+      std::string_view* slot = f.text(key);
       std::string_view value;
       if (!r.string(value, &r.scratch[slot_index % 10])) return 0;
       ++slot_index;
@@ -447,9 +382,7 @@ std::uint64_t read_flat(std::string_view line, Flat& r) {
       std::uint64_t n = 0;
       while (r.p < r.end && *r.p >= '0' && *r.p <= '9')
         n = n * 10 + static_cast<std::uint64_t>(*r.p++ - '0');
-      if (key == "port") f.port = n;
-      if (key == "bytes_up") f.bytes_up = n;
-      if (key == "bytes_down") f.bytes_down = n;
+      if (std::uint64_t* number = f.number(key)) *number = n;
     } else if (c == 't' && r.end - r.p >= 4 && std::memcmp(r.p, "true", 4) == 0) {
       r.p += 4;
       if (key == "enforced") f.enforced = true;
