@@ -26,117 +26,91 @@
 
 namespace chokepoint::config {
 
-// ADDR:PORT, repeatable.
-struct EndpointList {
-  using Item = Endpoint;
-  using Value = std::vector<Endpoint>;
+// The Value, kList and kSwitch (above) of a kind that takes one value, and
+// of one that is repeatable; each kind adds its parse().
+template <class V>
+struct One {
+  using Value = V;
+  static constexpr bool kList = false;
+  static constexpr bool kSwitch = false;
+};
+template <class T>
+struct ListOf {
+  using Item = T;
+  using Value = std::vector<T>;
   static constexpr bool kList = true;
   static constexpr bool kSwitch = false;
+};
+
+// ADDR:PORT, repeatable.
+struct EndpointList : ListOf<Endpoint> {
   static std::optional<Item> parse(std::string_view text, std::string_view name,
                                    std::string& error);
 };
 
 // ADDR:PORT, or `none` for no endpoint at all.
-struct OptionalEndpoint {
-  using Value = std::optional<Endpoint>;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct OptionalEndpoint : One<std::optional<Endpoint>> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
 
 // ADDR[:PORT] of a DNS server, port 53 by default, repeatable.
-struct DnsServerList {
-  using Item = Endpoint;
-  using Value = std::vector<Endpoint>;
-  static constexpr bool kList = true;
-  static constexpr bool kSwitch = false;
+struct DnsServerList : ListOf<Endpoint> {
   static std::optional<Item> parse(std::string_view text, std::string_view name,
                                    std::string& error);
 };
 
 // udp|tcp|tls://HOST[:PORT][/json|/cef], repeatable.
-struct SyslogList {
-  using Item = SyslogTarget;
-  using Value = std::vector<SyslogTarget>;
-  static constexpr bool kList = true;
-  static constexpr bool kSwitch = false;
+struct SyslogList : ListOf<SyslogTarget> {
   static std::optional<Item> parse(std::string_view text, std::string_view name,
                                    std::string& error);
 };
 
 // HOST:PORT:ADDR:PORT (curl's --connect-to), repeatable.
-struct ConnectToList {
-  using Item = ConnectTo;
-  using Value = std::vector<ConnectTo>;
-  static constexpr bool kList = true;
-  static constexpr bool kSwitch = false;
+struct ConnectToList : ListOf<ConnectTo> {
   static std::optional<Item> parse(std::string_view text, std::string_view name,
                                    std::string& error);
 };
 
 // A CIDR block (10.0.0.0/8, 2001:db8::/32) or a bare address, repeatable.
-struct CidrList {
-  using Item = Cidr;
-  using Value = std::vector<Cidr>;
-  static constexpr bool kList = true;
-  static constexpr bool kSwitch = false;
+struct CidrList : ListOf<Cidr> {
   static std::optional<Item> parse(std::string_view text, std::string_view name,
                                    std::string& error);
 };
 
 // http://[USER:PASSWORD@]HOST:PORT (core/upstream_proxy.hpp); empty: none.
-struct UpstreamProxyUrl {
-  using Value = std::optional<UpstreamProxy>;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct UpstreamProxyUrl : One<std::optional<UpstreamProxy>> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
 
 // One TCP port, 1 to 65535.
-struct Port {
-  using Value = std::uint16_t;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct Port : One<std::uint16_t> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
 
 // Free text: a path, a name.
-struct Text {
-  using Value = std::string;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct Text : One<std::string> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
 
 // A whole number 0..10^9 (counts, bytes).
 template <class T>
-struct Number {
-  using Value = T;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
-  static std::optional<Value> parse(std::string_view text, std::string_view name,
-                                    std::string& error);
+struct Number : One<T> {
+  static std::optional<T> parse(std::string_view text, std::string_view name, std::string& error);
 };
 
 // A rate: N/s or N/m (new connections per second or minute), as a per-second
 // number; 0 means none.
-struct Rate {
-  using Value = double;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct Rate : One<double> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
 
 // 500ms, 10s, 5m, 1h, 2d (core/duration.hpp).
-struct Duration {
-  using Value = std::chrono::milliseconds;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct Duration : One<std::chrono::milliseconds> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
@@ -151,20 +125,14 @@ struct Switch {
 };
 
 // `auto` (splice, falling back to copy) or `copy`: true means always copy.
-struct RelayMode {
-  using Value = bool;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct RelayMode : One<bool> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
 
 // `continue` (serve on, count what the sinks lose) or `refuse` (fail
 // closed: no new connection while a sink cannot write): true means refuse.
-struct AuditOnFailure {
-  using Value = bool;
-  static constexpr bool kList = false;
-  static constexpr bool kSwitch = false;
+struct AuditOnFailure : One<bool> {
   static std::optional<Value> parse(std::string_view text, std::string_view name,
                                     std::string& error);
 };
