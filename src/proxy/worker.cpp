@@ -184,15 +184,6 @@ std::vector<Worker::OpenTunnel> Worker::tunnels(std::size_t limit) const {
   return out;
 }
 
-std::size_t Worker::live_connections() const {
-  std::size_t n = 0;
-  for (const ConnectionSlot& slot : live_) {
-    (void)slot;
-    ++n;
-  }
-  return n;
-}
-
 void Worker::run() {
   sweep();
   io_.run();

@@ -97,8 +97,6 @@ class Worker {
     std::chrono::steady_clock::duration age{};
   };
   std::vector<OpenTunnel> tunnels(std::size_t limit) const;
-  // Connections of this thread in any phase (call on this thread).
-  std::size_t live_connections() const;
 
   // Calls `idle` (on this thread, once) as soon as this thread has no live
   // connection: at once if it has none now. For draining, after the
