@@ -1,4 +1,5 @@
 #include <iostream>
+#include <limits>
 
 #include <chokepoint/control/controller.hpp>
 #include <chokepoint/core/json.hpp>
@@ -189,14 +190,34 @@ std::string Controller::policy_json() const {
 }
 
 asio::awaitable<std::string> Controller::connections_json() {
-  const auto lists = co_await server_.ask_workers([](proxy::Worker& w) { return w.connections(); });
+  const auto lists = co_await server_.ask_workers(
+      [](proxy::Worker& w) { return w.tunnels(std::numeric_limits<std::size_t>::max()); });
+  const auto seconds = [](std::chrono::steady_clock::duration d) {
+    return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  };
   std::string out = "[";
-  bool first = true;
   for (const auto& list : lists) {
-    for (const auto& item : list) {
-      if (!first) out += ",\n";
-      first = false;
-      out += item;
+    for (const proxy::Worker::OpenTunnel& t : list) {
+      if (out.size() > 1) out += ",\n";
+      const audit::Record& r = t.facts;
+      JsonObject json(out);
+      json.field("id", r.id)
+          .field("client", r.client)
+          .string_or_null("user", r.user)
+          .string_or_null("role", r.role)
+          .field("mode", audit::to_string(r.mode))
+          .field("host", r.host)
+          .field("port", unsigned{r.port})
+          .string_or_null("sni", r.sni)
+          .string_or_null("upstream", r.upstream)
+          .string_or_null("rule", r.rule)
+          .field("bytes_up", t.bytes_up)
+          .field("bytes_down", t.bytes_down)
+          .field("age_s", seconds(t.age))
+          .field("idle_s", seconds(t.idle));
+      if (!r.via.empty()) json.field("via", r.via);
+      if (!r.upstream_proxy.empty()) json.field("upstream_proxy", r.upstream_proxy);
+      json.close();
     }
   }
   co_return out + "]\n";

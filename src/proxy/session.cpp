@@ -6,7 +6,6 @@
 
 #include <chokepoint/audit/policy_terms.hpp>
 #include <chokepoint/auth/authenticator.hpp>
-#include <chokepoint/core/json.hpp>
 #include <chokepoint/proxy/worker.hpp>
 
 #include "auto_config.hpp"
@@ -644,34 +643,6 @@ void Session::end_unrecorded(OpenRecord open) {
   open.deny_inside(audit::Reason::AuditUnavailable,
                    "the audit log could not write this connection's open record");
   std::move(open).close(audit::End::Denied, audit::Source::Internal);
-}
-
-void Session::describe(std::string& out) const {
-  if (!relaying_ || !tunnel_) return;
-  const audit::Record& r = relaying_->fields();
-  const auto now = Clock::now();
-  const auto seconds = [&](Clock::time_point since) {
-    return static_cast<std::int64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(now - since).count());
-  };
-  JsonObject json(out);
-  json.field("id", r.id)
-      .field("client", r.client)
-      .string_or_null("user", r.user)
-      .string_or_null("role", r.role)
-      .field("mode", audit::to_string(r.mode))
-      .field("host", r.host)
-      .field("port", unsigned{r.port})
-      .string_or_null("sni", r.sni)
-      .string_or_null("upstream", r.upstream)
-      .string_or_null("rule", r.rule)
-      .field("bytes_up", tunnel_->bytes_up())
-      .field("bytes_down", tunnel_->bytes_down())
-      .field("age_s", seconds(tunnel_->started()))
-      .field("idle_s", seconds(tunnel_->last_activity()));
-  if (!r.via.empty()) json.field("via", r.via);
-  if (!r.upstream_proxy.empty()) json.field("upstream_proxy", r.upstream_proxy);
-  json.close();
 }
 
 }  // namespace chokepoint::proxy

@@ -47,7 +47,6 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
 
   void cancel() override;
   relay::Tunnel* tunnel() override { return tunnel_ ? &*tunnel_ : nullptr; }
-  void describe(std::string& out) const override;
   const audit::Record* open_record() const override {
     return tunnel_ && relaying_ ? &relaying_->fields() : nullptr;
   }

@@ -159,17 +159,6 @@ Metrics Worker::metrics() const {
   return copy;
 }
 
-std::vector<std::string> Worker::connections() const {
-  std::vector<std::string> out;
-  for (const ConnectionSlot& slot : live_) {
-    if (!slot.owner() || !slot.owner()->tunnel()) continue;
-    std::string item;
-    slot.owner()->describe(item);
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
 std::vector<Worker::OpenTunnel> Worker::tunnels(std::size_t limit) const {
   std::vector<OpenTunnel> out;
   const auto now = std::chrono::steady_clock::now();
@@ -178,8 +167,8 @@ std::vector<Worker::OpenTunnel> Worker::tunnels(std::size_t limit) const {
     const relay::Tunnel* tunnel = slot.owner() ? slot.owner()->tunnel() : nullptr;
     const audit::Record* facts = slot.owner() ? slot.owner()->open_record() : nullptr;
     if (!tunnel || !facts) continue;
-    out.push_back(
-        OpenTunnel{*facts, tunnel->bytes_up(), tunnel->bytes_down(), now - tunnel->started()});
+    out.push_back(OpenTunnel{*facts, tunnel->bytes_up(), tunnel->bytes_down(),
+                             now - tunnel->started(), now - tunnel->last_activity()});
   }
   return out;
 }

@@ -31,8 +31,6 @@ class LiveConnection {
   virtual void cancel() = 0;
   // The tunnel while relaying, else null (idle sweeps and listings).
   virtual relay::Tunnel* tunnel() = 0;
-  // Appends a JSON object describing a relaying connection (/connections).
-  virtual void describe(std::string& out) const = 0;
   // A relaying connection's open record (who, where, which rule), else null.
   virtual const audit::Record* open_record() const = 0;
 

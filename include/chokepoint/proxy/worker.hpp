@@ -87,14 +87,14 @@ class Worker {
 
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;
-  // This thread's relaying connections as JSON objects (call on this thread).
-  std::vector<std::string> connections() const;
-  // The same as values, at most `limit` of them (call on this thread).
+  // This thread's relaying connections, at most `limit` of them (call on
+  // this thread): /connections and the status page.
   struct OpenTunnel {
     audit::Record facts;  // the open record: client, user, role, host, port, rule, service
     std::uint64_t bytes_up = 0;
     std::uint64_t bytes_down = 0;
     std::chrono::steady_clock::duration age{};
+    std::chrono::steady_clock::duration idle{};  // since bytes last moved
   };
   std::vector<OpenTunnel> tunnels(std::size_t limit) const;
 
