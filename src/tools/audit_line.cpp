@@ -300,4 +300,14 @@ LineError AuditLineParser::parse(const char* data, std::size_t size, std::size_t
   return has_ts && has_event ? LineError::None : LineError::NotARecord;
 }
 
+std::string_view client_address(std::string_view client) {
+  if (!client.empty() && client.front() == '[') {
+    const auto close = client.find(']');
+    return close == std::string_view::npos ? client : client.substr(1, close - 1);
+  }
+  const auto colon = client.rfind(':');
+  if (colon != std::string_view::npos && client.find(':') == colon) return client.substr(0, colon);
+  return client;
+}
+
 }  // namespace chokepoint::tools

@@ -9,17 +9,6 @@ namespace {
 
 constexpr std::size_t kKeptPaths = 16;
 
-// "10.0.8.23:51514" -> "10.0.8.23"; "[2001:db8::1]:443" -> "2001:db8::1".
-std::string_view client_address(std::string_view client) {
-  if (!client.empty() && client.front() == '[') {
-    const auto close = client.find(']');
-    return close == std::string_view::npos ? client : client.substr(1, close - 1);
-  }
-  const auto colon = client.rfind(':');
-  if (colon != std::string_view::npos && client.find(':') == colon) return client.substr(0, colon);
-  return client;
-}
-
 bool let_out_by_a_rule(const policy::Decision& d) {
   return d.action != policy::Action::Deny;  // `mode: audit` aside
 }

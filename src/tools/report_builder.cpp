@@ -22,17 +22,6 @@ constexpr std::int64_t kBucketLadder[] = {kMinute,           5 * kMinute,   15 *
 constexpr std::size_t kBatchBytes = 1 << 20;
 constexpr unsigned kMaxThreads = 8;
 
-// "10.0.8.23:51514" -> "10.0.8.23"; "[2001:db8::1]:443" -> "2001:db8::1".
-std::string_view client_address(std::string_view client) {
-  if (!client.empty() && client.front() == '[') {
-    const auto close = client.find(']');
-    return close == std::string_view::npos ? client : client.substr(1, close - 1);
-  }
-  const auto colon = client.rfind(':');
-  if (colon != std::string_view::npos && client.find(':') == colon) return client.substr(0, colon);
-  return client;
-}
-
 std::int64_t floor_to(std::int64_t t, std::int64_t width) {
   return t - (((t % width) + width) % width);
 }

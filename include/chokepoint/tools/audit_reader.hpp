@@ -127,4 +127,8 @@ class AuditLineParser {
 // microseconds since the epoch; false when it is not such a timestamp.
 bool parse_timestamp(std::string_view text, std::int64_t& micros);
 
+// A record's `client` without its port: "10.0.8.23:51514" -> "10.0.8.23",
+// "[2001:db8::1]:443" -> "2001:db8::1"; anything else as it is.
+std::string_view client_address(std::string_view client);
+
 }  // namespace chokepoint::tools
