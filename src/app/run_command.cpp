@@ -106,8 +106,9 @@ int run_command(Args& args) {
     auto users = auth::load_users(options.users_file);
     print_diagnostics(users.diagnostics(), std::cerr);
     if (!users) return kExitUsage;
-    authenticator =
-        std::make_unique<auth::Authenticator>(std::move(users).value(), options.threads);
+    auth::AuthOptions auth_options;
+    auth_options.threads = options.threads;
+    authenticator = std::make_unique<auth::Authenticator>(std::move(users).value(), auth_options);
   }
 
   auto sinks = make_sinks(settings, error);

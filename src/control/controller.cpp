@@ -211,6 +211,7 @@ asio::awaitable<std::string> Controller::connections_json() {
           .string_or_null("sni", r.sni)
           .string_or_null("upstream", r.upstream)
           .string_or_null("rule", r.rule)
+          .field("state", t.waiting_for_client ? "waiting_for_client" : "relaying")
           .field("bytes_up", t.bytes_up)
           .field("bytes_down", t.bytes_down)
           .field("age_s", seconds(t.age))
@@ -233,6 +234,7 @@ asio::awaitable<std::string> Controller::metrics_text() {
   page.sinks = audit_.sinks();
   page.audit_dropped = audit_.dropped();
   page.dns = server_.dns().stats();
+  if (const auth::Authenticator* a = server_.authenticator()) page.auth = a->stats();
   page.policy = &running_;
   page.ready = ready();
   co_return render(page);

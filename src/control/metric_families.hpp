@@ -23,7 +23,7 @@ namespace chokepoint::control {
     "Accepts the kernel refused (emfile, enfile, enobufs, enomem): clients left waiting.") \
   X(proxy_protocol_health_checks_total, Counter, "", \
     "Balancer connections whose PROXY header was LOCAL or v1 UNKNOWN (health checks): closed without a decision.") \
-  X(open_tunnels, Gauge, "", "Tunnels relaying now.") \
+  X(open_tunnels, Gauge, "", "Tunnels open now: relaying, or waiting for the client's first bytes.") \
   X(handshakes, Gauge, "", "Connections reading a request head or ClientHello, or dialing.") \
   X(buffer_bytes, Gauge, "", "Relay buffer memory held by tunnels (pipes and copy buffers).") \
   X(buffer_limit_bytes, Gauge, "", "The relay buffer budget (--max-buffer-memory).") \
@@ -40,6 +40,12 @@ namespace chokepoint::control {
   X(dns_cached_names, Gauge, "", "Names held in the DNS cache.") \
   X(dns_in_flight, Gauge, "", "Names being resolved now.") \
   X(dns_query_seconds, Histogram, "", "Time DNS servers took to answer (real queries only).") \
+  X(auth_hashes_total, Counter, "", "Password hashes computed (with a users file).") \
+  X(auth_unchecked_total, Counter, "reason", \
+    "Logins refused without a password check: the client or the user name waits after failed logins (client_backoff, user_backoff), or the checks are busy (queue_full, client_share).") \
+  X(auth_dropped_total, Counter, "", \
+    "Queued password checks dropped uncomputed: the client hung up, the wait was too long, or the proxy stopped.") \
+  X(auth_queue, Gauge, "", "Password checks waiting for the hashing threads.") \
   X(audit_records_written_total, Counter, "sink", "Audit records delivered, by sink.") \
   X(audit_records_lost_total, Counter, "sink", "Audit records a sink could not deliver.") \
   X(audit_records_dropped_total, Counter, "", "Audit records refused by a full queue.") \

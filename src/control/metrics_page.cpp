@@ -49,7 +49,8 @@ std::string render(const MetricsPage& page) {
                                                    {"miss", d.misses},
                                                    {"coalesced", d.coalesced},
                                                    {"stale", d.stale},
-                                                   {"refused", d.refused},
+                                                   {"refused", d.refused - d.refused_client},
+                                                   {"client_share", d.refused_client},
                                                    {"gave_up", d.gave_up}});
   out.sample<Family::dns_queries_total>(d.queries);
   out.by_label<Family::dns_resolutions_total>({{"answer", d.answers},
@@ -62,6 +63,16 @@ std::string render(const MetricsPage& page) {
   out.sample<Family::dns_cached_names>(d.cached);
   out.sample<Family::dns_in_flight>(d.in_flight);
   out.histogram<Family::dns_query_seconds>(query_latency(d));
+  if (page.auth) {
+    const auth::AuthStats& a = *page.auth;
+    out.sample<Family::auth_hashes_total>(a.hashing.done);
+    out.by_label<Family::auth_unchecked_total>({{"client_backoff", a.throttled_client},
+                                                {"user_backoff", a.throttled_user},
+                                                {"queue_full", a.hashing.busy},
+                                                {"client_share", a.hashing.client_busy}});
+    out.sample<Family::auth_dropped_total>(a.hashing.dropped);
+    out.sample<Family::auth_queue>(a.hashing.queued);
+  }
   std::map<std::string, std::uint64_t> written;
   std::map<std::string, std::uint64_t> lost;
   for (const auto& sink : page.sinks) {

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <chokepoint/audit/log.hpp>
+#include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/control/reload.hpp>
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/proxy/metrics.hpp>
@@ -19,6 +21,7 @@ struct MetricsPage {
   std::vector<audit::AuditLog::SinkReport> sinks;
   std::uint64_t audit_dropped = 0;
   net::DnsStats dns;
+  std::optional<auth::AuthStats> auth;  // with a users file
   const RunningPolicy* policy = nullptr;
   bool ready = true;
 };

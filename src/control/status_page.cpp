@@ -109,7 +109,8 @@ void section_tunnels(std::string& out, const StatusPage& page) {
     cell(out, destination(t.facts));
     cell(out, or_dash(t.facts.rule));
     cell(out, or_dash(t.facts.service));
-    cell(out, bytes(t.bytes_up), true);
+    cell(out, t.waiting_for_client ? "waiting for the client's first bytes" : bytes(t.bytes_up),
+         true);
     cell(out, bytes(t.bytes_down), true);
     cell(out, age(t.age), true);
     out += "</tr>";

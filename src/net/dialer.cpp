@@ -95,7 +95,7 @@ std::string format_endpoint(const tcp::endpoint& endpoint) {
 }
 
 asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
-                                       const AddressVetter& vet) {
+                                       const AddressVetter& vet, Requester requester) {
   DialPlan plan;
   plan.port = port;
   const std::string* name = &host.name;
@@ -115,7 +115,7 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   if (literal) {
     candidates = std::span<const IpAddress>(&*literal, 1);
   } else {
-    resolved = co_await resolver_.resolve(*name);
+    resolved = co_await resolver_.resolve(*name, requester);
     plan.dns_ms = resolved.elapsed.count();
     plan.dns = resolved.served;
     switch (resolved.error) {
@@ -157,16 +157,18 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   co_return plan;
 }
 
-asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
+asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan, Cancellation* cancellation) {
   DialResult result;
   const auto executor = co_await asio::this_coro::executor;
   auto race = std::make_shared<Race>(executor);
+  const auto cancelled = [cancellation] { return cancellation && cancellation->requested(); };
+  Cancellation::Registration ends_race(cancellation, [r = race.get()] { r->event.set(); });
   race->sockets.reserve(plan.addresses.size());
   const auto deadline = Clock::now() + options_.connect_timeout;
   const int total = static_cast<int>(plan.addresses.size());
   error_code ignored;
 
-  for (int i = 0; i < total && race->winner < 0 && Clock::now() < deadline; ++i) {
+  for (int i = 0; i < total && race->winner < 0 && Clock::now() < deadline && !cancelled(); ++i) {
     auto& socket = race->sockets.emplace_back(executor);
     socket.async_connect(to_endpoint(plan.addresses[static_cast<std::size_t>(i)], plan.port),
                          [race, i](const error_code& ec) {
@@ -182,7 +184,7 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
     const int launched = i + 1;
     const auto until =
         std::min(deadline, i + 1 < total ? Clock::now() + options_.attempt_delay : deadline);
-    while (race->winner < 0 && race->failed < launched) {
+    while (race->winner < 0 && race->failed < launched && !cancelled()) {
       race->event.reset();
       if (!co_await race->event.wait_until(until)) break;
     }
@@ -191,7 +193,7 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
   for (int i = 0; i < static_cast<int>(race->sockets.size()); ++i) {
     if (i != race->winner) race->sockets[static_cast<std::size_t>(i)].close(ignored);
   }
-  if (race->winner >= 0) {
+  if (race->winner >= 0 && !cancelled()) {
     auto& socket = race->sockets[static_cast<std::size_t>(race->winner)];
     result.endpoint =
         to_endpoint(plan.addresses[static_cast<std::size_t>(race->winner)], plan.port);
@@ -200,7 +202,10 @@ asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan) {
     result.socket.emplace(std::move(socket));
     co_return result;
   }
-  if (race->failed < static_cast<int>(race->sockets.size()) || race->sockets.empty()) {
+  if (cancelled()) {
+    result.error = DialError::Failed;
+    result.detail = "the connect was abandoned";
+  } else if (race->failed < static_cast<int>(race->sockets.size()) || race->sockets.empty()) {
     result.error = DialError::Timeout;
     result.detail = "no answer within " + std::to_string(options_.connect_timeout.count()) + " ms";
   } else {

@@ -17,6 +17,10 @@ constexpr milliseconds kMinPrefetchWindow{1'000};
 // attempt is made no more often than this (RFC 8767's "failure recheck",
 // shortened: the answers being served are already past their TTL).
 constexpr milliseconds kStaleRecheck{5'000};
+// Negative answers (NXDOMAIN, no data) may hold at most this part of the
+// cache: they are cheap to ask again, and a flood of made-up names must not
+// push out the answers clients use.
+constexpr std::size_t kNegativeShare = 4;
 
 struct Hash {
   using is_transparent = void;
@@ -73,14 +77,29 @@ struct DnsCache::Entry {
 
 struct DnsCache::Flight {
   std::vector<std::pair<std::shared_ptr<DnsWaiter>, DnsServed>> waiters;
+  std::string client;  // whose share it counts against (empty: nobody's)
 };
 
 struct DnsCache::Shard {
   mutable std::mutex mutex;
-  std::list<Entry> lru;  // front: most recently used
+  // Addresses and negative answers, each most recently used first; a name
+  // is in the list its answer's kind says (list nodes move between them by
+  // splice, never by copy).
+  std::list<Entry> lru;
+  std::list<Entry> negative_lru;
   // Keys view the entries' own names (list nodes never move).
   std::unordered_map<std::string_view, std::list<Entry>::iterator, Hash> entries;
   std::unordered_map<std::string, Flight, Hash, std::equal_to<>> flights;
+
+  std::list<Entry>& list_for(const DnsAnswer& answer) {
+    return answer.status == DnsStatus::Addresses ? lru : negative_lru;
+  }
+  // The name was used: first in its list.
+  void touch(std::list<Entry>::iterator entry) {
+    std::list<Entry>& list = list_for(*entry->answer);
+    list.splice(list.begin(), list, entry);
+  }
+  std::size_t size() const { return lru.size() + negative_lru.size(); }
 };
 
 DnsCache::DnsCache(DnsCacheOptions options, Now now)
@@ -98,6 +117,39 @@ DnsCache::~DnsCache() = default;
 
 DnsCache::Shard& DnsCache::shard_of(std::string_view name) const {
   return shards_[std::hash<std::string_view>{}(name) % options_.shards];
+}
+
+bool DnsCache::take_client_slot(std::string_view client) {
+  if (client.empty() || options_.max_in_flight_per_client == 0) return true;
+  std::lock_guard lock(clients_mutex_);
+  std::size_t& count = flights_by_client_[std::string(client)];
+  if (count >= options_.max_in_flight_per_client) return false;
+  ++count;
+  return true;
+}
+
+void DnsCache::release_client_slot(const std::string& client) {
+  if (client.empty() || options_.max_in_flight_per_client == 0) return;
+  std::lock_guard lock(clients_mutex_);
+  const auto it = flights_by_client_.find(client);
+  if (it == flights_by_client_.end()) return;
+  if (--it->second == 0) flights_by_client_.erase(it);
+}
+
+void DnsCache::evict_for(Shard& s, bool negative, std::optional<Entry>& evicted) {
+  const std::size_t negative_capacity = std::max<std::size_t>(1, shard_capacity_ / kNegativeShare);
+  std::list<Entry>* from = nullptr;
+  if (negative && s.negative_lru.size() > negative_capacity) {
+    from = &s.negative_lru;
+  } else if (s.size() > shard_capacity_) {
+    // Room for an answer of either kind is made among the negative ones first.
+    from = s.negative_lru.empty() ? &s.lru : &s.negative_lru;
+  }
+  if (!from) return;
+  s.entries.erase(from->back().name);
+  evicted.emplace(std::move(from->back()));
+  from->pop_back();
+  evictions_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool DnsCache::take_flight_slot() {
@@ -124,7 +176,7 @@ std::optional<DnsCache::Found> DnsCache::find(std::string_view name) {
   if (it == s.entries.end()) return std::nullopt;
   Entry& e = *it->second;
   if (now < e.expires) {
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    s.touch(it->second);
     ++e.hits;
     hits_.fetch_add(1, std::memory_order_relaxed);
     Found found{e.answer, DnsServed::Hit, false};
@@ -141,7 +193,7 @@ std::optional<DnsCache::Found> DnsCache::find(std::string_view name) {
   if (!e.failing) return std::nullopt;
   auto stale = stale_answer(e, now);
   if (!stale) return std::nullopt;
-  s.lru.splice(s.lru.begin(), s.lru, it->second);
+  s.touch(it->second);
   ++e.hits;
   stale_.fetch_add(1, std::memory_order_relaxed);
   Found found{std::move(stale), DnsServed::Stale, false};
@@ -153,7 +205,8 @@ std::optional<DnsCache::Found> DnsCache::find(std::string_view name) {
   return found;
 }
 
-DnsCache::Joined DnsCache::wait(std::string_view name, std::shared_ptr<DnsWaiter> waiter) {
+DnsCache::Joined DnsCache::wait(std::string_view name, std::shared_ptr<DnsWaiter> waiter,
+                                std::string_view client) {
   Shard& s = shard_of(name);
   const auto now = now_();
   std::lock_guard lock(s.mutex);
@@ -161,7 +214,7 @@ DnsCache::Joined DnsCache::wait(std::string_view name, std::shared_ptr<DnsWaiter
   Entry* entry = it == s.entries.end() ? nullptr : &*it->second;
   if (entry && now < entry->expires) {
     // Answered while the caller was between find() and here.
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    s.touch(it->second);
     ++entry->hits;
     hits_.fetch_add(1, std::memory_order_relaxed);
     return Joined{Joined::Kind::Answered, Found{entry->answer, DnsServed::Hit, false}};
@@ -171,9 +224,13 @@ DnsCache::Joined DnsCache::wait(std::string_view name, std::shared_ptr<DnsWaiter
     coalesced_.fetch_add(1, std::memory_order_relaxed);
     return Joined{Joined::Kind::Waiting, std::nullopt};
   }
-  if (!take_flight_slot()) {
+  const bool client_share = !take_client_slot(client);
+  const bool refuse = client_share || !take_flight_slot();
+  if (refuse) {
+    if (!client_share) release_client_slot(std::string(client));
     refused_.fetch_add(1, std::memory_order_relaxed);
-    Joined refused{Joined::Kind::Refused, std::nullopt};
+    if (client_share) refused_client_.fetch_add(1, std::memory_order_relaxed);
+    Joined refused{Joined::Kind::Refused, std::nullopt, client_share};
     if (entry) {
       if (auto stale = stale_answer(*entry, now)) {
         stale_.fetch_add(1, std::memory_order_relaxed);
@@ -184,6 +241,7 @@ DnsCache::Joined DnsCache::wait(std::string_view name, std::shared_ptr<DnsWaiter
   }
   Flight flight;
   flight.waiters.emplace_back(std::move(waiter), DnsServed::Miss);
+  flight.client = std::string(client);
   s.flights.emplace(std::string(name), std::move(flight));
   misses_.fetch_add(1, std::memory_order_relaxed);
   return Joined{Joined::Kind::Lead, std::nullopt};
@@ -255,6 +313,7 @@ void DnsCache::complete(std::string_view name, DnsResolution resolution, millise
       flight = std::move(it->second);
       s.flights.erase(it);
       flights_.fetch_sub(1, std::memory_order_relaxed);
+      release_client_slot(flight.client);
     }
     const auto existing = s.entries.find(name);
     std::optional<milliseconds> ttl;
@@ -290,29 +349,27 @@ void DnsCache::complete(std::string_view name, DnsResolution resolution, millise
     if (answered && (!ttl || shard_capacity_ == 0)) {
       // What DNS says now must not be shadowed by an older answer.
       if (existing != s.entries.end()) {
-        evicted.emplace(std::move(*existing->second));
-        s.lru.erase(existing->second);
+        const auto node = existing->second;
         s.entries.erase(existing);
+        evicted.emplace(std::move(*node));
+        s.list_for(*evicted->answer).erase(node);
       }
     } else if (answered) {
+      std::list<Entry>& into = s.list_for(*answer);
       if (existing != s.entries.end()) {
         Entry& e = *existing->second;
+        // Into the list of its new kind, first.
+        into.splice(into.begin(), s.list_for(*e.answer), existing->second);
         e.answer = answer;
         e.stored = now;
         e.expires = now + *ttl;
         e.hits = 0;
         e.failing = false;
-        s.lru.splice(s.lru.begin(), s.lru, existing->second);
       } else {
-        s.lru.push_front(Entry{std::string(name), answer, now, now + *ttl, 0, false, {}});
-        s.entries.emplace(s.lru.front().name, s.lru.begin());
-        if (s.lru.size() > shard_capacity_) {
-          s.entries.erase(s.lru.back().name);
-          evicted.emplace(std::move(s.lru.back()));
-          s.lru.pop_back();
-          evictions_.fetch_add(1, std::memory_order_relaxed);
-        }
+        into.push_front(Entry{std::string(name), answer, now, now + *ttl, 0, false, {}});
+        s.entries.emplace(into.front().name, into.begin());
       }
+      evict_for(s, &into == &s.negative_lru, evicted);
     }
   }
   if (stale) stale_.fetch_add(flight.waiters.size(), std::memory_order_relaxed);
@@ -328,6 +385,7 @@ void DnsCache::abandon(std::string_view name) {
     flight = std::move(it->second);
     s.flights.erase(it);
     flights_.fetch_sub(1, std::memory_order_relaxed);
+    release_client_slot(flight.client);
   }
 }
 
@@ -342,6 +400,7 @@ DnsStats DnsCache::stats() const {
   out.coalesced = load(coalesced_);
   out.stale = load(stale_);
   out.refused = load(refused_);
+  out.refused_client = load(refused_client_);
   out.prefetches = load(prefetches_);
   out.evictions = load(evictions_);
   out.queries = load(queries_);
@@ -358,7 +417,7 @@ DnsStats DnsCache::stats() const {
   out.latency_sum_ms = load(latency_sum_ms_);
   for (std::size_t i = 0; i < options_.shards; ++i) {
     std::lock_guard lock(shards_[i].mutex);
-    out.cached += shards_[i].lru.size();
+    out.cached += shards_[i].size();
   }
   return out;
 }
@@ -368,10 +427,12 @@ std::vector<DnsCacheItem> DnsCache::list(std::size_t limit) const {
   const auto now = now_();
   for (std::size_t i = 0; i < options_.shards && out.size() < limit; ++i) {
     std::lock_guard lock(shards_[i].mutex);
-    for (const Entry& e : shards_[i].lru) {
-      if (out.size() >= limit) break;
-      out.push_back(DnsCacheItem{e.name, e.answer->status, e.answer->addresses,
-                                 to_ms(e.expires - now), e.hits});
+    for (const auto* list : {&shards_[i].lru, &shards_[i].negative_lru}) {
+      for (const Entry& e : *list) {
+        if (out.size() >= limit) break;
+        out.push_back(DnsCacheItem{e.name, e.answer->status, e.answer->addresses,
+                                   to_ms(e.expires - now), e.hits});
+      }
     }
   }
   return out;

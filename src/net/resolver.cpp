@@ -260,7 +260,7 @@ void Resolver::finish(Flight& flight) {
   cache_.complete(flight.name, combine(flight.a, flight.aaaa), took);
 }
 
-asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
+asio::awaitable<ResolveResult> Resolver::resolve(std::string name, Requester requester) {
   const auto started = Clock::now();
   if (hosts_first_) {
     const auto listed = hosts_.find(name, started);
@@ -277,7 +277,7 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
   const auto executor = co_await asio::this_coro::executor;
   auto waiting = std::make_shared<Waiting>(executor);
   auto waiter = std::make_shared<PostingWaiter>(executor, waiting);
-  DnsCache::Joined joined = cache_.wait(name, waiter);
+  DnsCache::Joined joined = cache_.wait(name, waiter, requester.network);
   const auto elapsed = [&] {
     return std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   };
@@ -287,11 +287,13 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
     case DnsCache::Joined::Kind::Refused: {
       if (joined.found)
         co_return result_of(std::move(joined.found->answer), DnsServed::Stale, elapsed());
-      auto busy = std::make_shared<const DnsAnswer>(
-          DnsAnswer{DnsStatus::Refused,
-                    {},
-                    "resolver busy: " + std::to_string(cache_.options().max_in_flight) +
-                        " names are being resolved"});
+      const std::string why =
+          joined.client_share ? "resolver busy for this client: " +
+                                    std::to_string(cache_.options().max_in_flight_per_client) +
+                                    " of its names are being resolved"
+                              : "resolver busy: " + std::to_string(cache_.options().max_in_flight) +
+                                    " names are being resolved";
+      auto busy = std::make_shared<const DnsAnswer>(DnsAnswer{DnsStatus::Refused, {}, why});
       co_return result_of(std::move(busy), DnsServed::Miss, elapsed());
     }
     case DnsCache::Joined::Kind::Lead:
@@ -300,17 +302,25 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string name) {
     case DnsCache::Joined::Kind::Waiting:
       break;
   }
-  waiting->timer.expires_after(options_.timeout);
-  error_code ignored;
-  co_await waiting->timer.async_wait(await_into(ignored));
+  if (!(requester.cancellation && requester.cancellation->requested())) {
+    // The connection being torn down ends the wait, as the deadline does;
+    // the flight goes on for whoever else waits for it.
+    Cancellation::Registration ends_wait(requester.cancellation,
+                                         [w = waiting.get()] { w->timer.cancel(); });
+    waiting->timer.expires_after(options_.timeout);
+    error_code ignored;
+    co_await waiting->timer.async_wait(await_into(ignored));
+  }
   if (waiting->outcome)
     co_return result_of(std::move(waiting->outcome->answer), waiting->outcome->served, elapsed());
   if (auto stale = cache_.give_up(name, waiter.get()))
     co_return result_of(std::move(stale), DnsServed::Stale, elapsed());
-  auto timed_out = std::make_shared<const DnsAnswer>(
-      DnsAnswer{DnsStatus::Timeout,
-                {},
-                "no answer within " + std::to_string(options_.timeout.count()) + " ms"});
+  const bool cancelled = requester.cancellation && requester.cancellation->requested();
+  auto timed_out = std::make_shared<const DnsAnswer>(DnsAnswer{
+      DnsStatus::Timeout,
+      {},
+      cancelled ? std::string("the lookup was abandoned")
+                : "no answer within " + std::to_string(options_.timeout.count()) + " ms"});
   const bool led = joined.kind == DnsCache::Joined::Kind::Lead;
   co_return result_of(std::move(timed_out), led ? DnsServed::Miss : DnsServed::Coalesced,
                       elapsed());

@@ -18,6 +18,7 @@
 #include <string>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/cancellation.hpp>
 #include <chokepoint/core/host.hpp>
 #include <chokepoint/http/head_reader.hpp>
 #include <chokepoint/http/request_target.hpp>
@@ -92,7 +93,10 @@ class DestinationSource {
  public:
   virtual ~DestinationSource() = default;
   // The next exchange's destination; `record` gets the facts learned.
-  virtual asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record) = 0;
+  // `requester`: on whose behalf slow shared work is done (SOCKS5's
+  // password check), and what ends it early.
+  virtual asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
+                                        Requester requester) = 0;
 };
 
 // The listener kinds' sources. `listener`: the listener's own address (a

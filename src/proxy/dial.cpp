@@ -45,18 +45,21 @@ audit::Reason dial_failure(net::DialError error) {
 asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t port,
                               const policy::Snapshot& snapshot,
                               const policy::ClientIdentity& identity,
-                              const tcp::endpoint* must_resolve_to, const bool& cancelled) {
+                              const tcp::endpoint* must_resolve_to, Requester requester) {
   Dialled d;
+  const auto cancelled = [&] {
+    return requester.cancellation && requester.cancellation->requested();
+  };
   // Two pointers: small enough for std::function to hold without allocating.
   // Both outlive the call (the session awaiting it owns them).
   const net::AddressVetter vet = [s = &snapshot, id = &identity](const IpAddress& address,
                                                                  std::uint16_t to_port) {
     return s->allows_address(address, to_port, *id);
   };
-  const net::DialPlan plan = co_await worker.dialer().plan(host, port, vet);
+  const net::DialPlan plan = co_await worker.dialer().plan(host, port, vet, requester);
   d.dns_ms = plan.dns_ms;
   d.dns = plan.dns;
-  if (cancelled) {
+  if (cancelled()) {
     d.failure = audit::Reason::Shutdown;
     co_return d;
   }
@@ -73,10 +76,10 @@ asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t po
     co_return d;
   }
   const auto started = Clock::now();
-  net::DialResult result = co_await worker.dialer().connect(plan);
+  net::DialResult result = co_await worker.dialer().connect(plan, requester.cancellation);
   d.connect_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  if (cancelled) {
+  if (cancelled()) {
     d.failure = audit::Reason::Shutdown;
     co_return d;
   }

@@ -38,10 +38,11 @@ audit::Reason dial_failure(net::DialError error);
 // and connects to exactly those. `must_resolve_to`: the original
 // destination under `original_destination: require-match` (a name that
 // does not resolve to it is refused before any connect), else null.
-// `cancelled` is looked at between resolving and connecting.
+// The lookup counts against the requester's share; its cancellation ends
+// the lookup or the connect race at once (Reason::Shutdown).
 asio::awaitable<Dialled> dial(Worker& worker, const Host& host, std::uint16_t port,
                               const policy::Snapshot& snapshot,
                               const policy::ClientIdentity& identity,
-                              const tcp::endpoint* must_resolve_to, const bool& cancelled);
+                              const tcp::endpoint* must_resolve_to, Requester requester);
 
 }  // namespace chokepoint::proxy

@@ -13,7 +13,8 @@ class ExplicitSource final : public DestinationSource {
  public:
   explicit ExplicitSource(Worker& worker) : reader_(worker.options()) {}
 
-  asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record) override {
+  asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
+                                Requester) override {
     return reader_.next_proxy_request(client, record);
   }
 

@@ -12,15 +12,6 @@ ConnectionLimits::ConnectionLimits(const LimitOptions& options)
       buffers_(options.max_buffer_memory),
       rates_(options.max_rate_per_client, options.max_rate_per_client) {}
 
-std::string ConnectionLimits::key(const IpAddress& client) {
-  // Tagged, so an address never collides with another kind of rate key.
-  const IpAddress a = client.unmapped();
-  std::string k(1, 'a');
-  k.append(reinterpret_cast<const char*>(a.bytes().data()),
-           static_cast<std::size_t>(a.bit_length() / 8));
-  return k;
-}
-
 ConnectionLimits::Shard& ConnectionLimits::shard_of(const std::string& key) {
   return shards_[std::hash<std::string>{}(key) % kShards];
 }

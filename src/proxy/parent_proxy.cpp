@@ -52,8 +52,10 @@ std::optional<std::string> refused_literal(const Host& host, std::uint16_t port,
 
 asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent, const Host& host,
                                      std::uint16_t port, const policy::Snapshot& snapshot,
-                                     const policy::ClientIdentity& identity,
-                                     const bool& cancelled) {
+                                     const policy::ClientIdentity& identity, Requester requester) {
+  const auto cancelled = [&] {
+    return requester.cancellation && requester.cancellation->requested();
+  };
   Dialled d;
   if (auto refused = refused_literal(host, port, snapshot, identity)) {
     d.failure = Reason::ForbiddenAddress;
@@ -66,7 +68,8 @@ asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent
   if (parent.host.is_ip()) {
     plan.addresses.push_back(parent.host.address);
   } else {
-    const net::ResolveResult resolved = co_await worker.resolver().resolve(parent.host.name);
+    const net::ResolveResult resolved =
+        co_await worker.resolver().resolve(parent.host.name, requester);
     d.dns_ms = resolved.elapsed.count();
     d.dns = resolved.served;
     if (resolved.error != net::ResolveError::None) {
@@ -77,15 +80,15 @@ asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent
     const auto addresses = resolved.addresses();
     plan.addresses = net::interleave_families({addresses.begin(), addresses.end()});
   }
-  if (cancelled) {
+  if (cancelled()) {
     d.failure = Reason::Shutdown;
     co_return d;
   }
   const auto started = Clock::now();
-  net::DialResult result = co_await worker.dialer().connect(plan);
+  net::DialResult result = co_await worker.dialer().connect(plan, requester.cancellation);
   d.connect_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  if (cancelled) {
+  if (cancelled()) {
     d.failure = Reason::Shutdown;
     co_return d;
   }

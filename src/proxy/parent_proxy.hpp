@@ -53,7 +53,7 @@ std::optional<std::string> refused_literal(const Host& host, std::uint16_t port,
 // the parent's address; `dns`/`dns_ms` describe the parent's lookup.
 asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent, const Host& host,
                                      std::uint16_t port, const policy::Snapshot& snapshot,
-                                     const policy::ClientIdentity& identity, const bool& cancelled);
+                                     const policy::ClientIdentity& identity, Requester requester);
 
 struct ParentAnswer {
   // None: the tunnel is open. UpstreamProxyRefused: the parent answered

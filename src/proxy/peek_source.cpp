@@ -28,7 +28,8 @@ class PeekSource final : public DestinationSource {
   PeekSource(Worker& worker, net::Interception how, const tcp::endpoint& listener)
       : worker_(worker), how_(how), listener_(listener), reader_(worker.options()) {}
 
-  asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record) override {
+  asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
+                                Requester) override {
     record.mode = how_ == net::Interception::None ? audit::Mode::Sni : audit::Mode::Transparent;
     if (original_) record.orig_dst = net::format_endpoint(*original_);
     if (plain_http_) {

@@ -1,13 +1,18 @@
-// Private to the proxy module: refusal floods leave bounded records.
+// Private to the proxy module: refusal floods leave bounded records, and
+// never at the cost of which client tried which destination.
 //
-// Per client address and reason, and per second, the first refusals are
-// written as they come; the rest of that second are only counted, and when
-// the second is over one summary record stands for them: the last of them,
-// with `"suppressed": N` for the N others not written. So a client that
-// floods (slow heads, connections past a limit, denied names at its
-// fastest) costs at most first + 1 records per reason per second, whatever
-// its rate; metrics still count every refusal. Per I/O thread, no lock.
-// Past `max_keys` clients in one second, further clients share one key.
+// Per client (its network: client_network.hpp), reason and destination
+// (host and port), and per second, the first refusals are written as they
+// come; the rest of that second are only counted, and when the second is
+// over one summary record stands for them: the last of them, with
+// `"suppressed": N` for the N others not written. So a client that floods
+// (slow heads, connections past a limit, one denied name at its fastest)
+// costs at most first + 1 records per reason and destination per second,
+// whatever its rate, while every distinct name it tried keeps a record of
+// its own; metrics still count every refusal. Per I/O thread, no lock.
+// Past `max_keys` windows in one second, refusals with a destination are
+// written as they come (a flood of distinct names is a list of names), and
+// those without one (limits, malformed heads) share one window per reason.
 #pragma once
 
 #include <chrono>
@@ -17,14 +22,17 @@
 #include <unordered_map>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/client_network.hpp>
+#include <chokepoint/core/endpoint.hpp>
 
 namespace chokepoint::proxy {
 
 class RefusalThrottle {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit RefusalThrottle(std::size_t first_per_second = 10, std::size_t max_keys = 4096)
-      : first_(first_per_second), max_keys_(max_keys) {}
+  explicit RefusalThrottle(std::size_t first_per_second = 10, std::size_t max_keys = 4096,
+                           ClientPrefixes prefixes = {})
+      : first_(first_per_second), max_keys_(max_keys), prefixes_(prefixes) {}
 
   // Whether `record` is to be written now. When not, it was taken (moved
   // from) into the summary of its second. A summary of an earlier second
@@ -46,10 +54,15 @@ class RefusalThrottle {
   static std::int64_t second_of(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   }
-  // "10.0.0.9:51514" -> "10.0.0.9", "[2001:db8::1]:443" -> "[2001:db8::1]".
-  static std::string_view address_of(std::string_view client) {
-    const auto colon = client.rfind(':');
-    return colon == std::string_view::npos ? client : client.substr(0, colon);
+  // The record's client as its network ("10.0.0.9:51514" -> 10.0.0.9/32,
+  // "[2001:db8::1]:443" -> 2001:db8::/64); the text as it is when it is not
+  // an address (a record of a connection that never had one).
+  void client_of(std::string_view client) {
+    if (const auto endpoint = Endpoint::parse(client)) {
+      key_ = client_key(endpoint->address, prefixes_);
+    } else {
+      key_.assign(client);
+    }
   }
   static audit::Record summary(Window& window) {
     audit::Record record = std::move(*window.last);
@@ -61,6 +74,7 @@ class RefusalThrottle {
 
   std::size_t first_;
   std::size_t max_keys_;
+  ClientPrefixes prefixes_;
   std::unordered_map<std::string, Window> windows_;
   std::string key_;  // scratch
 };
@@ -68,11 +82,17 @@ class RefusalThrottle {
 template <class Emit>
 bool RefusalThrottle::pass(audit::Record& record, Clock::time_point now, Emit&& emit) {
   if (record.event != audit::Event::Deny && record.event != audit::Event::Error) return true;
-  key_.assign(address_of(record.client)).append(1, '\x1f').append(audit::to_string(record.reason));
+  client_of(record.client);
+  key_.append(1, '\x1f').append(audit::to_string(record.reason));
+  const bool has_destination = !record.host.empty();
+  if (has_destination) {
+    key_.append(1, '\x1f').append(record.host).append(1, ':').append(std::to_string(record.port));
+  }
   auto it = windows_.find(key_);
   if (it == windows_.end()) {
     if (windows_.size() >= max_keys_) {
-      // Too many clients this second: the rest share one window per reason.
+      if (has_destination) return true;
+      // Too many windows this second: the rest share one window per reason.
       key_.assign("*\x1f").append(audit::to_string(record.reason));
       it = windows_.find(key_);
     }

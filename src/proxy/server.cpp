@@ -43,7 +43,8 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
                                 options_.dns_cache_size}),
       limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
                            options_.max_pending_heads_per_client, options_.max_buffer_memory,
-                           options_.max_rate_per_client, !options_.users_file.empty()}) {
+                           options_.max_rate_per_client, !options_.users_file.empty(),
+                           options_.client_prefixes()}) {
   if (options_.audit_refuse) limits_.refuse_while_unavailable(&audit_);
   const std::string tag = process_tag();
   for (int i = 0; i < options_.threads; ++i) {
@@ -214,6 +215,9 @@ void Server::stop() {
       w->stop();
     });
   }
+  // Queued password checks are dropped, not run, and no result is posted to
+  // a worker's loop from here on (those loops are about to end).
+  if (authenticator_) authenticator_->stop();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }

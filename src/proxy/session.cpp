@@ -9,6 +9,7 @@
 #include <chokepoint/proxy/worker.hpp>
 
 #include "auto_config.hpp"
+#include "client_check.hpp"
 #include "dial.hpp"
 #include "http_forward.hpp"
 #include "parent_proxy.hpp"
@@ -103,6 +104,7 @@ Session::Session(Worker& worker, ListenerKind kind, tcp::socket socket, const tc
       client_(std::make_unique<ClientConnection>(std::move(socket))),
       snapshot_(worker.snapshot()),
       client_ip_(net::to_ip(peer.address()).unmapped()),
+      network_(worker.limits().key(client_ip_)),
       client_text_(net::format_endpoint(peer)),
       listener_port_(local.port()),
       upstream_deadline_(nullptr) {
@@ -132,7 +134,7 @@ asio::awaitable<void> Session::run() {
     if (!slot_.admission()) {
       co_await refuse_admission();
     } else if (co_await accept_proxy_header()) {
-      while (!cancelled_ && co_await exchange()) {
+      while (!stop_.requested() && co_await exchange()) {
       }
     }
   } catch (const std::exception&) {
@@ -144,13 +146,18 @@ asio::awaitable<void> Session::run() {
 }
 
 void Session::cancel() {
-  cancelled_ = true;
+  stop_.request();
   error_code ignored;
   if (tunnel_) {
     tunnel_->stop(relay::EndReason::Shutdown);
     return;
   }
-  if (client_) client_->socket.close(ignored);
+  if (client_) {
+    client_->socket.close(ignored);
+    // An armed deadline holds the session until it fires: it goes now.
+    client_->disarm();
+  }
+  if (upstream_deadline_) upstream_deadline_->disarm();
   if (upstream_) upstream_->close(ignored);
 }
 
@@ -180,6 +187,7 @@ asio::awaitable<bool> Session::accept_proxy_header() {
   // its role, its limits, its records.
   via_ = std::exchange(client_text_, header.client.to_string());
   client_ip_ = header.client.address;
+  network_ = worker_.limits().key(client_ip_);
   if (!slot_.admit_client(client_ip_)) {
     co_await refuse_admission();
     co_return false;
@@ -200,7 +208,7 @@ asio::awaitable<void> Session::refuse_admission() {
   if (kind_ == ListenerKind::Socks && admission.refusal == audit::Reason::AuditUnavailable) {
     // Failing closed is not a flood to shed: the client is told (SOCKS5
     // 0x01, SOCKS4 rejected) once its handshake says how to tell it.
-    const Learned learned = co_await source_->next(*client_, *record.operator->());
+    const Learned learned = co_await source_->next(*client_, *record.operator->(), requester());
     if (learned.outcome == Learned::Outcome::Destination) language = learned.language;
   }
   std::string detail =
@@ -227,11 +235,11 @@ asio::awaitable<bool> Session::refuse(PendingRecord record, Language language, a
   // the client, whatever it does.
   const bool linger = audit::source_of(reason) != audit::Source::Limit;
   co_await send(answer, language, linger);
-  co_return !answer.close && !cancelled_;
+  co_return !answer.close && !stop_.requested();
 }
 
 asio::awaitable<void> Session::send(const Answer& answer, Language language, bool linger) {
-  if (answer.bytes.empty() || cancelled_) co_return;
+  if (answer.bytes.empty() || stop_.requested()) co_return;
   error_code ec;
   client_->arm(worker_.options().head_timeout);
   co_await asio::async_write(client_->socket, asio::buffer(answer.bytes), await_into(ec));
@@ -271,7 +279,7 @@ asio::awaitable<bool> Session::exchange() {
   policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
-  Learned learned = co_await source_->next(*client_, record_);
+  Learned learned = co_await source_->next(*client_, record_, requester());
   if (learned.outcome == Learned::Outcome::Gone) co_return false;
   if (auto forged = forged_proxy_header(*client_))
     learned =
@@ -288,16 +296,14 @@ asio::awaitable<bool> Session::exchange() {
   std::string user = std::move(learned.user);
   auth::Authenticator* authenticator = worker_.authenticator();
   if (learned.authorization && authenticator) {
-    const auth::Outcome outcome =
-        co_await authenticator->check(worker_.index(), *learned.authorization, user);
-    if (outcome != auth::Outcome::Ok) {
+    const std::string& header = *learned.authorization;
+    const int thread = worker_.index();
+    const auth::Verdict verdict = co_await check_for_client(
+        *client_, requester(),
+        [&](Requester on_behalf) { return authenticator->check(thread, header, user, on_behalf); });
+    if (verdict.outcome != auth::Outcome::Ok) {
       record->user = user;
-      const bool missing = outcome == auth::Outcome::Missing;
-      co_return co_await refuse(
-          std::move(record), learned.language,
-          missing ? audit::Reason::AuthRequired : audit::Reason::AuthFailed,
-          missing ? "proxy authentication required" : "proxy authentication failed",
-          learned.keep_alive);
+      co_return co_await refuse_credentials(std::move(record), learned, verdict);
     }
   }
   if (!user.empty()) {
@@ -354,6 +360,25 @@ asio::awaitable<bool> Session::exchange() {
   co_return false;
 }
 
+asio::awaitable<bool> Session::refuse_credentials(PendingRecord record, const Learned& learned,
+                                                  const auth::Verdict& verdict) {
+  if (verdict.outcome == auth::Outcome::Abandoned) {
+    // Nobody to answer: the client hung up, or the proxy is stopping.
+    const bool stopping = stop_.requested();
+    std::move(record).refuse(stopping ? audit::Reason::Shutdown : audit::Reason::ClientClosed,
+                             stopping ? "the proxy stopped during the password check"
+                                      : "the client closed while its password was being checked");
+    co_return false;
+  }
+  const bool missing = verdict.outcome == auth::Outcome::Missing;
+  std::string detail = !verdict.detail.empty() ? verdict.detail
+                       : missing               ? "proxy authentication required"
+                                               : "proxy authentication failed";
+  co_return co_await refuse(std::move(record), learned.language,
+                            missing ? audit::Reason::AuthRequired : audit::Reason::AuthFailed,
+                            std::move(detail), learned.keep_alive);
+}
+
 asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learned& learned,
                                               const policy::ClientIdentity& identity,
                                               const UpstreamProxy* parent) {
@@ -363,13 +388,13 @@ asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learn
         learned.original_destination &&
         snapshot_->policy().original_destination == policy::OriginalDestinationCheck::RequireMatch;
     dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity,
-                            require_match ? &*learned.original_destination : nullptr, cancelled_);
+                            require_match ? &*learned.original_destination : nullptr, requester());
   } else {
     // The parent resolves the name; original_destination's require-match,
     // which needs our own resolution of it, does not apply.
     record->upstream_proxy = parent->to_string();
     dialled = co_await dial_parent(worker_, *parent, learned.host, learned.port, *snapshot_,
-                                   identity, cancelled_);
+                                   identity, requester());
     if (dialled.failure == audit::Reason::None) {
       const auto asked = Clock::now();
       upstream_ = &*dialled.socket;
@@ -384,7 +409,7 @@ asio::awaitable<Dialled> Session::dial_tunnel(PendingRecord& record, const Learn
       dialled.connect_ms +=
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked).count();
       record->upstream_proxy_status = answer.status;
-      dialled.failure = cancelled_ ? audit::Reason::Shutdown : answer.failure;
+      dialled.failure = stop_.requested() ? audit::Reason::Shutdown : answer.failure;
       dialled.detail = std::move(answer.detail);
       dialled.early = std::move(answer.early);
     }
@@ -412,7 +437,7 @@ asio::awaitable<bool> Session::serve_auto_config(const Learned& learned) {
   // auth/authenticator.cpp).
   const Answer answer = auto_config(file, learned.head_only, learned.keep_alive);
   co_await send(answer, Language::Http, true);
-  co_return learned.keep_alive && !cancelled_;
+  co_return learned.keep_alive && !stop_.requested();
 }
 
 asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learned,
@@ -433,22 +458,25 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   if (!established.bytes.empty()) {
     error_code ec;
     co_await asio::async_write(client_->socket, asio::buffer(established.bytes), await_into(ec));
-    if (ec || cancelled_) {
+    if (ec || stop_.requested()) {
       upstream_ = nullptr;
-      std::move(record).refuse(cancelled_ ? audit::Reason::Shutdown : audit::Reason::ClientClosed,
-                               ec.message());
+      std::move(record).refuse(
+          stop_.requested() ? audit::Reason::Shutdown : audit::Reason::ClientClosed, ec.message());
       co_return;
     }
   }
   record->status = established.status;
   if (learned.hello && learned.hello->ech)
     record->detail = "ech offered; the policy saw the outer SNI";
-  OpenRecord open = std::move(record).open();
+  // From its open record on, the tunnel is an open tunnel (/connections,
+  // the gauge), also while it waits for the client's first bytes below.
+  OpenRecord& open = relaying_.emplace(std::move(record).open());
   // Failing closed: no byte goes through before the open record is written.
   if (worker_.options().audit_refuse) {
     const bool written = co_await worker_.audit_written();
     if (!written) {
       end_unrecorded(std::move(open));
+      relaying_.reset();
       co_return;
     }
   }
@@ -461,16 +489,15 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
         co_await read_tunnel_hello(*client_, upstream, server_spoke_, learned.host, learned.port,
                                    *snapshot_, identity, worker_.options());
     open->sni = std::move(hello.sni);
-    if (cancelled_) {
+    if (stop_.requested()) {
       upstream_ = nullptr;
-      std::move(open).close(audit::End::Shutdown, audit::Source::Internal);
+      close_open(audit::End::Shutdown, audit::Source::Internal);
       co_return;
     }
     if (hello.refusal) {
       upstream_ = nullptr;
       open.deny_inside(hello.refusal->reason, std::move(hello.refusal->detail));
-      const audit::Source source = audit::source_of(hello.refusal->reason);
-      std::move(open).close(audit::End::Denied, source);
+      close_open(audit::End::Denied, audit::source_of(hello.refusal->reason));
       if (hello.alert) {
         const Answer alert = refusal(Language::Tls, hello.refusal->reason,
                                      AnswerContext{{}, false, snapshot_->policy().deny_alert, {}});
@@ -488,10 +515,10 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // An idle tunnel keeps no buffer.
   client_->buffer = boost::beast::flat_buffer();
   upstream_ = nullptr;
-  if (ec || cancelled_) {
+  if (ec || stop_.requested()) {
     open->detail = ec.message();
-    std::move(open).close(cancelled_ ? audit::End::Shutdown : audit::End::Reset,
-                          cancelled_ ? audit::Source::Internal : audit::Source::Upstream);
+    close_open(stop_.requested() ? audit::End::Shutdown : audit::End::Reset,
+               stop_.requested() ? audit::Source::Internal : audit::Source::Upstream);
     co_return;
   }
 
@@ -509,7 +536,6 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
   // object and its tunnel, nothing more (an idle tunnel's memory is what a
   // proxy holds per connection; a suspended coroutine chain would hold kilobytes).
   open->bytes_down = said_already.size();
-  relaying_.emplace(std::move(open));
   tunnel_.emplace(std::move(client_->socket), std::move(upstream), worker_.pipes(), options, early);
   // The client's reading state goes too (and the deadline of asking a
   // parent). Posted: a deadline handler of theirs may already be queued,
@@ -524,14 +550,18 @@ asio::awaitable<void> Session::tunnel(PendingRecord record, const Learned& learn
 
 void Session::relay_ended(const relay::TunnelResult& result) {
   tunnel_.reset();
-  OpenRecord open = std::move(*relaying_);
-  relaying_.reset();
+  OpenRecord& open = *relaying_;
   open->bytes_up = result.bytes_up;
   open->bytes_down += result.bytes_down;  // after what the destination said before the relay
   open->relay =
       result.path == relay::PathUsed::Copy ? audit::RelayPath::Copy : audit::RelayPath::Splice;
   if (result.error) open->detail = result.error.message();
-  std::move(open).close(end_of(result.end), source_of(result));
+  close_open(end_of(result.end), source_of(result));
+}
+
+void Session::close_open(audit::End end, audit::Source source) {
+  std::move(*relaying_).close(end, source);
+  relaying_.reset();
 }
 
 asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& learned,
@@ -571,10 +601,10 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       Dialled dialled;
       if (parent) {
         dialled = co_await dial_parent(worker_, *parent, learned.host, learned.port, *snapshot_,
-                                       identity, cancelled_);
+                                       identity, requester());
       } else {
         dialled = co_await dial(worker_, learned.host, learned.port, *snapshot_, identity, nullptr,
-                                cancelled_);
+                                requester());
       }
       record->dns_ms = dialled.dns_ms;
       if (dialled.dns) record->dns = std::string(net::to_string(*dialled.dns));
@@ -620,12 +650,12 @@ asio::awaitable<bool> Session::forward(PendingRecord record, const Learned& lear
       worker_.upstreams().put(pool_key, PooledConnection{std::move(*upstream), endpoint});
     }
     std::move(open).close(audit::End::Eof, audit::Source::Upstream);
-    co_return result.keep_alive && !cancelled_;
+    co_return result.keep_alive && !stop_.requested();
   }
   open->detail = result.error.message();
-  if (result.answered || cancelled_) {
-    std::move(open).close(cancelled_ ? audit::End::Shutdown : audit::End::Reset,
-                          cancelled_ ? audit::Source::Internal : audit::Source::Upstream);
+  if (result.answered || stop_.requested()) {
+    std::move(open).close(stop_.requested() ? audit::End::Shutdown : audit::End::Reset,
+                          stop_.requested() ? audit::Source::Internal : audit::Source::Upstream);
     co_return false;
   }
   // Nothing reached the client yet: it gets an answer it can act on.

@@ -17,6 +17,8 @@
 #include <memory>
 #include <optional>
 
+#include <chokepoint/auth/authenticator.hpp>
+#include <chokepoint/core/cancellation.hpp>
 #include <chokepoint/net/original_dst.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/connection_slot.hpp>
@@ -48,7 +50,7 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   void cancel() override;
   relay::Tunnel* tunnel() override { return tunnel_ ? &*tunnel_ : nullptr; }
   const audit::Record* open_record() const override {
-    return tunnel_ && relaying_ ? &relaying_->fields() : nullptr;
+    return relaying_ ? &relaying_->fields() : nullptr;
   }
 
  private:
@@ -59,6 +61,10 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   asio::awaitable<bool> accept_proxy_header();
   // A connection over a limit: its answer and its one record.
   asio::awaitable<void> refuse_admission();
+  // Credentials that did not pass (auth::Verdict): the refusal, or, when
+  // the check was abandoned, only the record.
+  asio::awaitable<bool> refuse_credentials(PendingRecord record, const Learned& learned,
+                                           const auth::Verdict& verdict);
   // Records the refusal, answers it; whether the connection may go on.
   asio::awaitable<bool> refuse(PendingRecord record, Language language, audit::Reason reason,
                                std::string detail, bool keep_alive,
@@ -78,6 +84,10 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   asio::awaitable<bool> serve_auto_config(const Learned& learned);
   // The tunnel has ended: its close record.
   void relay_ended(const relay::TunnelResult& result);
+  // The open tunnel's close record; it is no longer an open tunnel.
+  void close_open(audit::End end, audit::Source source);
+  // On whose behalf this connection's slow shared work is done.
+  Requester requester() { return Requester{network_, &stop_}; }
   // A plain HTTP request's stages after the decision (to the origin, or to
   // `parent`).
   asio::awaitable<bool> forward(PendingRecord record, const Learned& learned,
@@ -98,6 +108,7 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   std::unique_ptr<DestinationSource> source_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
+  std::string network_;          // client_ip_'s network: whose share of shared queues
   std::string client_text_;      // "ip:port", for records
   std::string via_;              // the balancer ("ip:port") whose PROXY header named the client
   std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
@@ -108,8 +119,12 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   // write it (exchange_record.hpp). One exchange at a time.
   audit::Record record_;
   std::optional<relay::Tunnel> tunnel_;
-  std::optional<OpenRecord> relaying_;  // the exchange's record, while its tunnel relays
-  bool cancelled_ = false;
+  // An open tunnel's record, from its `open` record to its `close` (waiting
+  // for the client's first bytes, then relaying).
+  std::optional<OpenRecord> relaying_;
+  // Requested when the proxy stops (cancel()): ends every wait of the
+  // connection that closing its sockets does not end.
+  Cancellation stop_;
 };
 
 }  // namespace chokepoint::proxy

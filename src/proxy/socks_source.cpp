@@ -15,6 +15,7 @@
 #include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/socks/handshake.hpp>
 
+#include "client_check.hpp"
 #include "destination_source.hpp"
 
 namespace chokepoint::proxy {
@@ -26,7 +27,8 @@ class SocksSource final : public DestinationSource {
  public:
   explicit SocksSource(Worker& worker) : worker_(worker) {}
 
-  asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record) override {
+  asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
+                                Requester requester) override {
     if (done_) co_return Learned{};
     done_ = true;
     record.mode = audit::Mode::Socks;
@@ -34,6 +36,7 @@ class SocksSource final : public DestinationSource {
     std::string user;
     bool method_refused = false;
     bool credentials_refused = false;
+    std::string refusal_detail = "SOCKS5 username/password refused";
     client.arm(worker_.options().head_timeout);
     while (true) {
       const socks::Step step = handshake_.feed(client.unread());
@@ -66,9 +69,22 @@ class SocksSource final : public DestinationSource {
         std::string name(handshake_.username());
         std::string password(handshake_.password());
         record.user = name;
-        const auth::Outcome outcome =
-            co_await authenticator->check_password(worker_.index(), name, std::move(password));
-        credentials_refused = outcome != auth::Outcome::Ok;
+        const int thread = worker_.index();
+        const auth::Verdict verdict =
+            co_await check_for_client(client, requester, [&](Requester on_behalf) {
+              return authenticator->check_password(thread, name, password, on_behalf);
+            });
+        if (verdict.outcome == auth::Outcome::Abandoned) {
+          client.disarm();
+          const bool stopping = requester.cancellation && requester.cancellation->requested();
+          co_return Learned::refused(stopping ? Reason::Shutdown : Reason::ClientClosed,
+                                     stopping
+                                         ? "the proxy stopped during the password check"
+                                         : "the client closed while its password was being checked",
+                                     Language::Silent);
+        }
+        credentials_refused = verdict.outcome != auth::Outcome::Ok;
+        if (!verdict.detail.empty()) refusal_detail = verdict.detail;
         if (!credentials_refused) user = std::move(name);
         co_await send(client, handshake_.credentials_checked(!credentials_refused));
         continue;
@@ -78,8 +94,7 @@ class SocksSource final : public DestinationSource {
       co_await send(client, handshake_.error().reply);
       client.disarm();
       if (credentials_refused) {
-        co_return Learned::refused(Reason::AuthFailed, "SOCKS5 username/password refused",
-                                   Language::Silent);
+        co_return Learned::refused(Reason::AuthFailed, std::move(refusal_detail), Language::Silent);
       }
       if (method_refused && authenticator) {
         co_return Learned::refused(Reason::AuthRequired,

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <charconv>
+#include <iostream>
 
 #include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/relay/tunnel.hpp>
@@ -38,7 +39,7 @@ Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit
       id_prefix_(std::move(id_prefix)),
       pipes_(kPipeSize, options.idle_pipes_per_thread, &limits.buffers()),
       upstreams_(options.upstream_keepalive) {
-  throttle_ = std::make_unique<RefusalThrottle>();
+  throttle_ = std::make_unique<RefusalThrottle>(10, 4096, options.client_prefixes());
   if (options.audit_refuse) {
     audit_.on_committed(index_, [this](std::uint64_t through, bool ok) {
       asio::post(io_, [this, through, ok] { audit_committed(through, ok); });
@@ -90,6 +91,10 @@ void Worker::flush_summaries(std::chrono::steady_clock::time_point now) {
 }
 
 void Worker::schedule_flush() {
+  if (loop_ended_) {
+    flush_audit();
+    return;
+  }
   // Hand the batch over once this turn of the event loop is done: one
   // queue operation for all the records of the turn.
   if (!audit_flush_posted_) {
@@ -153,7 +158,7 @@ void Worker::accept_failed(const error_code& ec) {
 Metrics Worker::metrics() const {
   Metrics copy = metrics_;
   for (const ConnectionSlot& slot : live_) {
-    if (slot.owner() && slot.owner()->tunnel()) ++copy.open_tunnels;
+    if (slot.owner() && slot.owner()->open_record()) ++copy.open_tunnels;
   }
   copy.handshakes = handshakes_;
   return copy;
@@ -166,9 +171,18 @@ std::vector<Worker::OpenTunnel> Worker::tunnels(std::size_t limit) const {
     if (out.size() >= limit) break;
     const relay::Tunnel* tunnel = slot.owner() ? slot.owner()->tunnel() : nullptr;
     const audit::Record* facts = slot.owner() ? slot.owner()->open_record() : nullptr;
-    if (!tunnel || !facts) continue;
-    out.push_back(OpenTunnel{*facts, tunnel->bytes_up(), tunnel->bytes_down(),
-                             now - tunnel->started(), now - tunnel->last_activity()});
+    if (!facts) continue;
+    if (tunnel) {
+      out.push_back(OpenTunnel{*facts, false, tunnel->bytes_up(), tunnel->bytes_down(),
+                               now - tunnel->started(), now - tunnel->last_activity()});
+    } else {
+      // Since its open record, nothing has moved.
+      const auto age = std::chrono::system_clock::now() - facts->ts;
+      out.push_back(
+          OpenTunnel{*facts, true, 0, facts->bytes_down,
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(age),
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(age)});
+    }
   }
   return out;
 }
@@ -176,6 +190,15 @@ std::vector<Worker::OpenTunnel> Worker::tunnels(std::size_t limit) const {
 void Worker::run() {
   sweep();
   io_.run();
+  loop_ended_ = true;
+  if (!live_.empty()) {
+    // Stopping, and some connections did not end within the grace: their
+    // coroutines are destroyed now, and each still writes its record
+    // (exchange_record.hpp), before this thread hands its last batch over.
+    std::cerr << "chokepoint: thread " << index_ << ": " << live_.size()
+              << " connections did not end in time; ending them unfinished\n";
+    io_.end_pending();
+  }
   flush_summaries(std::chrono::steady_clock::time_point::max());
   flush_audit();  // what the last turns wrote, if the loop was stopped before its flush
 }

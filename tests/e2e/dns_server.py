@@ -38,7 +38,8 @@ RCODES = {"NOERROR": 0, "SERVFAIL": 2, "NXDOMAIN": 3}
 TYPES = {A: "A", AAAA: "AAAA"}
 
 # name -> (rcode, [addresses]); a name missing here gets NXDOMAIN, and
-# SILENT names get no answer at all.
+# SILENT names get no answer at all, nor does any name under SILENT_ZONE
+# (floods of names that never answer).
 TABLE = {
     "public": (0, ["100.200.0.10"]),
     "mixed": (0, ["10.0.0.5", "100.200.0.10"]),
@@ -51,6 +52,7 @@ TABLE = {
     "broken": (2, []),
 }
 SILENT = {"silent"}
+SILENT_ZONE = ".silent-zone." + ZONE
 
 
 class Record:
@@ -84,7 +86,7 @@ class Server:
         ident, flags, labels, qtype, end = parsed
         name = ".".join(labels)
         self.count(name, qtype, transport)
-        record = self.records.get(name, Record(rcode=RCODES["NXDOMAIN"]))
+        record = self.records.get(name, Record(rcode=RCODES["NXDOMAIN"], silent=name.endswith(SILENT_ZONE)))
         delay = (record.delay_ms or self.delay_ms) / 1000
         if record.silent:
             return None, 0

@@ -79,6 +79,8 @@
     "NXDOMAIN and no-data answers are cached for their SOA minimum, at most this long") \
   X(dns_stale_for, Duration, "dns.stale_for", "--dns-stale-for", "", kNoCheck, "D", \
     "serve an expired answer this long while the DNS servers fail (default: never)") \
+  X(dns_max_in_flight_per_client, Number<std::size_t>, "dns.max_in_flight_per_client", "--dns-max-in-flight-per-client", "64", kNoCheck, "N", \
+    "names one client may have being resolved at once, of the 1024 the resolver sends at most; 0: no limit") \
   X(dns_cache_size, Number<std::size_t>, "dns.cache_size", "--dns-cache-size", "10000", kNoCheck, "N", \
     "names kept in the DNS cache (least recently used go first)") \
   X(connect_timeout, Duration, "timeouts.connect", "--connect-timeout", "10s", kNoCheck, "D", \
@@ -94,13 +96,17 @@
   X(max_connections, Number<std::size_t>, "limits.max_connections", "--max-connections", "", kNoCheck, "N", \
     "all connections (default: what the descriptor limit allows, two per tunnel plus a reserve); over a limit: 503, or a close in transparent mode; 0: no limit") \
   X(max_connections_per_client, Number<std::size_t>, "limits.max_connections_per_client", "--max-connections-per-client", "0", kNoCheck, "N", \
-    "connections per client address; 0: no limit") \
+    "connections per client (see --client-prefix-v6); 0: no limit") \
   X(max_pending_heads, Number<std::size_t>, "limits.max_pending_heads", "--max-pending-heads", "4096", kNoCheck, "N", \
     "connections still reading a head or dialing; 0: no limit") \
   X(max_pending_heads_per_client, Number<std::size_t>, "limits.max_pending_heads_per_client", "--max-pending-heads-per-client", "256", kNoCheck, "N", \
-    "one client address's share of the pending heads; 0: no limit") \
+    "one client's share of the pending heads; 0: no limit") \
   X(max_rate_per_client, Rate, "limits.max_rate_per_client", "--max-rate-per-client", "0", kNoCheck, "N/s", \
-    "new connections per client address (or proxy user), burst as many; over it: 429; 0: no limit") \
+    "new connections per client (or proxy user), burst as many; over it: 429; 0: no limit") \
+  X(client_prefix_v4, Number<int>, "limits.client_prefix_v4", "--client-prefix-v4", "32", (Range{8, 32}), "N", \
+    "IPv4 clients in one /N count as one client for every per-client limit") \
+  X(client_prefix_v6, Number<int>, "limits.client_prefix_v6", "--client-prefix-v6", "64", (Range{16, 128}), "N", \
+    "IPv6 clients in one /N count as one client for every per-client limit (a host is usually given a /64)") \
   X(max_buffer_memory, Number<std::size_t>, "limits.max_buffer_memory", "--max-buffer-memory", "0", kNoCheck, "BYTES", \
     "relay buffers and pipes held by tunnels; 0: no limit") \
   X(peek_bytes, Number<std::size_t>, "limits.peek_bytes", "--peek-bytes", "16384", (Range{1024, 65536}), "N", \

@@ -73,10 +73,13 @@ class Dialer {
   Dialer(Resolver& resolver, std::vector<ConnectTo> connect_to, DialOptions options)
       : resolver_(resolver), connect_to_(std::move(connect_to)), options_(options) {}
 
-  // Resolves (once) and vets; the plan's addresses are all connect() may dial.
-  asio::awaitable<DialPlan> plan(const Host& host, std::uint16_t port, const AddressVetter& vet);
-  // Dials exactly the planned addresses, never resolving again.
-  asio::awaitable<DialResult> connect(const DialPlan& plan);
+  // Resolves (once) and vets; the plan's addresses are all connect() may
+  // dial. The lookup is the requester's (Resolver::resolve).
+  asio::awaitable<DialPlan> plan(const Host& host, std::uint16_t port, const AddressVetter& vet,
+                                 Requester requester = {});
+  // Dials exactly the planned addresses, never resolving again; a requested
+  // `cancellation` ends the race at once (DialError::Failed).
+  asio::awaitable<DialResult> connect(const DialPlan& plan, Cancellation* cancellation = nullptr);
 
   const DialOptions& options() const { return options_; }
 

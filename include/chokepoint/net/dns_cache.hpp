@@ -1,7 +1,10 @@
 // Names and what DNS said about them, shared by every I/O thread (issue 11):
 // answers kept for their TTL, negative answers for their SOA's (RFC 2308),
 // one flight of queries per name however many threads ask (single flight),
-// a bounded size with least-recently-used eviction, expired answers served
+// a bounded size with least-recently-used eviction (negative answers in a
+// quarter of it of their own, so a flood of names that do not exist cannot
+// evict the answers clients use), a share of the flights per client,
+// expired answers served
 // for a bounded time while the resolver fails (RFC 8767, off by default),
 // and popular names refreshed shortly before they expire.
 //
@@ -94,7 +97,11 @@ struct DnsCacheOptions {
   std::chrono::milliseconds stale_for{0};          // --dns-stale-for (0: never stale)
   std::size_t capacity = 10'000;                   // --dns-cache-size: names kept (0: none)
   std::size_t max_in_flight = 1'024;               // names being resolved at once, all threads
-  std::size_t shards = 16;                         // locks; more shards, less contention
+  // Of those, the most one client may have started and not seen end
+  // (--dns-max-in-flight-per-client; 0: no share): one client's silent
+  // names cannot take the others' lookups.
+  std::size_t max_in_flight_per_client = 64;
+  std::size_t shards = 16;  // locks; more shards, less contention
 };
 
 // Latency buckets of real queries, in milliseconds (upper bounds; +Inf implied).
@@ -103,23 +110,24 @@ inline constexpr std::array<std::int64_t, 12> kDnsLatencyBucketsMs = {
 
 // A copy of the counters (metrics; a future GET /dns).
 struct DnsStats {
-  std::uint64_t lookups = 0;     // every find()
-  std::uint64_t hits = 0;        // answered from the cache
-  std::uint64_t misses = 0;      // started a flight and waited for it
-  std::uint64_t coalesced = 0;   // joined a flight in progress
-  std::uint64_t stale = 0;       // served an expired answer
-  std::uint64_t refused = 0;     // lookups refused: max_in_flight names in flight
-  std::uint64_t prefetches = 0;  // flights started to refresh a popular name before expiry
-  std::uint64_t evictions = 0;   // answers evicted for room (least recently used)
-  std::uint64_t queries = 0;     // questions sent (A and AAAA count one each; retries not)
-  std::uint64_t answers = 0;     // flights that ended with addresses
-  std::uint64_t not_found = 0;   // flights that ended NXDOMAIN
-  std::uint64_t no_data = 0;     // flights that ended NODATA
-  std::uint64_t failed = 0;      // flights that ended SERVFAIL, REFUSED, unreachable, bad answer
-  std::uint64_t timeouts = 0;    // flights that ended without an answer in time
-  std::uint64_t gave_up = 0;     // waiters whose deadline came before their flight ended
-  std::uint64_t in_flight = 0;   // names being resolved now (a gauge)
-  std::uint64_t cached = 0;      // names held now (a gauge)
+  std::uint64_t lookups = 0;         // every find()
+  std::uint64_t hits = 0;            // answered from the cache
+  std::uint64_t misses = 0;          // started a flight and waited for it
+  std::uint64_t coalesced = 0;       // joined a flight in progress
+  std::uint64_t stale = 0;           // served an expired answer
+  std::uint64_t refused = 0;         // lookups refused: max_in_flight names in flight
+  std::uint64_t refused_client = 0;  // of those, refused for their client's share
+  std::uint64_t prefetches = 0;      // flights started to refresh a popular name before expiry
+  std::uint64_t evictions = 0;       // answers evicted for room (least recently used)
+  std::uint64_t queries = 0;         // questions sent (A and AAAA count one each; retries not)
+  std::uint64_t answers = 0;         // flights that ended with addresses
+  std::uint64_t not_found = 0;       // flights that ended NXDOMAIN
+  std::uint64_t no_data = 0;         // flights that ended NODATA
+  std::uint64_t failed = 0;     // flights that ended SERVFAIL, REFUSED, unreachable, bad answer
+  std::uint64_t timeouts = 0;   // flights that ended without an answer in time
+  std::uint64_t gave_up = 0;    // waiters whose deadline came before their flight ended
+  std::uint64_t in_flight = 0;  // names being resolved now (a gauge)
+  std::uint64_t cached = 0;     // names held now (a gauge)
   // Flight durations (real queries only), in the buckets of kDnsLatencyBucketsMs.
   std::array<std::uint64_t, kDnsLatencyBucketsMs.size() + 1> latency{};
   std::uint64_t latency_count = 0;
@@ -162,13 +170,18 @@ class DnsCache {
       Answered,  // an answer arrived meanwhile: `found` holds it, the waiter is not kept
       Waiting,   // joined the flight in progress: the waiter will be called (Coalesced)
       Lead,      // started a flight: send the queries, then complete(); the waiter is called (Miss)
-      Refused,   // max_in_flight names in flight: `found` holds a stale answer if one may be served
+      Refused,   // max_in_flight names in flight, or the client's share of them:
+                 // `found` holds a stale answer if one may be served
     };
     Kind kind = Kind::Refused;
     std::optional<Found> found;
+    bool client_share = false;  // Refused: the client's share was the limit
   };
-  // Step two, for a name find() did not answer: wait for its flight.
-  Joined wait(std::string_view name, std::shared_ptr<DnsWaiter> waiter);
+  // Step two, for a name find() did not answer: wait for its flight. A
+  // flight this call starts counts against `client`'s share (a client_key;
+  // empty: nobody's) until it ends; joining one counts against nothing.
+  Joined wait(std::string_view name, std::shared_ptr<DnsWaiter> waiter,
+              std::string_view client = {});
 
   // A waiter whose deadline has come: it is dropped from its flight (which
   // goes on, and fills the cache if it gets an answer). Returns the expired
@@ -201,6 +214,10 @@ class DnsCache {
   struct Shard;
   Shard& shard_of(std::string_view name) const;
   bool take_flight_slot();
+  bool take_client_slot(std::string_view client);
+  void release_client_slot(const std::string& client);
+  // Makes room in `shard` for one more answer of `negative` kind.
+  void evict_for(Shard& shard, bool negative, std::optional<Entry>& evicted);
   std::shared_ptr<const DnsAnswer> stale_answer(Entry& entry, DnsClock::time_point now) const;
 
   DnsCacheOptions options_;
@@ -208,9 +225,12 @@ class DnsCache {
   std::size_t shard_capacity_;
   std::unique_ptr<Shard[]> shards_;
   std::atomic<std::size_t> flights_{0};
+  std::mutex clients_mutex_;  // after a shard's, never before
+  std::unordered_map<std::string, std::size_t> flights_by_client_;
   mutable std::atomic<std::uint64_t> lookups_{0}, hits_{0}, misses_{0}, coalesced_{0}, stale_{0},
-      refused_{0}, prefetches_{0}, evictions_{0}, queries_{0}, answers_{0}, not_found_{0},
-      no_data_{0}, failed_{0}, timeouts_{0}, gave_up_{0}, latency_count_{0}, latency_sum_ms_{0};
+      refused_{0}, refused_client_{0}, prefetches_{0}, evictions_{0}, queries_{0}, answers_{0},
+      not_found_{0}, no_data_{0}, failed_{0}, timeouts_{0}, gave_up_{0}, latency_count_{0},
+      latency_sum_ms_{0};
   std::array<std::atomic<std::uint64_t>, kDnsLatencyBucketsMs.size() + 1> latency_{};
 };
 

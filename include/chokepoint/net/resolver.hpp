@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/cancellation.hpp>
 #include <chokepoint/core/endpoint.hpp>
 #include <chokepoint/core/ip.hpp>
 #include <chokepoint/net/dns_cache.hpp>
@@ -76,8 +77,10 @@ class Resolver {
 
   // The addresses of `name` (a host name, not an IP literal), with how the
   // lookup was served and how long it took; completes on the caller's
-  // executor within options().timeout.
-  asio::awaitable<ResolveResult> resolve(std::string name);
+  // executor within options().timeout, or as soon as the requester's
+  // cancellation is requested (then as a timeout). A flight it starts counts
+  // against the requester's share (DnsCacheOptions::max_in_flight_per_client).
+  asio::awaitable<ResolveResult> resolve(std::string name, Requester requester = {});
 
   DnsCache& cache() { return cache_; }
   const ResolverOptions& options() const { return options_; }

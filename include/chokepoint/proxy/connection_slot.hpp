@@ -31,7 +31,9 @@ class LiveConnection {
   virtual void cancel() = 0;
   // The tunnel while relaying, else null (idle sweeps and listings).
   virtual relay::Tunnel* tunnel() = 0;
-  // A relaying connection's open record (who, where, which rule), else null.
+  // An open tunnel's record (who, where, which rule), else null: from its
+  // `open` record on, so also while it waits for the client's first bytes
+  // (then tunnel() is still null). It holds two sockets either way.
   virtual const audit::Record* open_record() const = 0;
 
  protected:

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/client_network.hpp>
 #include <chokepoint/core/ip.hpp>
 #include <chokepoint/proxy/token_buckets.hpp>
 #include <chokepoint/relay/buffer_budget.hpp>
@@ -36,9 +37,11 @@ struct LimitOptions {
   std::size_t max_pending_heads_per_client = 0;
   std::size_t max_buffer_memory = 0;
   double max_rate_per_client = 0;  // new connections per second, burst as many
-  // Whose rate: the client address's (at accept), or, with proxy
-  // authentication, the user's (once known: take_rate with user_key()).
+  // Whose rate: the client's (at accept), or, with proxy authentication,
+  // the user's (once known: take_rate with user_key()).
   bool rate_by_user = false;
+  // Which addresses are one client (client_network.hpp).
+  ClientPrefixes prefixes;
 };
 
 // Whether a connection may go on, and if not, which limit refused it
@@ -99,6 +102,8 @@ class ConnectionLimits {
                                                           Clock::time_point now);
   bool rate_by_user() const { return rates_.enabled() && options_.rate_by_user; }
   static std::string user_key(std::string_view user) { return "u" + std::string(user); }
+  // The key every per-client table uses for `client` (its network).
+  std::string key(const IpAddress& client) const { return client_key(client, options_.prefixes); }
 
   std::size_t open() const { return total_.load(std::memory_order_relaxed); }
   relay::BufferBudget& buffers() { return buffers_; }
@@ -114,7 +119,6 @@ class ConnectionLimits {
     std::unordered_map<std::string, Client> clients;
   };
   static constexpr std::size_t kShards = 16;
-  static std::string key(const IpAddress& client);
   Shard& shard_of(const std::string& key);
   bool per_client() const {
     return options_.max_connections_per_client != 0 || options_.max_pending_heads_per_client != 0;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <chokepoint/config/settings.hpp>
+#include <chokepoint/core/client_network.hpp>
 
 namespace chokepoint::proxy {
 
@@ -16,6 +17,8 @@ using std::chrono::milliseconds;
 struct ProxyOptions : config::Settings {
   ProxyOptions() = default;
   explicit ProxyOptions(config::Settings settings) : config::Settings(std::move(settings)) {}
+
+  ClientPrefixes client_prefixes() const { return {client_prefix_v4, client_prefix_v6}; }
 
   // Fixed by design, not settings.
   milliseconds upstream_keepalive{30'000};   // idle pooled upstream connections (plain HTTP)

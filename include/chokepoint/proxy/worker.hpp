@@ -87,10 +87,13 @@ class Worker {
 
   // A copy of this thread's counters and gauges (call on this thread).
   Metrics metrics() const;
-  // This thread's relaying connections, at most `limit` of them (call on
-  // this thread): /connections and the status page.
+  // This thread's open tunnels, at most `limit` of them (call on this
+  // thread): /connections and the status page.
   struct OpenTunnel {
     audit::Record facts;  // the open record: client, user, role, host, port, rule, service
+    // Open, and nothing relayed yet: the client has not sent its first
+    // bytes (a CONNECT tunnel's ClientHello) since its 200.
+    bool waiting_for_client = false;
     std::uint64_t bytes_up = 0;
     std::uint64_t bytes_down = 0;
     std::chrono::steady_clock::duration age{};
@@ -119,11 +122,21 @@ class Worker {
   // The audit thread has dealt with this thread's first `through` records.
   void audit_committed(std::uint64_t through, bool ok);
 
+  // The event loop, and a way to end what still waits on it (the frames of
+  // coroutines and the handlers of operations, with their destructors)
+  // while the worker still stands: ~io_context would do the same, but after
+  // the members the destructors write records into are gone.
+  class Loop : public asio::io_context {
+   public:
+    using asio::io_context::io_context;
+    void end_pending() { shutdown(); }
+  };
+
   int index_;
   const ProxyOptions& options_;
   // Sockets are only ever touched from this thread (other threads only post),
   // so the reactor needs no locks of its own.
-  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  Loop io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   net::Resolver resolver_;  // c-ares on io_, after it: destroyed before it
   net::Dialer dialer_;
   audit::AuditLog& audit_;
@@ -131,6 +144,7 @@ class Worker {
   std::unique_ptr<RefusalThrottle> throttle_;
   Metrics metrics_;
   bool audit_flush_posted_ = false;
+  bool loop_ended_ = false;  // nothing posted runs any more: flush at once
   // Failing closed: records handed to the audit log, what it has dealt
   // with, and the connections waiting for their records.
   struct AuditWaiter {

@@ -59,8 +59,9 @@ bool lets_in(auth::Authenticator& authenticator, const std::string& name,
       io,
       [&]() -> asio::awaitable<void> {
         std::string user;
-        outcome = co_await authenticator.check(
-            0, "Basic " + auth::base64_encode(name + ":" + password), user);
+        const std::string header = "Basic " + auth::base64_encode(name + ":" + password);
+        const auth::Verdict verdict = co_await authenticator.check(0, header, user, Requester{});
+        outcome = verdict.outcome;
       },
       asio::detached);
   io.run();
@@ -87,7 +88,7 @@ struct Proxy {
                       },
                       &authenticator};
   explicit Proxy(std::map<std::string, auth::PasswordHash> users)
-      : authenticator(std::move(users), 1) {}
+      : authenticator(std::move(users), auth::AuthOptions{}) {}
 };
 
 }  // namespace

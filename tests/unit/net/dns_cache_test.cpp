@@ -353,3 +353,71 @@ TEST_CASE("the listing shows names, addresses, TTL left and hits", "[net][dns_ca
   CHECK(cache.stats().lookups == 3);
   CHECK(cache.stats().hits == 2);
 }
+
+TEST_CASE("one client's names in flight are capped, others still resolve", "[net][dns_cache]") {
+  // Issue 19: five addresses with 256 connections each to silent names took
+  // every flight, and 77 of 80 good names failed "resolver busy".
+  FakeClock clock;
+  DnsCacheOptions o = options();
+  o.max_in_flight = 100;
+  o.max_in_flight_per_client = 10;
+  DnsCache cache(o, clock.source());
+  int led = 0;
+  int refused_for_share = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string name = "silent-" + std::to_string(i) + ".example";
+    const auto joined = cache.wait(name, std::make_shared<Recorder>(), "attacker");
+    if (joined.kind == DnsCache::Joined::Kind::Lead) ++led;
+    if (joined.kind == DnsCache::Joined::Kind::Refused && joined.client_share) ++refused_for_share;
+  }
+  CHECK(led == 10);
+  CHECK(refused_for_share == 40);
+  CHECK(cache.stats().refused_client == 40);
+  // Joining a flight another client started costs the attacker nothing more.
+  CHECK(cache.wait("silent-0.example", std::make_shared<Recorder>(), "attacker").kind ==
+        DnsCache::Joined::Kind::Waiting);
+  // Another client is not held up.
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "good-" + std::to_string(i) + ".example";
+    CHECK(cache.wait(name, std::make_shared<Recorder>(), "agent").kind ==
+          DnsCache::Joined::Kind::Lead);
+  }
+  // A flight that ends gives its client's slot back, whatever its outcome.
+  cache.complete("silent-0.example", failure(DnsStatus::Timeout), 5000ms);
+  cache.abandon("silent-1.example");
+  CHECK(cache.wait("silent-50.example", std::make_shared<Recorder>(), "attacker").kind ==
+        DnsCache::Joined::Kind::Lead);
+  CHECK(cache.wait("silent-51.example", std::make_shared<Recorder>(), "attacker").kind ==
+        DnsCache::Joined::Kind::Lead);
+  CHECK(cache.wait("silent-52.example", std::make_shared<Recorder>(), "attacker").kind ==
+        DnsCache::Joined::Kind::Refused);
+}
+
+TEST_CASE("a flood of names that do not exist evicts no answer in use", "[net][dns_cache]") {
+  // Issue 19: 30,000 NXDOMAIN names evicted good positive answers.
+  FakeClock clock;
+  DnsCache cache(options(100), clock.source());
+  for (int i = 0; i < 50; ++i)
+    resolve(cache, "good-" + std::to_string(i) + ".example", addresses({"192.0.2.1"}, 300));
+  for (int i = 0; i < 30000; ++i)
+    resolve(cache, "nx-" + std::to_string(i) + ".example", failure(DnsStatus::NotFound, 60));
+  for (int i = 0; i < 50; ++i) {
+    INFO(i);
+    CHECK(cache.find("good-" + std::to_string(i) + ".example"));
+  }
+  // Negative answers keep their quarter, most recent first.
+  CHECK(cache.stats().cached == 50 + 25);
+  CHECK(cache.find("nx-29999.example"));
+  CHECK_FALSE(cache.find("nx-0.example"));
+  // Positive answers still take the whole cache when they need it,
+  // pushing out negative ones first.
+  for (int i = 50; i < 100; ++i)
+    resolve(cache, "good-" + std::to_string(i) + ".example", addresses({"192.0.2.1"}, 300));
+  CHECK(cache.stats().cached == 100);
+  CHECK(cache.find("good-0.example"));
+  CHECK(cache.find("good-99.example"));
+  // A name whose answer changes kind moves with it.
+  clock.now += 301s;
+  resolve(cache, "good-0.example", failure(DnsStatus::NotFound, 60));
+  CHECK(cache.find("good-0.example")->answer->status == DnsStatus::NotFound);
+}

@@ -35,7 +35,7 @@ Fed feed(test::WorkerFixture& f, std::unique_ptr<DestinationSource> source,
       [&]() -> asio::awaitable<void> {
         for (int i = 0; i < exchanges; ++i) {
           audit::Record record;
-          Learned l = co_await source->next(client, record);
+          Learned l = co_await source->next(client, record, Requester{});
           const bool go_on = l.outcome == Learned::Outcome::Destination && !l.tunnel;
           if (l.outcome == Learned::Outcome::Destination && !l.tunnel) {
             // What the session would do with a forwarded request's head:

@@ -160,3 +160,51 @@ TEST_CASE("behind a balancer: the shared limits at accept, the client's after it
   CHECK(limits.open() == 0);
   CHECK(limits.admit(ip("10.0.8.1"), false, t0 + std::chrono::seconds(1)));
 }
+
+TEST_CASE("an IPv6 client rotating through its /64 is one client", "[proxy][limits]") {
+  // Issue 19: one host got 40/40 past a 5/s rate and held 40 pending heads
+  // past a cap of 16, each connection from another address of its /64.
+  LimitOptions options;
+  options.max_rate_per_client = 5;
+  options.max_pending_heads_per_client = 16;
+  ConnectionLimits limits(options);
+  int admitted = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string address = "2001:db8:0:7::" + std::to_string(i + 1);
+    if (limits.admit(ip(address.c_str()), false, t0)) ++admitted;
+  }
+  CHECK(admitted == 5);
+
+  options.max_rate_per_client = 0;
+  ConnectionLimits pending(options);
+  admitted = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string address = "2001:db8:0:7:" + std::to_string(i + 1) + "::1";
+    if (pending.admit(ip(address.c_str()), false, t0)) ++admitted;
+  }
+  CHECK(admitted == 16);
+  // Another /64 is another client.
+  CHECK(pending.admit(ip("2001:db8:0:8::1"), false, t0));
+  // The prefix is a setting: /128 makes every address a client.
+  options.prefixes.v6 = 128;
+  ConnectionLimits per_address(options);
+  admitted = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string address = "2001:db8:0:7::" + std::to_string(i + 1);
+    if (per_address.admit(ip(address.c_str()), false, t0)) ++admitted;
+  }
+  CHECK(admitted == 40);
+}
+
+TEST_CASE("IPv4 clients can be grouped by prefix too", "[proxy][limits]") {
+  LimitOptions options;
+  options.max_pending_heads_per_client = 2;
+  options.prefixes.v4 = 24;
+  ConnectionLimits limits(options);
+  CHECK(limits.admit(ip("192.0.2.1"), false, t0));
+  CHECK(limits.admit(ip("192.0.2.2"), false, t0));
+  CHECK_FALSE(limits.admit(ip("192.0.2.3"), false, t0));
+  // A v4-mapped address is the same client as its IPv4 form.
+  CHECK_FALSE(limits.admit(ip("::ffff:192.0.2.4"), false, t0));
+  CHECK(limits.admit(ip("192.0.3.1"), false, t0));
+}

@@ -42,7 +42,8 @@ struct WorkerFixture {
   explicit WorkerFixture(proxy::ProxyOptions proxy_options = {})
       : options(std::move(proxy_options)),
         limits(proxy::LimitOptions{options.max_connections, options.max_connections_per_client,
-                                   options.max_pending_heads_per_client}),
+                                   options.max_pending_heads_per_client, 0, 0, false,
+                                   options.client_prefixes()}),
         audit(make_audit(sink)),
         worker(0, options, dns, *audit, limits, nullptr, builtin(), "test") {}
 
