@@ -31,7 +31,7 @@ namespace chokepoint::control {
   X(connect_seconds, Histogram, "", "Time to connect to the destination.") \
   X(dns_lookups_total, Counter, "", "Destination names looked up in the DNS cache.") \
   X(dns_lookup_outcomes_total, Counter, "outcome", \
-    "DNS lookups by how they were served (hit, miss, coalesced, stale) or not (refused, gave_up).") \
+    "DNS lookups by how they were served (hit, miss, coalesced, stale) or not (refused, client_share, gave_up).") \
   X(dns_queries_total, Counter, "", "DNS questions sent to servers (A and AAAA count one each).") \
   X(dns_resolutions_total, Counter, "result", \
     "DNS flights by how they ended (answer, not_found, no_data, failed, timeout).") \

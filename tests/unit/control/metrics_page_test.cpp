@@ -50,6 +50,13 @@ MetricsPage sample_page(RunningPolicy& policy) {
   page.dns.latency_count = 1;
   page.dns.latency_sum_ms = 3;
   page.traffic.health_checks = 6;
+  auth::AuthStats auth;
+  auth.throttled_client = 280;
+  auth.hashing.done = 12;
+  auth.hashing.client_busy = 8;
+  auth.hashing.dropped = 3;
+  auth.hashing.queued = 2;
+  page.auth = auth;
   policy.reloads = 1;
   policy.reload_failures = 2;
   policy.rules = 3;
