@@ -581,6 +581,81 @@ class LimitsTest(unittest.TestCase):
             echo.stop()
 
 
+class ReplacedConfigTest(unittest.TestCase):
+    """The issue's finding: a config in a directory others can write, replaced
+    by user nobody (mv) while the proxy watches it, changed the policy."""
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to act as nobody")
+    def test_a_config_replaced_by_another_user_is_refused_and_the_policy_stays(self):
+        top = tempfile.mkdtemp(prefix="chokepoint-replaced-")
+        os.chmod(top, 0o755)  # nobody may pass through, not write
+        directory = os.path.join(top, "conf")
+        os.mkdir(directory, 0o755)
+        config = os.path.join(directory, "policy.yaml")
+        with open(config, "w") as f:
+            f.write(UPDATE_ONLY)
+        echo = EchoUpstream()
+        proxy = Proxy("--connect-to", "::127.0.0.1:%d" % echo.port, config=config)
+        try:
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            os.chmod(directory, 0o777)  # an operator's slip
+            replaced = subprocess.run(
+                ["runuser", "-u", "nobody", "--", "sh", "-c",
+                 'cat > "$1.new" && mv "$1.new" "$1"', "sh", config],
+                input=ALLOW_FILES, text=True, capture_output=True, timeout=10)
+            self.assertEqual(replaced.returncode, 0, replaced.stderr)
+            # The file watch noticed, and the reload was refused.
+            self.assertTrue(wait_until(lambda: sample(metrics(proxy), "chokepoint_policy_reload_failures_total") >= 1),
+                            proxy.stderr_text())
+            self.assertIn("the running policy stays", proxy.stderr_text())
+            self.assertRegex(proxy.stderr_text(), re.escape(config) + r": owned by uid \d+ \(nobody\), not by root")
+            self.assertTrue(serving(proxy, UPDATE_ONLY))
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            # And POST /reload says the same.
+            status, body = proxy.admin("/reload", method="POST")
+            self.assertEqual(status, 422)
+            self.assertIn(config + ": owned by uid", body)
+        finally:
+            proxy.stop()
+            echo.stop()
+        result = subprocess.run([CHOKEPOINT, "check", "--config", config], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn(config + ": owned by uid", result.stdout + result.stderr)
+        # Root's own file there is refused as well: anyone can rename over it.
+        os.remove(config)
+        with open(config, "w") as f:
+            f.write(UPDATE_ONLY)
+        result = subprocess.run([CHOKEPOINT, "check", "--config", config], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("%s: its directory %s is writable by other users, who could replace the file"
+                      % (config, directory), result.stdout + result.stderr)
+        result = subprocess.run([CHOKEPOINT, "run", "--config", config, "--listen", "127.0.0.1:0", "--admin", "none"],
+                                capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("%s: its directory %s is writable" % (config, directory), result.stderr)
+        shutil.rmtree(top, ignore_errors=True)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root to mount")
+    def test_a_read_only_mount_such_as_a_configmap_is_trusted_whatever_its_modes(self):
+        # Kubernetes mounts a ConfigMap read-only, its directory 0777: no one
+        # can write through it. Writable, the same directory is refused.
+        directory = tempfile.mkdtemp(prefix="chokepoint-configmap-")
+        script = ('mount -t tmpfs -o mode=0777 none "$1" && printf "version: 1\\n" > "$1/site.yaml" && '
+                  '"$2" check --config "$1/site.yaml"; echo "rw=$?"; mount -o remount,ro "$1" && '
+                  '"$2" check --config "$1/site.yaml"; echo "ro=$?"')
+        result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                                 directory, os.path.abspath(CHOKEPOINT)],
+                                capture_output=True, text=True, timeout=30)
+        os.rmdir(directory)
+        self.assertIn("rw=2", result.stdout, result.stdout + result.stderr)
+        self.assertIn("its directory %s is writable by other users" % directory, result.stdout)
+        self.assertIn("ro=0", result.stdout, result.stdout + result.stderr)
+
+
 class PrivilegeTest(unittest.TestCase):
     def test_a_config_others_can_write_is_refused(self):
         directory = tempfile.mkdtemp()
