@@ -423,6 +423,73 @@ class AdminTest(unittest.TestCase):
             proxy.stop()
             tls.stop()
 
+    def test_only_requests_for_its_own_names_and_posts_from_its_own_origin(self):
+        # DNS rebinding: a page of evil.example, its name now resolving to
+        # 127.0.0.1, asks the admin endpoint as evil.example. And any page
+        # can send a POST.
+        proxy = Proxy()
+        port = int(proxy.admin_url.rsplit(":", 1)[1])
+
+        def ask(path, host, method="GET", origin=None, version="1.1"):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            head = "%s %s HTTP/%s\r\n" % (method, path, version)
+            if host is not None:
+                head += "Host: %s\r\n" % host
+            if origin is not None:
+                head += "Origin: %s\r\n" % origin
+            sock.sendall((head + "Content-Length: 0\r\nConnection: close\r\n\r\n").encode())
+            status, _, body = read_http_response(sock)
+            sock.close()
+            return status, body.decode()
+
+        try:
+            pages = ("/", "/metrics", "/connections", "/dns", "/policy", "/proxy.pac", "/healthz",
+                     "/readyz", "/nope")
+            for path in pages:
+                for host in ("evil.example:%d" % port, "evil.example", "127.0.0.1.evil.example",
+                             "localhost.evil.example:%d" % port, "127.0.0.2:%d" % port, "x@127.0.0.1"):
+                    with self.subTest(path=path, host=host):
+                        status, body = ask(path, host)
+                        self.assertEqual(status, 421, body)
+                        self.assertIn("its own names", body)
+                for host in ("127.0.0.1:%d" % port, "127.0.0.1", "localhost:%d" % port, "LOCALHOST.",
+                             "[::1]:%d" % port, socket.gethostname(), "localhost:8080"):
+                    with self.subTest(path=path, host=host):
+                        self.assertNotEqual(ask(path, host)[0], 421)
+            # HTTP/1.0 without Host: no browser sends that.
+            self.assertEqual(ask("/healthz", None, version="1.0"), (200, "ok\n"))
+
+            generation = json.loads(proxy.admin("/policy")[1])["generation"]
+            here = "127.0.0.1:%d" % port
+            for origin in ("http://evil.example", "http://evil.example:%d" % port, "null",
+                           "https://" + here, "http://127.0.0.1:1", "http://localhost:%d" % port):
+                with self.subTest(origin=origin):
+                    status, body = ask("/reload", here, method="POST", origin=origin)
+                    self.assertEqual(status, 403, body)
+            self.assertEqual(json.loads(proxy.admin("/policy")[1])["generation"], generation)
+            self.assertEqual(ask("/reload", here, method="POST", origin="http://" + here)[0], 200)
+            self.assertEqual(ask("/reload", here, method="POST")[0], 200)  # curl sends no Origin
+            self.assertEqual(json.loads(proxy.admin("/policy")[1])["generation"], generation + 2)
+        finally:
+            proxy.stop()
+
+    def test_a_wildcard_admin_answers_for_the_address_it_was_reached_at(self):
+        # As a Kubernetes probe does: Host is the pod's address and port.
+        proxy = Proxy("--admin-public", admin="0.0.0.0:0")
+        port = int(proxy.admin_url.rsplit(":", 1)[1])
+        try:
+            for address, host, expected in (("127.0.0.2", "127.0.0.2:%d" % port, 200),
+                                            ("127.0.0.2", "127.0.0.3:%d" % port, 421),
+                                            ("127.0.0.3", "127.0.0.3", 200)):
+                with self.subTest(address=address, host=host):
+                    sock = socket.create_connection((address, port), timeout=10)
+                    sock.sendall(("GET /readyz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                                  % host).encode())
+                    self.assertEqual(read_http_response(sock)[0], expected)
+                    sock.close()
+        finally:
+            proxy.stop()
+
     def test_admin_refuses_a_public_address_unless_told(self):
         result = subprocess.run([CHOKEPOINT, "run", "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0"],
                                 capture_output=True, text=True, timeout=10)
