@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <optional>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
