@@ -2,6 +2,7 @@
 
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
+#include <chokepoint/auth/password_hash.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 namespace chokepoint::app {
@@ -24,7 +25,16 @@ int check_command(Args& args) {
   if (!config) return kExitUsage;
   auto snapshot = policy::Snapshot::build(std::move(config->policy.policy));
   print_diagnostics(snapshot.diagnostics(), std::cout);
-  if (!snapshot) return kExitUsage;
+  // The users file the config names is read as `run` would read it, so that
+  // check refuses what start-up and a reload would.
+  const std::string users_file = config->settings.users_file.value_or("");
+  bool users_ok = true;
+  if (!users_file.empty()) {
+    const auto users = auth::load_users(users_file);
+    print_diagnostics(users.diagnostics(), std::cout);
+    users_ok = users.ok();
+  }
+  if (!snapshot || !users_ok) return kExitUsage;
 
   const policy::Policy& p = snapshot.value()->policy();
   std::cout << (config_path.empty() ? std::string(policy::kBuiltinCatalogName) : config_path)

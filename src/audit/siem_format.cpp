@@ -1,4 +1,5 @@
 #include <chokepoint/audit/siem_format.hpp>
+#include <chokepoint/core/utf8.hpp>
 
 namespace chokepoint::audit {
 namespace {
@@ -7,10 +8,24 @@ constexpr int kFacilityLocal0 = 16;
 
 // CEF header fields escape '\' and '|'; extension values escape '\', '=' and
 // line breaks (CEF rules, "Character Encoding"). Control bytes become spaces.
+// CEF is UTF-8: invalid bytes become U+FFFD, as in the JSON record.
 std::string cef_escape(std::string_view text, bool header) {
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t length = utf8_sequence_length(text.substr(i));
+      if (length == 0) {
+        out += kUtf8Replacement;
+        ++i;
+      } else {
+        out += text.substr(i, length);
+        i += length;
+      }
+      continue;
+    }
     if (c == '\\' || (header && c == '|') || (!header && c == '=')) {
       out += '\\';
       out += c;
@@ -23,6 +38,7 @@ std::string cef_escape(std::string_view text, bool header) {
     } else {
       out += c;
     }
+    ++i;
   }
   return out;
 }

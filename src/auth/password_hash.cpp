@@ -1,13 +1,13 @@
 #include <charconv>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
-#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <chokepoint/auth/password_hash.hpp>
+#include <chokepoint/core/trusted_file.hpp>
 
 namespace chokepoint::auth {
 namespace {
@@ -103,19 +103,12 @@ bool verify_password(const PasswordHash& stored, std::string_view password) {
 }
 
 Result<std::map<std::string, PasswordHash>> load_users(const std::string& path) {
-  std::ifstream in(path);
+  // Whoever may write this file chooses who gets in, and with which role.
+  auto read = read_trusted_file(path);
+  if (!read) return Result<std::map<std::string, PasswordHash>>::failure(read.diagnostics());
+  std::istringstream in(std::move(read).value());
   Diagnostics problems;
   std::map<std::string, PasswordHash> users;
-  if (!in) {
-    problems.push_back(Diagnostic{path, 0, 0, Severity::Error, "cannot read the users file"});
-    return Result<std::map<std::string, PasswordHash>>::failure(std::move(problems));
-  }
-  struct stat status {};
-  if (::stat(path.c_str(), &status) == 0 && (status.st_mode & S_IWOTH) != 0) {
-    problems.push_back(Diagnostic{path, 0, 0, Severity::Error,
-                                  "writable by other users; refusing it (chmod o-w)"});
-    return Result<std::map<std::string, PasswordHash>>::failure(std::move(problems));
-  }
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.empty() || line[0] == '#') continue;

@@ -13,6 +13,8 @@
 #include <chokepoint/control/controller.hpp>
 #include <chokepoint/net/dialer.hpp>
 
+#include "admin_hosts.hpp"
+
 namespace chokepoint::control {
 namespace {
 
@@ -23,6 +25,11 @@ constexpr std::chrono::seconds kAdminIdle{30};
 constexpr int kAdminBacklog = 64;
 // Accept failed for want of descriptors or memory: wait this long before the next try.
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+std::string machine_name() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string();
+}
 
 bool is_loopback(const Endpoint& at) {
   return at.address.is_v4() ? (at.address.bytes()[0] == 127) : at.address.to_string() == "::1";
@@ -40,17 +47,33 @@ bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::string_bo
   return response;
 }
 
+std::optional<std::string_view> header(const bhttp::request<bhttp::string_body>& r,
+                                       bhttp::field field) {
+  const auto it = r.find(field);
+  if (it == r.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
 asio::awaitable<bhttp::response<bhttp::string_body>> route(
-    Controller& c, const bhttp::request<bhttp::string_body>& r) {
+    Controller& c, const AdminHosts& hosts, const IpAddress& local,
+    const bhttp::request<bhttp::string_body>& r) {
   const std::string_view target(r.target().data(), r.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   const bool get = r.method() == bhttp::verb::get || r.method() == bhttp::verb::head;
+  // Before anything else, for every page: a rebound name must learn nothing.
+  if (!hosts.own(header(r, bhttp::field::host), local)) {
+    co_return answer(r, bhttp::status::misdirected_request,
+                     "this admin endpoint answers only requests for its own names and addresses "
+                     "(localhost, the address it listens on, the machine's host name)\n");
+  }
   if (path == "/reload") {
     if (r.method() != bhttp::verb::post) {
       auto response = answer(r, bhttp::status::method_not_allowed, "POST /reload\n");
       response.set(bhttp::field::allow, "POST");
       co_return response;
     }
+    if (!AdminHosts::same_origin(header(r, bhttp::field::origin), header(r, bhttp::field::host)))
+      co_return answer(r, bhttp::status::forbidden, "POST from another origin refused\n");
     const auto outcome = c.reload("POST /reload");
     co_return answer(r, outcome.ok ? bhttp::status::ok : bhttp::status::unprocessable_entity,
                      outcome.message);
@@ -82,10 +105,7 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
   if (path == "/policy")
     co_return answer(r, bhttp::status::ok, c.policy_json(), "application/json");
   if (path == "/proxy.pac" || path == "/wpad.dat") {
-    const auto host = r.find(bhttp::field::host);
-    auto file = c.auto_config(host == r.end()
-                                  ? std::string_view()
-                                  : std::string_view(host->value().data(), host->value().size()));
+    auto file = c.auto_config(header(r, bhttp::field::host).value_or(std::string_view()));
     if (!file) {
       co_return answer(r, bhttp::status::not_found,
                        "no explicit listener (and no pac.proxy) for a PAC file to name\n");
@@ -101,10 +121,11 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
                    "POST /reload\n");
 }
 
-asio::awaitable<void> serve(Controller& c, tcp::socket socket) {
+asio::awaitable<void> serve(Controller& c, const AdminHosts& hosts, tcp::socket socket) {
+  error_code ec;
+  const IpAddress local = net::to_ip(socket.local_endpoint(ec).address());
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  error_code ec;
   while (true) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024);
@@ -112,7 +133,7 @@ asio::awaitable<void> serve(Controller& c, tcp::socket socket) {
     co_await bhttp::async_read(stream, buffer, parser, await_into(ec));
     if (ec) break;
     const bhttp::request<bhttp::string_body> request = parser.release();
-    auto response = co_await route(c, request);
+    auto response = co_await route(c, hosts, local, request);
     co_await bhttp::async_write(stream, response, await_into(ec));
     if (ec || !response.keep_alive()) break;
   }
@@ -122,7 +143,7 @@ asio::awaitable<void> serve(Controller& c, tcp::socket socket) {
 }  // namespace
 
 AdminEndpoint::AdminEndpoint(asio::io_context& io, Controller& controller)
-    : io_(io), controller_(controller) {}
+    : io_(io), controller_(controller), hosts_(std::make_unique<AdminHosts>(machine_name())) {}
 
 AdminEndpoint::~AdminEndpoint() = default;
 
@@ -173,7 +194,7 @@ asio::awaitable<void> AdminEndpoint::accept_loop() {
       // A worker's accept may have taken the descriptor the spare gave back:
       // descriptors are free again now, so hold one for the next exhaustion.
       spare_.retake();
-      asio::co_spawn(io_, serve(controller_, std::move(socket)), asio::detached);
+      asio::co_spawn(io_, serve(controller_, *hosts_, std::move(socket)), asio::detached);
       continue;
     }
     if ((ec == asio::error::no_descriptors || ec.value() == ENFILE) && spare_.release()) {
@@ -194,7 +215,7 @@ asio::awaitable<void> AdminEndpoint::accept_loop() {
 }
 
 asio::awaitable<void> AdminEndpoint::serve_on_spare(tcp::socket socket) {
-  co_await serve(controller_, std::move(socket));
+  co_await serve(controller_, *hosts_, std::move(socket));
   // The probe's socket is closed by now: its descriptor goes back to the spare.
   spare_.retake();
 }

@@ -1,6 +1,8 @@
 // The admin endpoint (--admin, 127.0.0.1:9090 by default): health,
 // readiness, Prometheus metrics, the running policy, open tunnels, and
-// reloads. It runs on the control thread, never on an I/O thread.
+// reloads. It runs on the control thread, never on an I/O thread. It
+// answers only requests for its own names, and POST only from its own
+// origin (admin_hosts.hpp): 421 and 403 otherwise.
 #pragma once
 
 #include <memory>
@@ -12,6 +14,7 @@
 
 namespace chokepoint::control {
 
+class AdminHosts;
 class Controller;
 
 class AdminEndpoint {
@@ -49,6 +52,7 @@ class AdminEndpoint {
 
   asio::io_context& io_;
   Controller& controller_;
+  std::unique_ptr<const AdminHosts> hosts_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::optional<Endpoint> bound_;
   Spare spare_;

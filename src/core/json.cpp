@@ -2,34 +2,10 @@
 #include <charconv>
 
 #include <chokepoint/core/json.hpp>
+#include <chokepoint/core/utf8.hpp>
 
 namespace chokepoint {
 namespace {
-
-// Length of the valid UTF-8 sequence at `s`, or 0 (RFC 3629: no overlongs,
-// no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  auto cont = [&](std::size_t i) {
-    return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
-  };
-  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto b1 = static_cast<unsigned char>(s[1]);
-    if (b0 == 0xe0 && b1 < 0xa0) return 0;   // overlong
-    if (b0 == 0xed && b1 >= 0xa0) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto b1 = static_cast<unsigned char>(s[1]);
-    if (b0 == 0xf0 && b1 < 0x90) return 0;   // overlong
-    if (b0 == 0xf4 && b1 >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // The bytes a JSON string may hold as they are: printable ASCII but the
 // quote and the backslash.
@@ -58,7 +34,7 @@ void append_json_string(std::string& out, std::string_view value) {
     if (c >= 0x80) {
       const auto length = utf8_sequence_length(value.substr(i));
       if (length == 0) {
-        out += "\\ufffd";
+        out += "\\ufffd";  // as every UTF-8 sink replaces it (utf8.hpp)
         ++i;
       } else {
         out.append(value.substr(i, length));

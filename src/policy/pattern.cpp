@@ -22,6 +22,16 @@ std::optional<HostPattern> fail(std::string& error, std::string message) {
 
 std::optional<HostPattern> parse_regex(std::string_view source, std::string& error) {
   if (source.empty()) return fail(error, "empty regular expression after 're:'");
+  // No host name holds one, and every export writes patterns into line-based
+  // files: a newline would split a Suricata rule or a squid line.
+  for (const char c : source) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return fail(error,
+                  "control character in the regular expression after 're:' (no host name "
+                  "holds one)");
+    }
+  }
   RE2::Options options;
   options.set_log_errors(false);
   const RE2 re(re2::StringPiece(source.data(), source.size()), options);

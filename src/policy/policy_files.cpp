@@ -1,14 +1,11 @@
 #include "policy_files.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
+#include <chokepoint/core/trusted_file.hpp>
 #include <chokepoint/policy/loader.hpp>
 
 namespace chokepoint::policy::detail {
@@ -70,21 +67,13 @@ void PolicyFiles::file_error(const std::string& file, const SourcePos& at, std::
 
 bool PolicyFiles::read_file(const std::string& path, std::string& text,
                             const SourcePos& included_at) {
-  // Whoever may write the policy decides what leaves the network: a file
-  // other users can write is refused, as sshd refuses such key files.
-  struct stat status {};
-  if (::stat(path.c_str(), &status) == 0 && (status.st_mode & S_IWOTH) != 0) {
-    file_error(path, included_at, "writable by other users; refusing it (chmod o-w)");
+  // Whoever may write the policy decides what leaves the network.
+  auto read = read_trusted_file(path);
+  if (!read) {
+    file_error(path, included_at, read.diagnostics().front().message);
     return false;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    file_error(path, included_at, std::string("cannot read: ") + std::strerror(errno));
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  text = buffer.str();
+  text = std::move(read).value();
   return true;
 }
 

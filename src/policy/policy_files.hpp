@@ -1,8 +1,8 @@
 // Private to the loader: the files of a configuration. Reads each file once
-// (a diamond of includes reads the shared file once), refuses files other
-// users can write, resolves `include:` relative to the including file or to
-// the built-in catalog, stops cycles and runaway nesting, and hashes the
-// bytes it read for the policy's digest.
+// (a diamond of includes reads the shared file once), refuses files others
+// could have written (core/trusted_file.hpp), resolves `include:` relative
+// to the including file or to the built-in catalog, stops cycles and
+// runaway nesting, and hashes the bytes it read for the policy's digest.
 #pragma once
 
 #include <memory>

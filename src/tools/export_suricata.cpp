@@ -35,11 +35,56 @@ std::string content_text(std::string_view text) {
   return out;
 }
 
-std::string pcre_text(std::string_view regex) {
+// A msg value: Suricata's rule syntax escapes '"', ';' and '\' with a
+// backslash in every option value. A control byte (a path cannot hold one)
+// would end the rule's line: it becomes a space.
+std::string msg_text(std::string_view text) {
   std::string out;
-  for (const char c : regex) {
-    if (c == '"' || c == ';' || c == '/') out += '\\';
-    out += c;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == ';' || c == '\\') out += '\\';
+    out += u < 0x20 || u == 0x7f ? ' ' : c;
+  }
+  return out;
+}
+
+// A pattern between the slashes of pcre:"/.../". The rule syntax's '"' and
+// ';', the delimiter '/' and control bytes (a newline would split the rule)
+// are written as PCRE's \xHH, which stands for that character anywhere in
+// a pattern, in a class too; escaped ("\;") or not, the character is
+// literal in both. Inside \Q...\E, where \xHH would be read as text, the
+// quote is closed around it. Other escapes pass as they are. (The loader
+// refuses control bytes in re: patterns; this holds whatever it allows.)
+std::string pcre_text(std::string_view regex) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto special = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '"' || c == ';' || c == '/' || u < 0x20 || u == 0x7f;
+  };
+  std::string out;
+  bool quoted = false;  // inside \Q...\E
+  for (std::size_t i = 0; i < regex.size(); ++i) {
+    char c = regex[i];
+    if (c == '\\' && i + 1 < regex.size()) {
+      const char next = regex[i + 1];
+      if (quoted ? next == 'E' : !special(next)) {
+        quoted = quoted ? false : next == 'Q';
+        out += c;
+        out += next;
+        ++i;
+        continue;
+      }
+      if (!quoted) c = regex[++i];  // an escaped special: literal, as \xHH is
+    }
+    if (!special(c)) {
+      out += c;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out += quoted ? "\\E\\x" : "\\x";
+    out += kHex[u >> 4];
+    out += kHex[u & 15];
+    if (quoted) out += "\\Q";
   }
   return out;
 }
@@ -85,11 +130,12 @@ std::string name_options(const policy::HostPattern& p, bool tls) {
 
 ExportOutput export_suricata(const Selection& s) {
   ExportOutput out;
-  out.text =
-      comment_block("#", export_header(s, ExportFormat::Suricata),
-                    {note_list("re: rules", s.regexes,
-                               "written as PCRE unchanged; RE2-only syntax would need rewriting"),
-                     note_versions(s), note_roles(s), note_deny(s)});
+  out.text = comment_block(
+      "#", export_header(s, ExportFormat::Suricata),
+      {note_list("re: rules", s.regexes,
+                 "written as PCRE as they are ('\"', ';' and '/' as \\xHH); RE2-only syntax would "
+                 "need rewriting"),
+       note_versions(s), note_roles(s), note_deny(s)});
   out.text +=
       "# pass rules for what the policy lets out: TLS by SNI and plain HTTP by Host (and path\n"
       "# prefix), on the rule's ports; CIDR destinations by address. Sources are $HOME_NET.\n"
@@ -98,9 +144,9 @@ ExportOutput export_suricata(const Selection& s) {
   const auto rule = [&](std::string_view proto, std::string_view dest, const policy::Rule& r,
                         std::string_view what, const std::string& options) {
     out.text += "pass " + std::string(proto) + " $HOME_NET any -> " + std::string(dest) + " " +
-                port_list(r.ports) + " (msg:\"chokepoint " + r.id + ": " + std::string(what) +
-                "\"; flow:established,to_server; " + options + " sid:" + std::to_string(sid++) +
-                "; rev:1;)\n";
+                port_list(r.ports) + " (msg:\"chokepoint " + msg_text(r.id) + ": " +
+                msg_text(what) + "\"; flow:established,to_server; " + options +
+                " sid:" + std::to_string(sid++) + "; rev:1;)\n";
   };
   for (const auto& selected : s.rules) {
     const policy::Rule& r = *selected.rule;
@@ -125,7 +171,7 @@ ExportOutput export_suricata(const Selection& s) {
     }
     if (!cidrs.empty()) {
       out.text += "pass tcp $HOME_NET any -> [" + cidrs + "] " + port_list(r.ports) +
-                  " (msg:\"chokepoint " + r.id +
+                  " (msg:\"chokepoint " + msg_text(r.id) +
                   ": addresses\"; flow:to_server; sid:" + std::to_string(sid++) + "; rev:1;)\n";
     }
   }

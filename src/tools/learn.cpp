@@ -2,15 +2,45 @@
 #include <bit>
 #include <unordered_map>
 
+#include <chokepoint/core/json.hpp>
+
 #include "learn_model.hpp"
 
 namespace chokepoint::tools {
 namespace {
 
 constexpr std::size_t kKeptPaths = 16;
+// Skipped records named one by one; past this many, only counted.
+constexpr std::size_t kNamedSkips = 20;
 
 bool let_out_by_a_rule(const policy::Decision& d) {
   return d.action != policy::Action::Deny;  // `mode: audit` aside
+}
+
+// `text` for a message: a record's strings may hold anything, and the
+// message goes to a terminal.
+std::string shown(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+// Why a record that was let out cannot go into a site file, which the
+// loader would then refuse whole; empty when it can. The proxy never
+// writes such a record: a damaged or hand-made log can hold one.
+std::string unusable(const AuditRecord& r) {
+  Host host;
+  const HostError error = normalize_host(r.host, host);
+  if (error != HostError::None)
+    return "host " + shown(r.host) + " is not a host name (" + std::string(to_string(error)) + ")";
+  if (host.name != r.host)
+    return "host " + shown(r.host) + " is not written as the proxy writes it (" + shown(host.name) +
+           ")";
+  if (r.user.find(':') != std::string_view::npos)
+    return "user " + shown(r.user) + " cannot be a proxy user (it holds ':')";
+  if (r.user.empty() && !IpAddress::parse(client_address(r.client)))
+    return "client " + shown(r.client) + " is not an address";
+  return {};
 }
 
 }  // namespace
@@ -43,7 +73,11 @@ struct Learner::State {
   std::uint64_t dropped = 0;  // observations past the limit
   detail::Learned learned;
   std::vector<std::string> problems;
+  std::vector<std::string> skipped;  // the first kNamedSkips, as warnings
+  std::uint64_t more_skipped = 0;
   AuditLineParser parser;
+
+  void add(const AuditRecord& r, std::string_view where);
 
   detail::Group* group_for(const AuditRecord& r) {
     const policy::Policy& p = config->policy();
@@ -203,47 +237,61 @@ void Learner::add_file(AuditFile& file) {
   s.learned.sources.push_back(file.name());
   std::string_view line;
   AuditRecord record;
+  std::uint64_t returned = 0;
   while (file.next(line)) {
+    ++returned;
     if (line.empty()) continue;
     if (s.parser.parse(line.data(), line.size(), line.size() + kLinePadding, record) !=
         LineError::None) {
       ++s.learned.malformed;
       continue;
     }
-    add(record);
+    // Oversized lines are skipped by the file, not returned, yet counted.
+    s.add(record, file.name() + ":" + std::to_string(returned + file.oversized_lines()));
   }
   if (!file.error().empty()) s.problems.push_back(file.name() + ": " + file.error());
 }
 
 void Learner::add(const AuditRecord& r) {
-  State& s = *state_;
-  const auto& o = s.options;
+  state_->add(r, "a record");
+}
+
+void Learner::State::add(const AuditRecord& r, std::string_view where) {
+  const auto& o = options;
   if ((o.since_micros && r.ts_micros < *o.since_micros) ||
       (o.until_micros && r.ts_micros >= *o.until_micros))
     return;
-  ++s.learned.records;
-  if (r.event == AuditEvent::Deny && r.enforced) ++s.learned.refused_records;
+  ++learned.records;
+  if (r.event == AuditEvent::Deny && r.enforced) ++learned.refused_records;
   // Allowed or logged, or let out by audit mode; `open`, or `error` after
   // such a decision (the destination failed, the policy had said yes).
   const bool learnable =
       (r.event == AuditEvent::Open || r.event == AuditEvent::Error) &&
       (r.decision == "allow" || r.decision == "log" || (r.decision == "deny" && !r.enforced));
   if (!learnable || r.host.empty() || r.port == 0) return;
-  detail::Group* g = s.group_for(r);
+  if (const std::string why = unusable(r); !why.empty()) {
+    if (skipped.size() < kNamedSkips) {
+      skipped.push_back(std::string(where) + ": skipped: " + why);
+    } else {
+      ++more_skipped;
+    }
+    return;
+  }
+  detail::Group* g = group_for(r);
   if (!g) return;
 
   const detail::DestinationKey key(std::string(r.host), r.port);
   auto it = g->seen.find(key);
   if (it == g->seen.end()) {
-    if (s.observations >= o.max_observations) {
-      ++s.dropped;
+    if (observations >= o.max_observations) {
+      ++dropped;
       return;
     }
-    ++s.observations;
+    ++observations;
     it = g->seen.emplace(key, detail::Seen{}).first;
   }
   detail::Seen& seen = it->second;
-  ++s.learned.learned_records;
+  ++learned.learned_records;
   ++seen.count;
   ++g->connections;
   const std::int64_t ts = r.ts_micros;
@@ -251,8 +299,8 @@ void Learner::add(const AuditRecord& r) {
   if (ts > seen.last) seen.last = ts;
   if (g->first == 0 || ts < g->first) g->first = ts;
   if (ts > g->last) g->last = ts;
-  if (s.learned.first == 0 || ts < s.learned.first) s.learned.first = ts;
-  if (ts > s.learned.last) s.learned.last = ts;
+  if (learned.first == 0 || ts < learned.first) learned.first = ts;
+  if (ts > learned.last) learned.last = ts;
   if (r.mode == "http") {
     const std::string_view path = r.path.empty() ? std::string_view("/") : r.path;
     if (!seen.many_paths &&
@@ -319,6 +367,11 @@ LearnResult Learner::finish() {
                                 ": " + learned.describe(decision, host, key.second, identity));
     }
   }
+  for (auto& skipped : s.skipped)
+    result.warnings.push_back(std::move(skipped));
+  if (s.more_skipped > 0)
+    result.warnings.push_back("skipped " + std::to_string(s.more_skipped) +
+                              " more records it could not use");
   for (const auto& problem : s.problems)
     result.warnings.push_back(problem);
   result.ok = true;

@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import socketserver
@@ -18,6 +19,27 @@ import urllib.error
 import urllib.request
 
 CHOKEPOINT = os.environ.get("CHOKEPOINT_BIN", "build/chokepoint")
+
+# The files tests write get the modes the tests expect whatever umask the
+# caller (a CI runner) has: chokepoint refuses a config or users file its
+# group can write, or one in such a directory.
+os.umask(0o022)
+
+
+def private_copy(*paths):
+    """Copies of files of the source tree in a directory of their own, under
+    their relative paths: a checkout may sit below a directory its group can
+    write, or come with group-writable files (git under umask 002), where
+    chokepoint refuses a config. Returns the copies' paths."""
+    source = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    directory = tempfile.mkdtemp(prefix="chokepoint-copy-")
+    copies = []
+    for path in paths:
+        copy = os.path.join(directory, path)
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        shutil.copyfile(os.path.join(source, path), copy)
+        copies.append(copy)
+    return copies
 PKI = os.environ.get("CHOKEPOINT_PKI", "build/pki")
 CA = os.path.join(PKI, "ca.pem")
 

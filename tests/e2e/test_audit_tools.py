@@ -295,6 +295,25 @@ class AuditToolsTest(unittest.TestCase):
         allowed, _ = self.explain(path, STRANGER, "exfil.example.net", 443)
         self.assertFalse(allowed)
 
+    def test_learn_skips_records_it_cannot_use_and_names_their_lines(self):
+        # A damaged or hand-edited log: names the proxy never writes, beside good records.
+        log = os.path.join(self.dir, "damaged.jsonl")
+        good = next(r for r in self.records if r["event"] == "open" and r["host"] == "github.com")
+        with open(log, "w") as f:
+            f.write(json.dumps(good) + "\n")
+            f.write(json.dumps(dict(good, host="GitHub.COM")) + "\n")
+            f.write(json.dumps(dict(good, host="bad host\u001b[31m.example")) + "\n")
+            f.write(json.dumps(dict(good, host="gist.github.com")) + "\n")
+        result = run("learn", "--config", self.config, log)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("version: 1", result.stdout)
+        self.assertIn('"github.com"', result.stdout)
+        self.assertIn('"gist.github.com"', result.stdout)
+        self.assertNotIn("GitHub.COM", result.stdout)
+        self.assertIn("warning: %s:2: skipped: host \"GitHub.COM\"" % log, result.stderr)
+        self.assertIn("warning: %s:3: skipped: host \"bad host\\u001b[31m.example\"" % log, result.stderr)
+        self.assertNotIn("\x1b", result.stderr)
+
     def test_learn_usage_errors(self):
         for args in (["--group", "4", self.current], ["--group", "x", self.current], [],
                      ["--since", "soon", self.current]):

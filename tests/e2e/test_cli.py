@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import CHOKEPOINT
+from harness import CHOKEPOINT, private_copy
 
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -19,9 +19,10 @@ def run(*args, stdin=None):
 
 class CheckTest(unittest.TestCase):
     def test_shipped_files_are_valid(self):
-        for path in ("policy/deep-security.yaml", "policy/examples/site.yaml", "policy/examples/audit-mode.yaml"):
+        shipped = ("policy/deep-security.yaml", "policy/examples/site.yaml", "policy/examples/audit-mode.yaml")
+        for path, copy in zip(shipped, private_copy(*shipped)):
             with self.subTest(path=path):
-                result = run("check", "--config", os.path.join(SOURCE, path))
+                result = run("check", "--config", copy)
                 self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
                 self.assertIn(": ok:", result.stdout)
 
@@ -61,6 +62,32 @@ class CheckTest(unittest.TestCase):
         self.assertRegex(result.stdout + result.stderr, r"%s:\d+:\d+: " % re.escape(path))
         result = run("check", "--config", os.path.join(directory, "absent.yaml"))
         self.assertEqual(result.returncode, 2)
+
+    def test_a_config_or_users_file_others_could_replace_is_refused(self):
+        directory = tempfile.mkdtemp()
+        shared = os.path.join(directory, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o775)  # its group may write: rename a file of theirs over ours
+        users = os.path.join(shared, "users")
+        with open(users, "w") as f:
+            f.write("# no users yet\n")
+        path = os.path.join(directory, "site.yaml")
+        with open(path, "w") as f:
+            f.write("version: 1\nsettings: {users_file: %s}\n" % users)
+        result = run("check", "--config", path)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("%s: its directory %s is writable by its group, who could replace the file; "
+                      "refusing it (chmod g-w %s, or chmod +t %s)" % (users, shared, shared, shared),
+                      result.stdout + result.stderr)
+        config = os.path.join(shared, "site.yaml")
+        os.rename(path, config)
+        result = run("check", "--config", config)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertRegex(result.stdout + result.stderr, "^%s: its directory %s is writable by its group"
+                         % (re.escape(config), re.escape(shared)))
+        os.chmod(shared, 0o755)
+        result = run("check", "--config", config)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
     def test_run_refuses_a_bad_config(self):
         directory = tempfile.mkdtemp()

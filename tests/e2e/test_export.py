@@ -187,6 +187,50 @@ class ExportTest(unittest.TestCase):
                             for r in rules))
         self.assertIn("re: rules", self.leading_comment(text))
 
+    def test_suricata_rules_keep_hostile_paths_and_patterns_inside_their_options(self):
+        # A path is printable ASCII, so it may hold what ends a msg and starts
+        # options of its own; a re: pattern may hold the rule syntax's '"' and
+        # ';' and the pcre delimiter, escaped or not, and quoted (\Q...\E).
+        hostile = '/a";sid:1;classtype:x;msg:"pwn'
+        regex = r'^x"y;z/w\;v\/u\Q;\E$'
+        config = self.write("hostile.yaml", "version: 1\nrules:\n"
+                            "  - {id: r, ports: [80], destinations: ['a.example.com%s', 'b.example.com/c\\d;e']}\n"
+                            "  - {id: q, ports: [443], destinations: ['re:%s']}\n" % (hostile, regex))
+        result = run("export", "--format", "suricata", "--config", config)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rules = [suricata_rule.parse(line) for line in result.stdout.splitlines()
+                 if line.startswith("pass ")]
+        self.assertEqual(len(rules), 6, result.stdout)  # TLS and HTTP for each name and the re: rule
+        for rule in rules:
+            with self.subTest(rule=rule["raw"]):
+                self.assertGreaterEqual(rule["sid"], 1000001)
+                self.assertIsNone(rule.get("classtype"))
+                self.assertTrue(rule["msg"].startswith("chokepoint "), rule["msg"])
+        messages = {r["msg"] for r in rules}
+        self.assertIn(r'chokepoint r: a.example.com/a\"\;sid:1\;classtype:x\;msg:\"pwn', messages)
+        self.assertIn(r"chokepoint r: b.example.com/c\\d\;e", messages)
+        # The pattern means what it meant, read by Python's re (which knows
+        # PCRE's \xHH, not \Q...\E: there is nothing left between them).
+        bodies = {r["pcre"].strip('"') for r in rules if r.get("pcre")}
+        self.assertEqual(len(bodies), 2, bodies)  # TLS with /i, HTTP without
+        for body in bodies:
+            with self.subTest(pcre=body):
+                inner = body[1:body.rindex("/")]
+                self.assertFalse(set('";/\n') & set(inner), inner)
+                self.assertIn(r"\Q\E", inner)
+                pattern = re.compile(inner.replace(r"\Q\E", ""))
+                self.assertTrue(pattern.fullmatch('x"y;z/w;v/u;'), inner)
+                self.assertFalse(pattern.fullmatch("x"), inner)
+
+    def test_a_re_pattern_with_a_newline_is_refused_before_any_export(self):
+        config = self.write("newline.yaml", 'version: 1\nrules:\n  - {id: q, destinations: ["re:^a\\nb$"]}\n')
+        result = run("check", "--config", config)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertRegex(result.stdout + result.stderr, re.escape(config) + r":3:\d+: control character")
+        result = run("export", "--format", "suricata", "--config", config)
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(result.stdout, "")
+
     def test_aws_rule_group_is_valid_for_create_rule_group(self):
         model = botocore.session.get_session().get_service_model("network-firewall")
         shape = model.operation_model("CreateRuleGroup").input_shape

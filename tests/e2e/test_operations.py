@@ -423,6 +423,73 @@ class AdminTest(unittest.TestCase):
             proxy.stop()
             tls.stop()
 
+    def test_only_requests_for_its_own_names_and_posts_from_its_own_origin(self):
+        # DNS rebinding: a page of evil.example, its name now resolving to
+        # 127.0.0.1, asks the admin endpoint as evil.example. And any page
+        # can send a POST.
+        proxy = Proxy()
+        port = int(proxy.admin_url.rsplit(":", 1)[1])
+
+        def ask(path, host, method="GET", origin=None, version="1.1"):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            head = "%s %s HTTP/%s\r\n" % (method, path, version)
+            if host is not None:
+                head += "Host: %s\r\n" % host
+            if origin is not None:
+                head += "Origin: %s\r\n" % origin
+            sock.sendall((head + "Content-Length: 0\r\nConnection: close\r\n\r\n").encode())
+            status, _, body = read_http_response(sock)
+            sock.close()
+            return status, body.decode()
+
+        try:
+            pages = ("/", "/metrics", "/connections", "/dns", "/policy", "/proxy.pac", "/healthz",
+                     "/readyz", "/nope")
+            for path in pages:
+                for host in ("evil.example:%d" % port, "evil.example", "127.0.0.1.evil.example",
+                             "localhost.evil.example:%d" % port, "127.0.0.2:%d" % port, "x@127.0.0.1"):
+                    with self.subTest(path=path, host=host):
+                        status, body = ask(path, host)
+                        self.assertEqual(status, 421, body)
+                        self.assertIn("its own names", body)
+                for host in ("127.0.0.1:%d" % port, "127.0.0.1", "localhost:%d" % port, "LOCALHOST.",
+                             "[::1]:%d" % port, socket.gethostname(), "localhost:8080"):
+                    with self.subTest(path=path, host=host):
+                        self.assertNotEqual(ask(path, host)[0], 421)
+            # HTTP/1.0 without Host: no browser sends that.
+            self.assertEqual(ask("/healthz", None, version="1.0"), (200, "ok\n"))
+
+            generation = json.loads(proxy.admin("/policy")[1])["generation"]
+            here = "127.0.0.1:%d" % port
+            for origin in ("http://evil.example", "http://evil.example:%d" % port, "null",
+                           "https://" + here, "http://127.0.0.1:1", "http://localhost:%d" % port):
+                with self.subTest(origin=origin):
+                    status, body = ask("/reload", here, method="POST", origin=origin)
+                    self.assertEqual(status, 403, body)
+            self.assertEqual(json.loads(proxy.admin("/policy")[1])["generation"], generation)
+            self.assertEqual(ask("/reload", here, method="POST", origin="http://" + here)[0], 200)
+            self.assertEqual(ask("/reload", here, method="POST")[0], 200)  # curl sends no Origin
+            self.assertEqual(json.loads(proxy.admin("/policy")[1])["generation"], generation + 2)
+        finally:
+            proxy.stop()
+
+    def test_a_wildcard_admin_answers_for_the_address_it_was_reached_at(self):
+        # As a Kubernetes probe does: Host is the pod's address and port.
+        proxy = Proxy("--admin-public", admin="0.0.0.0:0")
+        port = int(proxy.admin_url.rsplit(":", 1)[1])
+        try:
+            for address, host, expected in (("127.0.0.2", "127.0.0.2:%d" % port, 200),
+                                            ("127.0.0.2", "127.0.0.3:%d" % port, 421),
+                                            ("127.0.0.3", "127.0.0.3", 200)):
+                with self.subTest(address=address, host=host):
+                    sock = socket.create_connection((address, port), timeout=10)
+                    sock.sendall(("GET /readyz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                                  % host).encode())
+                    self.assertEqual(read_http_response(sock)[0], expected)
+                    sock.close()
+        finally:
+            proxy.stop()
+
     def test_admin_refuses_a_public_address_unless_told(self):
         result = subprocess.run([CHOKEPOINT, "run", "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0"],
                                 capture_output=True, text=True, timeout=10)
@@ -579,6 +646,81 @@ class LimitsTest(unittest.TestCase):
         finally:
             proxy.stop()
             echo.stop()
+
+
+class ReplacedConfigTest(unittest.TestCase):
+    """The issue's finding: a config in a directory others can write, replaced
+    by user nobody (mv) while the proxy watches it, changed the policy."""
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to act as nobody")
+    def test_a_config_replaced_by_another_user_is_refused_and_the_policy_stays(self):
+        top = tempfile.mkdtemp(prefix="chokepoint-replaced-")
+        os.chmod(top, 0o755)  # nobody may pass through, not write
+        directory = os.path.join(top, "conf")
+        os.mkdir(directory, 0o755)
+        config = os.path.join(directory, "policy.yaml")
+        with open(config, "w") as f:
+            f.write(UPDATE_ONLY)
+        echo = EchoUpstream()
+        proxy = Proxy("--connect-to", "::127.0.0.1:%d" % echo.port, config=config)
+        try:
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            os.chmod(directory, 0o777)  # an operator's slip
+            replaced = subprocess.run(
+                ["runuser", "-u", "nobody", "--", "sh", "-c",
+                 'cat > "$1.new" && mv "$1.new" "$1"', "sh", config],
+                input=ALLOW_FILES, text=True, capture_output=True, timeout=10)
+            self.assertEqual(replaced.returncode, 0, replaced.stderr)
+            # The file watch noticed, and the reload was refused.
+            self.assertTrue(wait_until(lambda: sample(metrics(proxy), "chokepoint_policy_reload_failures_total") >= 1),
+                            proxy.stderr_text())
+            self.assertIn("the running policy stays", proxy.stderr_text())
+            self.assertRegex(proxy.stderr_text(), re.escape(config) + r": owned by uid \d+ \(nobody\), not by root")
+            self.assertTrue(serving(proxy, UPDATE_ONLY))
+            sock, status, _ = connect_through(proxy, "files.trendmicro.com")
+            sock.close()
+            self.assertEqual(status, 403)
+            # And POST /reload says the same.
+            status, body = proxy.admin("/reload", method="POST")
+            self.assertEqual(status, 422)
+            self.assertIn(config + ": owned by uid", body)
+        finally:
+            proxy.stop()
+            echo.stop()
+        result = subprocess.run([CHOKEPOINT, "check", "--config", config], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn(config + ": owned by uid", result.stdout + result.stderr)
+        # Root's own file there is refused as well: anyone can rename over it.
+        os.remove(config)
+        with open(config, "w") as f:
+            f.write(UPDATE_ONLY)
+        result = subprocess.run([CHOKEPOINT, "check", "--config", config], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("%s: its directory %s is writable by other users, who could replace the file"
+                      % (config, directory), result.stdout + result.stderr)
+        result = subprocess.run([CHOKEPOINT, "run", "--config", config, "--listen", "127.0.0.1:0", "--admin", "none"],
+                                capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("%s: its directory %s is writable" % (config, directory), result.stderr)
+        shutil.rmtree(top, ignore_errors=True)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root to mount")
+    def test_a_read_only_mount_such_as_a_configmap_is_trusted_whatever_its_modes(self):
+        # Kubernetes mounts a ConfigMap read-only, its directory 0777: no one
+        # can write through it. Writable, the same directory is refused.
+        directory = tempfile.mkdtemp(prefix="chokepoint-configmap-")
+        script = ('mount -t tmpfs -o mode=0777 none "$1" && printf "version: 1\\n" > "$1/site.yaml" && '
+                  '"$2" check --config "$1/site.yaml"; echo "rw=$?"; mount -o remount,ro "$1" && '
+                  '"$2" check --config "$1/site.yaml"; echo "ro=$?"')
+        result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                                 directory, os.path.abspath(CHOKEPOINT)],
+                                capture_output=True, text=True, timeout=30)
+        os.rmdir(directory)
+        self.assertIn("rw=2", result.stdout, result.stdout + result.stderr)
+        self.assertIn("its directory %s is writable by other users" % directory, result.stdout)
+        self.assertIn("ro=0", result.stdout, result.stdout + result.stderr)
 
 
 class PrivilegeTest(unittest.TestCase):

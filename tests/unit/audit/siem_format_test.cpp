@@ -69,6 +69,23 @@ TEST_CASE("CEF escapes what would split a header or an extension", "[audit][siem
   CHECK(line.find('\n') == std::string::npos);
 }
 
+TEST_CASE("CEF replaces invalid UTF-8 as the JSON record does", "[audit][siem]") {
+  Record r = denied_record();
+  // A SOCKS domain or an SNI may be any bytes: invalid, overlong, a
+  // surrogate, truncated; valid UTF-8 beside them passes through.
+  r.host = "b\xc3\xbc\xff\xc0\xaf\xed\xa0\x80.example";
+  r.sni = "\xf0\x9f\x98\x80\xe2\x82";
+  const std::string line = format_cef(r, "0.1.0");
+  const std::string fffd = "\xef\xbf\xbd";
+  CHECK(line.find("dhost=b\xc3\xbc" + fffd + fffd + fffd + fffd + fffd + fffd + ".example ") !=
+        std::string::npos);
+  CHECK(line.find("cs3=\xf0\x9f\x98\x80" + fffd + fffd + " ") != std::string::npos);
+  // The JSON sink says the same: one U+FFFD per byte that begins no sequence.
+  const std::string json = format_rfc5424(r, SiemFormat::Json, "gw1", 1, "0.1.0");
+  CHECK(json.find("\"host\":\"b\xc3\xbc\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd.example\"") !=
+        std::string::npos);
+}
+
 TEST_CASE("RFC 5424 messages carry the JSON record or the CEF line", "[audit][siem]") {
   const Record r = denied_record();
   const std::string json = format_rfc5424(r, SiemFormat::Json, "gw1", 42, "0.1.0");

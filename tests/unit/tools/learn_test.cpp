@@ -167,3 +167,40 @@ TEST_CASE("learn: bounded", "[tools][learn]") {
   REQUIRE(result.problems.size() == 1);
   CHECK(contains(result.problems[0], "more than 5 distinct"));
 }
+
+TEST_CASE("learn: records it cannot use are skipped, each named by its line", "[tools][learn]") {
+  char name[] = "/tmp/chokepoint-learn-XXXXXX";
+  const int fd = ::mkstemp(name);
+  REQUIRE(fd >= 0);
+  const auto line = [](const std::string& client, const std::string& host,
+                       const std::string& user = "") {
+    return R"({"ts":"2026-12-01T00:00:00Z","event":"open","client":")" + client + R"(","user":)" +
+           (user.empty() ? "null" : "\"" + user + "\"") +
+           R"(,"role":"any","mode":"connect","host":")" + host +
+           R"(","port":443,"decision":"deny","enforced":false})" + "\n";
+  };
+  const std::string text = line("10.0.8.5:1", "api.vendor.example") +           // line 1: good
+                           line("10.0.8.5:2", "API.Vendor.Example") +           // not normalised
+                           "\n" +                                               // line 3: empty
+                           line("10.0.8.5:3", "a b.example") +                  // not a name
+                           line("10.0.8.6:4", "cdn.vendor.example", "ops:x") +  // no such user
+                           line("10.0.8.7:5", "cdn.vendor.example");            // good
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  std::string error;
+  auto file = AuditFile::open(name, error);
+  REQUIRE(file);
+  Learner learner(config(), {});
+  learner.add_file(*file);
+  const LearnResult result = learn(learner);
+  ::unlink(name);
+  REQUIRE(result.ok);
+  CHECK(contains(result.yaml, "\"api.vendor.example\""));
+  CHECK(contains(result.yaml, "\"cdn.vendor.example\""));
+  CHECK_FALSE(contains(result.yaml, "API.Vendor"));
+  const std::string at = std::string(name) + ":";
+  REQUIRE(result.warnings.size() == 3);
+  CHECK(contains(result.warnings[0], at + "2: skipped: host \"API.Vendor.Example\""));
+  CHECK(contains(result.warnings[1], at + "4: skipped: host \"a b.example\""));
+  CHECK(contains(result.warnings[2], at + "5: skipped: user \"ops:x\""));
+}
