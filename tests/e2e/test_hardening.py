@@ -157,10 +157,10 @@ class PasswordGuessingTest(unittest.TestCase):
         self.proxy.stop()
 
     def flood_then_login(self, guess, login):
-        """300 wrong guesses from GUESSER, 20 at a time, and in the middle of
-        them a correct login from AGENT: how long that login took."""
+        """300 wrong guesses from GUESSER, 100 at a time, and in the middle
+        of them a correct login from AGENT: how long that login took."""
         results = []
-        with ThreadPoolExecutor(max_workers=20) as pool:
+        with ThreadPoolExecutor(max_workers=100) as pool:
             guesses = [pool.submit(guess, i) for i in range(300)]
             wait_until(lambda: sum(g.done() for g in guesses) >= 100, timeout=60)
             started = time.monotonic()
@@ -217,6 +217,50 @@ class PasswordGuessingTest(unittest.TestCase):
         [gone, *_] = self.proxy.wait_records(lambda r: r["reason"] == "client_closed"
                                          and "password was being checked" in r.get("detail", ""))
         self.assertEqual(gone["user"], "agent01")
+
+
+class NameLookupShareTest(unittest.TestCase):
+    def test_one_clients_silent_names_do_not_starve_the_others(self):
+        # Issue 19: five addresses with 256 connections each to names that
+        # never answer made 77 of 80 fresh good names fail "resolver busy".
+        raise_descriptor_limit()
+        dns = DnsServer()
+        self.addCleanup(dns.stop)
+        echo = EchoUpstream()
+        self.addCleanup(echo.stop)
+        for i in range(80):
+            dns.set("good-%d.dns-e2e.example" % i, ["127.0.0.1"], ttl=300)
+        config = os.path.join(tempfile.mkdtemp(prefix="chokepoint-dns-share-"), "site.yaml")
+        with open(config, "w") as f:
+            f.write("version: 1\ninclude: builtin:deep-security.yaml\nrules:\n"
+                    "  - {id: e2e, ports: [443, %d], destinations: ['*.dns-e2e.example', 127.0.0.1/32]}\n"
+                    % echo.port)
+        proxy = Proxy("--dns-server", dns.endpoint(), "--dns-timeout", "20s", config=config)
+        flood = []
+        try:
+            for i in range(5 * 256):
+                s = socket.create_connection((proxy.host, proxy.port), timeout=10,
+                                             source_address=("127.0.4.%d" % (1 + i % 5), 0))
+                name = b"n%d.%s" % (i, SILENT_ZONE.encode())
+                s.sendall(b"CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (name, name))
+                flood.append(s)
+            self.assertTrue(wait_until(lambda: accepted(proxy) >= 5 * 256, timeout=20))
+
+            def good(i):
+                name = b"good-%d.dns-e2e.example:%d" % (i, echo.port)
+                with socket.create_connection((proxy.host, proxy.port), timeout=20,
+                                              source_address=(AGENT, 0)) as s:
+                    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (name, name))
+                    return read_http_response(s)[0]
+
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                statuses = list(pool.map(good, range(80)))
+            self.assertEqual(statuses.count(200), 80, statuses)
+            self.assertGreater(metric(proxy, "chokepoint_dns_lookup_outcomes_total", outcome="client_share"), 0)
+        finally:
+            for s in flood:
+                s.close()
+            proxy.stop(signal.SIGKILL)
 
 
 class DeniedNamesTest(unittest.TestCase):
