@@ -107,7 +107,7 @@ void Controller::begin_drain() {
           // every connection it has.
           const auto parts = co_await server_.ask_workers([](proxy::Worker& w) {
             const proxy::Metrics m = w.metrics();
-            return m.open_tunnels + m.handshakes;
+            return m.connections;
           });
           std::uint64_t live = 0;
           for (const auto n : parts)

@@ -99,41 +99,56 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   DialPlan plan;
   plan.port = port;
   const std::string* name = &host.name;
-  bool vetting = true;
   if (const ConnectTo* rule = find_connect_to(connect_to_, host.name, port)) {
     if (rule->to_port != 0) plan.port = rule->to_port;
     if (!rule->to_host.empty()) {
+      // The operator chose that address: no vetting.
       name = &rule->to_host;
-      vetting = false;
       plan.operator_chosen = true;
     }
   }
+  co_await resolve_into(plan, *name, plan.operator_chosen ? nullptr : &vet, requester);
+  co_return plan;
+}
 
+asio::awaitable<DialPlan> Dialer::plan_named(const Host& host, std::uint16_t port,
+                                             Requester requester) {
+  DialPlan plan;
+  plan.port = port;
+  plan.operator_chosen = true;
+  co_await resolve_into(plan, host.name, nullptr, requester);
+  co_return plan;
+}
+
+asio::awaitable<void> Dialer::resolve_into(DialPlan& plan, const std::string& name,
+                                           const AddressVetter* vet, Requester requester) {
   ResolveResult resolved;  // owns what `candidates` views
   std::span<const IpAddress> candidates;
-  const auto literal = IpAddress::parse(*name);
+  const auto literal = IpAddress::parse(name);
   if (literal) {
     candidates = std::span<const IpAddress>(&*literal, 1);
   } else {
-    resolved = co_await resolver_.resolve(*name, requester);
+    resolved = co_await resolver_.resolve(name, requester);
     plan.dns_ms = resolved.elapsed.count();
     plan.dns = resolved.served;
-    switch (resolved.error) {
-      case ResolveError::None:
+    switch (resolved.status) {
+      case DnsStatus::Addresses:
         break;
-      case ResolveError::NotFound:
+      case DnsStatus::NotFound:
+      case DnsStatus::NoData:
         plan.error = DialError::NotFound;
         break;
-      case ResolveError::Timeout:
+      case DnsStatus::Timeout:
         plan.error = DialError::DnsTimeout;
         break;
-      case ResolveError::Failed:
+      case DnsStatus::Failed:
+      case DnsStatus::Refused:
         plan.error = DialError::DnsFailed;
         break;
     }
     if (plan.error != DialError::None) {
-      plan.detail = *name + ": " + resolved.detail;
-      co_return plan;
+      plan.detail = name + ": " + resolved.detail;
+      co_return;
     }
     candidates = resolved.addresses();
   }
@@ -142,7 +157,7 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   plan.addresses.reserve(candidates.size());
   for (const auto& address : candidates) {
     const AddressClass cls = classify(address);
-    if (!vetting || is_public(cls) || (vet && vet(address.unmapped(), plan.port))) {
+    if (!vet || is_public(cls) || (*vet && (*vet)(address.unmapped(), plan.port))) {
       plan.addresses.push_back(address);
     } else {
       refused += (refused.empty() ? "" : ", ") + address.to_string() + " (" +
@@ -151,10 +166,9 @@ asio::awaitable<DialPlan> Dialer::plan(const Host& host, std::uint16_t port,
   }
   if (plan.addresses.empty()) {
     plan.error = DialError::Forbidden;
-    plan.detail = *name + " resolves only to refused addresses: " + refused;
+    plan.detail = name + " resolves only to refused addresses: " + refused;
   }
   plan.addresses = interleave_families(std::move(plan.addresses));
-  co_return plan;
 }
 
 asio::awaitable<DialResult> Dialer::connect(const DialPlan& plan, Cancellation* cancellation) {

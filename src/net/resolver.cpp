@@ -142,21 +142,7 @@ ResolveResult result_of(std::shared_ptr<const DnsAnswer> answer, DnsServed serve
   ResolveResult result;
   result.served = served;
   result.elapsed = served == DnsServed::Hit ? milliseconds(0) : elapsed;
-  switch (answer->status) {
-    case DnsStatus::Addresses:
-      break;
-    case DnsStatus::NotFound:
-    case DnsStatus::NoData:
-      result.error = ResolveError::NotFound;
-      break;
-    case DnsStatus::Timeout:
-      result.error = ResolveError::Timeout;
-      break;
-    case DnsStatus::Failed:
-    case DnsStatus::Refused:
-      result.error = ResolveError::Failed;
-      break;
-  }
+  result.status = answer->status;
   result.detail = answer->detail;
   result.answer = std::move(answer);
   return result;

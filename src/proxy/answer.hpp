@@ -28,6 +28,17 @@ enum class Language : std::uint8_t {
   Silent,
 };
 
+// Why an exchange is refused: what the record and the answer say.
+struct Refusal {
+  Refusal(audit::Reason why, std::string sentence,
+          std::chrono::milliseconds retry = std::chrono::seconds(1))
+      : reason(why), detail(std::move(sentence)), retry_after(retry) {}
+
+  audit::Reason reason;
+  std::string detail;
+  std::chrono::milliseconds retry_after;  // limits: when to try again
+};
+
 struct Answer {
   std::string bytes;  // empty for a silent close
   int status = 0;     // the HTTP status, for the record; 0 when none

@@ -1,7 +1,7 @@
 // Private to the proxy module: a password check on behalf of a connected
 // client. It counts against the client's share of the hashing queue, and is
 // abandoned, not computed, when the proxy stops or the client hangs up
-// while it waits (issue 19: a guess stayed queued after its client left).
+// while it waits (a guess must not stay queued after its client left).
 #pragma once
 
 #include <cerrno>
@@ -11,7 +11,9 @@
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/core/cancellation.hpp>
 
+#include "answer.hpp"
 #include "client_connection.hpp"
+#include "destination_source.hpp"
 
 namespace chokepoint::proxy {
 
@@ -55,5 +57,17 @@ asio::awaitable<auth::Verdict> check_for_client(ClientConnection& client, Reques
   HangupWatch watch(client, ends);
   co_return co_await check(Requester{requester.network, &ends});
 }
+
+// The proxy user an exchange names (DESIGN.md, "Data flow": identify the
+// client): its Proxy-Authorization checked against the users, or the user
+// a source already checked (SOCKS5). An empty user with no refusal: the
+// exchange names none, and the client is who its address says.
+struct ProxyUser {
+  std::string name;  // as the client gave it, for the record (even when refused)
+  std::optional<Refusal> refusal;
+};
+asio::awaitable<ProxyUser> check_proxy_user(auth::Authenticator* authenticator, int thread,
+                                            ClientConnection& client, Requester requester,
+                                            Learned& learned);
 
 }  // namespace chokepoint::proxy

@@ -55,6 +55,16 @@ struct ClientConnection {
   void arm(std::chrono::milliseconds after) { deadline.arm(after, socket, owner.lock()); }
   void disarm() { deadline.disarm(); }
 
+  // Sends `bytes` (an answer) within `timeout`.
+  asio::awaitable<error_code> write(std::string_view bytes, std::chrono::milliseconds timeout);
+  // Before the close that follows an answer: closing with unread bytes in
+  // the receive buffer makes the kernel send a reset, which can destroy the
+  // answer before the client reads it. With `linger`, sends our FIN, then
+  // reads and drops what the client still sends, within bounds, until its
+  // FIN; without (a refusal that must cost nothing), drops only what
+  // already arrived.
+  asio::awaitable<void> drain_before_close(bool linger);
+
   static constexpr std::size_t kReadChunk = 4096;
   static constexpr std::size_t kFirstBytes = 12;
 

@@ -1,7 +1,9 @@
 // Private to the proxy module: how a listener kind learns where its client
 // wants to go (DESIGN.md, "Data flow": learn the destination). It is the
-// only thing listener kinds differ in; deciding, vetting, dialing,
-// answering and relaying are the session's, the same for all of them.
+// only thing listener kinds differ in (with the record's mode and how a
+// connection refused before its first exchange is told); deciding,
+// vetting, dialing, answering and relaying are the session's, the same for
+// all of them. A new listener kind is a source and its parser.
 //
 // A source reads from the client what it needs (a request head, a peeked
 // ClientHello, a SOCKS request) and returns a plain value: where to, how it
@@ -23,14 +25,20 @@
 #include <chokepoint/http/head_reader.hpp>
 #include <chokepoint/http/request_target.hpp>
 #include <chokepoint/net/original_dst.hpp>
+#include <chokepoint/proxy/listener.hpp>
+#include <chokepoint/proxy/options.hpp>
 #include <chokepoint/tls/client_hello.hpp>
 
 #include "answer.hpp"
 #include "client_connection.hpp"
 
+namespace chokepoint::auth {
+class Authenticator;
+}
+
 namespace chokepoint::proxy {
 
-class Worker;
+struct ConnectionServices;
 
 struct Learned {
   enum class Outcome : std::uint8_t {
@@ -92,6 +100,15 @@ struct Learned {
 class DestinationSource {
  public:
   virtual ~DestinationSource() = default;
+  // The records' mode (an explicit proxy's plain HTTP requests say `http`
+  // on their own).
+  virtual audit::Mode mode() const = 0;
+  // How a connection refused before its first exchange (over a limit, a bad
+  // PROXY header) is told: an HTTP client can read why; the others see the
+  // close. A SOCKS client can be told only in its own version's reply, so
+  // when it must be told (failing closed), its request is read first.
+  virtual Language early_language() const { return Language::Silent; }
+  virtual bool answers_after_request() const { return false; }
   // The next exchange's destination; `record` gets the facts learned.
   // `requester`: on whose behalf slow shared work is done (SOCKS5's
   // password check), and what ends it early.
@@ -101,11 +118,19 @@ class DestinationSource {
 
 // The listener kinds' sources. `listener`: the listener's own address (a
 // transparent connection whose original destination is that address was
-// not redirected).
-std::unique_ptr<DestinationSource> explicit_source(Worker& worker);
-std::unique_ptr<DestinationSource> transparent_source(Worker& worker, net::Interception how,
+// not redirected). SOCKS checks RFC 1929 credentials with `authenticator`
+// (on I/O thread `thread`) when there is one.
+std::unique_ptr<DestinationSource> explicit_source(const ProxyOptions& options);
+std::unique_ptr<DestinationSource> transparent_source(const ProxyOptions& options,
+                                                      net::Interception how,
                                                       const tcp::endpoint& listener);
-std::unique_ptr<DestinationSource> sni_source(Worker& worker);
-std::unique_ptr<DestinationSource> socks_source(Worker& worker);
+std::unique_ptr<DestinationSource> sni_source(const ProxyOptions& options);
+std::unique_ptr<DestinationSource> socks_source(const ProxyOptions& options,
+                                                auth::Authenticator* authenticator, int thread);
+// The source of a connection that listener `kind`, bound to `listener`,
+// accepted: the one place that tells listener kinds apart.
+std::unique_ptr<DestinationSource> make_source(ListenerKind kind,
+                                               const ConnectionServices& services,
+                                               const tcp::endpoint& listener);
 
 }  // namespace chokepoint::proxy

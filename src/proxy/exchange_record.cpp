@@ -1,11 +1,43 @@
 #include "exchange_record.hpp"
 
-#include <chokepoint/proxy/worker.hpp>
+#include <chokepoint/audit/policy_terms.hpp>
 
 namespace chokepoint::proxy {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+audit::End end_of(relay::EndReason end) {
+  switch (end) {
+    case relay::EndReason::Eof:
+      return audit::End::Eof;
+    case relay::EndReason::Reset:
+      return audit::End::Reset;
+    case relay::EndReason::IdleTimeout:
+      return audit::End::IdleTimeout;
+    case relay::EndReason::HalfCloseTimeout:
+      return audit::End::HalfCloseTimeout;
+    case relay::EndReason::Shutdown:
+      return audit::End::Shutdown;
+  }
+  return audit::End::Reset;
+}
+
+// Who ended a relayed tunnel: the side that closed or failed first, the
+// idle limit, or the proxy stopping.
+audit::Source source_of(const relay::TunnelResult& r) {
+  if (r.end == relay::EndReason::IdleTimeout || r.end == relay::EndReason::HalfCloseTimeout)
+    return audit::Source::Limit;
+  switch (r.ended_by) {
+    case relay::EndedBy::Client:
+      return audit::Source::Client;
+    case relay::EndedBy::Upstream:
+      return audit::Source::Upstream;
+    case relay::EndedBy::Proxy:
+      return audit::Source::Internal;
+  }
+  return audit::Source::Internal;
+}
 
 void stamp(audit::Record& record, audit::Event event, Clock::time_point started) {
   record.event = event;
@@ -16,22 +48,22 @@ void stamp(audit::Record& record, audit::Event event, Clock::time_point started)
 
 }  // namespace
 
-PendingRecord::PendingRecord(Worker& worker, audit::Record& record, Clock::time_point started)
-    : worker_(&worker), record_(&record), started_(started) {
-  record.id = worker.next_id();
+PendingRecord::PendingRecord(RecordQueue& queue, audit::Record& record, Clock::time_point started)
+    : queue_(&queue), record_(&record), started_(started) {
+  record.id = queue.next_id();
 }
 
 PendingRecord::PendingRecord(PendingRecord&& other) noexcept
-    : worker_(std::exchange(other.worker_, nullptr)),
+    : queue_(std::exchange(other.queue_, nullptr)),
       record_(other.record_),
       started_(other.started_) {}
 
 PendingRecord::~PendingRecord() {
-  if (worker_) std::move(*this).refuse(audit::Reason::InternalError, "ended without a record");
+  if (queue_) std::move(*this).refuse(audit::Reason::InternalError, "ended without a record");
 }
 
 void PendingRecord::refuse(audit::Reason reason, std::string detail) && {
-  Worker* worker = std::exchange(worker_, nullptr);
+  RecordQueue* queue = std::exchange(queue_, nullptr);
   audit::Record& record = *record_;
   record.reason = reason;
   record.source = audit::source_of(reason);
@@ -39,29 +71,29 @@ void PendingRecord::refuse(audit::Reason reason, std::string detail) && {
   if (event == audit::Event::Deny) record.decision = audit::Decision::Deny;
   if (!detail.empty()) record.detail = std::move(detail);
   stamp(record, event, started_);
-  worker->write_record(std::move(record));
+  queue->write(std::move(record));
 }
 
 OpenRecord PendingRecord::open() && {
-  Worker* worker = std::exchange(worker_, nullptr);
+  RecordQueue* queue = std::exchange(queue_, nullptr);
   audit::Record& record = *record_;
   stamp(record, audit::Event::Open, started_);
-  worker->write_record(record);
+  queue->write(record);
   record.status = 0;
   record.detail.clear();
-  return OpenRecord(*worker, record, started_);
+  return OpenRecord(*queue, record, started_);
 }
 
-OpenRecord::OpenRecord(Worker& worker, audit::Record& record, Clock::time_point started)
-    : worker_(&worker), record_(&record), started_(started) {}
+OpenRecord::OpenRecord(RecordQueue& queue, audit::Record& record, Clock::time_point started)
+    : queue_(&queue), record_(&record), started_(started) {}
 
 OpenRecord::OpenRecord(OpenRecord&& other) noexcept
-    : worker_(std::exchange(other.worker_, nullptr)),
+    : queue_(std::exchange(other.queue_, nullptr)),
       record_(other.record_),
       started_(other.started_) {}
 
 OpenRecord::~OpenRecord() {
-  if (!worker_) return;
+  if (!queue_) return;
   record_->detail = "ended without a record";
   std::move(*this).close(audit::End::Reset, audit::Source::Internal);
 }
@@ -73,17 +105,51 @@ void OpenRecord::deny_inside(audit::Reason reason, std::string detail) {
   record.source = audit::source_of(reason);
   record.detail = std::move(detail);
   stamp(record, audit::Event::Deny, started_);
-  worker_->write_record(record);
+  queue_->write(record);
   record.source = audit::Source::None;
 }
 
 void OpenRecord::close(audit::End end, audit::Source source) && {
-  Worker* worker = std::exchange(worker_, nullptr);
+  RecordQueue* queue = std::exchange(queue_, nullptr);
   audit::Record& record = *record_;
   record.end = end;
   record.source = source;
   stamp(record, audit::Event::Close, started_);
-  worker->write_record(std::move(record));
+  queue->write(std::move(record));
+}
+
+void OpenRecord::close(const relay::TunnelResult& result) && {
+  audit::Record& record = *record_;
+  record.bytes_up = result.bytes_up;
+  record.bytes_down += result.bytes_down;  // after what the destination said before the relay
+  record.relay =
+      result.path == relay::PathUsed::Copy ? audit::RelayPath::Copy : audit::RelayPath::Splice;
+  if (result.error) record.detail = result.error.message();
+  std::move(*this).close(end_of(result.end), source_of(result));
+}
+
+void note_decision(audit::Record& record, const policy::Decision& decision,
+                   const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
+                   const policy::ClientIdentity& identity) {
+  record.decision = audit::decision_of(decision.action);
+  record.rule = std::string(decision.rule_id());
+  if (decision.match.rule) record.service = decision.match.rule->service;
+  record.reason = audit::reason_of(decision.reason);
+  record.enforced = decision.enforced;
+  if (!decision.let_out() || !decision.enforced)
+    record.detail = snapshot.describe(decision, host, port, identity);
+}
+
+asio::awaitable<std::optional<OpenRecord>> open_recorded(PendingRecord record) {
+  RecordQueue& queue = *record.queue_;
+  OpenRecord open = std::move(record).open();
+  if (!queue.fail_closed()) co_return std::move(open);
+  const bool written = co_await queue.written();
+  if (written) co_return std::move(open);
+  open.deny_inside(audit::Reason::AuditUnavailable,
+                   "the audit log could not write this connection's open record");
+  std::move(open).close(audit::End::Denied, audit::Source::Internal);
+  co_return std::nullopt;
 }
 
 }  // namespace chokepoint::proxy

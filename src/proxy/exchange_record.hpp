@@ -19,20 +19,24 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/asio.hpp>
+#include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/record_queue.hpp>
+#include <chokepoint/relay/tunnel.hpp>
 
 namespace chokepoint::proxy {
 
-class Worker;
 class OpenRecord;
 
 class PendingRecord {
  public:
   // The exchange that began at `started`, whose facts are in `record` (kept
-  // by the caller for as long as the handles live); it gets a fresh id on
-  // `worker`.
-  PendingRecord(Worker& worker, audit::Record& record,
+  // by the caller for as long as the handles live); it gets a fresh id from
+  // `queue`, where its records go.
+  PendingRecord(RecordQueue& queue, audit::Record& record,
                 std::chrono::steady_clock::time_point started);
   PendingRecord(PendingRecord&& other) noexcept;
   PendingRecord& operator=(PendingRecord&&) = delete;
@@ -49,7 +53,8 @@ class PendingRecord {
 
  private:
   friend class OpenRecord;
-  Worker* worker_;  // null once ended or moved from
+  friend asio::awaitable<std::optional<OpenRecord>> open_recorded(PendingRecord record);
+  RecordQueue* queue_;  // null once ended or moved from
   audit::Record* record_;
   std::chrono::steady_clock::time_point started_;
 };
@@ -69,13 +74,28 @@ class OpenRecord {
   void deny_inside(audit::Reason reason, std::string detail);
   // The exchange is over: its terminal `close` record.
   void close(audit::End end, audit::Source source) &&;
+  // A relayed tunnel is over: its bytes, its path, and who ended it how.
+  void close(const relay::TunnelResult& result) &&;
 
  private:
   friend class PendingRecord;
-  OpenRecord(Worker& worker, audit::Record& record, std::chrono::steady_clock::time_point started);
-  Worker* worker_;  // null once closed or moved from
+  OpenRecord(RecordQueue& queue, audit::Record& record,
+             std::chrono::steady_clock::time_point started);
+  RecordQueue* queue_;  // null once closed or moved from
   audit::Record* record_;
   std::chrono::steady_clock::time_point started_;
 };
+
+// The decision's facts in the exchange's record; a deny (or an unenforced
+// one) also gets the sentence that says why.
+void note_decision(audit::Record& record, const policy::Decision& decision,
+                   const policy::Snapshot& snapshot, const Host& host, std::uint16_t port,
+                   const policy::ClientIdentity& identity);
+
+// The `open` record, and, failing closed (--audit-on-failure refuse), the
+// wait until it is written: nothing goes through before. When it was lost,
+// the exchange ends here (a `deny` audit_unavailable inside it, then its
+// `close`) and nothing is returned.
+asio::awaitable<std::optional<OpenRecord>> open_recorded(PendingRecord record);
 
 }  // namespace chokepoint::proxy

@@ -1,8 +1,6 @@
 // The explicit proxy's destinations: one per request head, CONNECT
 // (authority-form) or absolute-form, for as long as the client keeps the
 // connection alive.
-#include <chokepoint/proxy/worker.hpp>
-
 #include "destination_source.hpp"
 #include "http_request_reader.hpp"
 
@@ -11,7 +9,10 @@ namespace {
 
 class ExplicitSource final : public DestinationSource {
  public:
-  explicit ExplicitSource(Worker& worker) : reader_(worker.options()) {}
+  explicit ExplicitSource(const ProxyOptions& options) : reader_(options) {}
+
+  audit::Mode mode() const override { return audit::Mode::Connect; }
+  Language early_language() const override { return Language::Http; }
 
   asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
                                 Requester) override {
@@ -24,8 +25,7 @@ class ExplicitSource final : public DestinationSource {
 
 }  // namespace
 
-std::unique_ptr<DestinationSource> explicit_source(Worker& worker) {
-  return std::make_unique<ExplicitSource>(worker);
+std::unique_ptr<DestinationSource> explicit_source(const ProxyOptions& options) {
+  return std::make_unique<ExplicitSource>(options);
 }
-
 }  // namespace chokepoint::proxy

@@ -7,6 +7,8 @@
 
 #include <chokepoint/proxy/options.hpp>
 
+#include "parent_proxy.hpp"
+
 namespace chokepoint::proxy {
 namespace {
 
@@ -82,9 +84,10 @@ ErrorResponse upstream_failure(const error_code& ec) {
 }
 
 HttpForward::HttpForward(http::HeadParser&& head, const http::RequestTarget& target,
-                         const ProxyOptions& options, std::shared_ptr<const void> owner,
-                         const NextHop& hop)
+                         const ProxyOptions& options, UpstreamPool& pool,
+                         std::shared_ptr<const void> owner, const UpstreamProxy* parent)
     : options_(options),
+      pool_(pool),
       owner_(std::move(owner)),
       parser_(std::move(head)),
       has_body_(parser_.chunked() || parser_.content_length().value_or(0) > 0),
@@ -100,17 +103,20 @@ HttpForward::HttpForward(http::HeadParser&& head, const http::RequestTarget& tar
           : format_authority(target.host, target.port);
   // A parent proxy gets the absolute form, built from what was decided on
   // (never the client's text), and our credentials for it: the client's
-  // Proxy-* fields went with the hop-by-hop ones.
-  request.target(hop.parent ? "http://" + authority + target.origin_form : target.origin_form);
-  if (!hop.proxy_authorization.empty())
-    request.set(bhttp::field::proxy_authorization, std::string(hop.proxy_authorization));
+  // Proxy-* fields went with the hop-by-hop ones. Its connections carry
+  // requests for every destination.
+  const std::string credentials = parent ? parent_authorization(*parent) : std::string();
+  request.target(parent ? "http://" + authority + target.origin_form : target.origin_form);
+  if (!credentials.empty()) request.set(bhttp::field::proxy_authorization, credentials);
+  pool_key_ = parent ? "parent " + parent->to_string() + ' ' + credentials
+                     : target.host.name + ' ' + std::to_string(target.port);
   request.version(11);
   if (request.find(bhttp::field::host) == request.end()) request.set(bhttp::field::host, authority);
   add_via(request);
   request.keep_alive(true);
 }
 
-asio::awaitable<error_code> HttpForward::send_head(tcp::socket& upstream, Deadline& deadline) {
+asio::awaitable<error_code> HttpForward::write_head(tcp::socket& upstream, Deadline& deadline) {
   writer_.emplace(parser_.get());
   error_code ec;
   head_bytes_ = co_await bounded(deadline, upstream, options_.idle_timeout, owner_, ec, [&] {
@@ -119,8 +125,37 @@ asio::awaitable<error_code> HttpForward::send_head(tcp::socket& upstream, Deadli
   co_return ec;
 }
 
-asio::awaitable<ForwardResult> HttpForward::relay(ClientConnection& client, tcp::socket& upstream,
+asio::awaitable<SentHead> HttpForward::send_head(
+    const std::function<asio::awaitable<Dialled>()>& connect, Deadline& deadline) {
+  SentHead sent;
+  if (auto pooled = pool_.take(pool_key_)) {
+    sent.reused = net::format_endpoint(pooled->endpoint);
+    upstream_.emplace(std::move(pooled->socket));
+    sent.error = co_await write_head(*upstream_, deadline);
+    if (!sent.error || has_body_ || !is_retryable(sent.error)) co_return sent;
+    sent.reused.clear();
+  }
+  Dialled dialled = co_await connect();
+  if (dialled.failure == audit::Reason::None) {
+    upstream_.emplace(std::move(*dialled.socket));
+    dialled.socket.reset();
+    sent.error = co_await write_head(*upstream_, deadline);
+  } else {
+    upstream_.reset();
+    sent.error = {};
+  }
+  sent.dialled = std::move(dialled);
+  co_return sent;
+}
+
+void HttpForward::close_upstream() {
+  error_code ignored;
+  if (upstream_) upstream_->close(ignored);
+}
+
+asio::awaitable<ForwardResult> HttpForward::relay(ClientConnection& client,
                                                   Deadline& upstream_deadline) {
+  tcp::socket& upstream = *upstream_;
   ForwardResult result;
   result.bytes_up = head_bytes_;
   const auto& owner = owner_;
@@ -214,6 +249,11 @@ asio::awaitable<ForwardResult> HttpForward::relay(ClientConnection& client, tcp:
     break;
   }
   result.error = ec;
+  if (!ec && result.reusable) {
+    error_code ignored;
+    const auto endpoint = upstream.remote_endpoint(ignored);
+    pool_.put(pool_key_, PooledConnection{std::move(upstream), endpoint});
+  }
   co_return result;
 }
 

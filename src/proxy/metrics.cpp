@@ -73,6 +73,7 @@ void Metrics::add(const Metrics& o) {
   connect.add(o.connect);
   open_tunnels += o.open_tunnels;
   handshakes += o.handshakes;
+  connections += o.connections;
 }
 
 }  // namespace chokepoint::proxy

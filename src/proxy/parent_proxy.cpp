@@ -6,26 +6,12 @@
 #include <chokepoint/auth/password_hash.hpp>
 #include <chokepoint/http/connect_response.hpp>
 #include <chokepoint/net/address_class.hpp>
-#include <chokepoint/proxy/worker.hpp>
+#include <chokepoint/proxy/options.hpp>
 
 namespace chokepoint::proxy {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using audit::Reason;
-
-Reason resolve_failure(net::ResolveError error) {
-  switch (error) {
-    case net::ResolveError::NotFound:
-      return Reason::DnsNotFound;
-    case net::ResolveError::Timeout:
-      return Reason::DnsTimeout;
-    case net::ResolveError::None:
-    case net::ResolveError::Failed:
-      break;
-  }
-  return Reason::DnsError;
-}
 
 }  // namespace
 
@@ -50,63 +36,10 @@ std::optional<std::string> refused_literal(const Host& host, std::uint16_t port,
   return host.name + " is a refused address (" + std::string(net::to_string(cls)) + ")";
 }
 
-asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent, const Host& host,
-                                     std::uint16_t port, const policy::Snapshot& snapshot,
-                                     const policy::ClientIdentity& identity, Requester requester) {
-  const auto cancelled = [&] {
-    return requester.cancellation && requester.cancellation->requested();
-  };
-  Dialled d;
-  if (auto refused = refused_literal(host, port, snapshot, identity)) {
-    d.failure = Reason::ForbiddenAddress;
-    d.detail = std::move(*refused);
-    co_return d;
-  }
-  net::DialPlan plan;
-  plan.port = parent.port;
-  plan.operator_chosen = true;
-  if (parent.host.is_ip()) {
-    plan.addresses.push_back(parent.host.address);
-  } else {
-    const net::ResolveResult resolved =
-        co_await worker.resolver().resolve(parent.host.name, requester);
-    d.dns_ms = resolved.elapsed.count();
-    d.dns = resolved.served;
-    if (resolved.error != net::ResolveError::None) {
-      d.failure = resolve_failure(resolved.error);
-      d.detail = "the upstream proxy " + parent.to_string() + ": " + resolved.detail;
-      co_return d;
-    }
-    const auto addresses = resolved.addresses();
-    plan.addresses = net::interleave_families({addresses.begin(), addresses.end()});
-  }
-  if (cancelled()) {
-    d.failure = Reason::Shutdown;
-    co_return d;
-  }
-  const auto started = Clock::now();
-  net::DialResult result = co_await worker.dialer().connect(plan, requester.cancellation);
-  d.connect_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  if (cancelled()) {
-    d.failure = Reason::Shutdown;
-    co_return d;
-  }
-  if (result.error != net::DialError::None) {
-    d.failure = dial_failure(result.error);
-    d.detail = "the upstream proxy " + parent.to_string() + ": " + result.detail;
-    co_return d;
-  }
-  d.upstream = net::format_endpoint(result.endpoint);
-  d.socket = std::move(result.socket);
-  co_return d;
-}
-
 asio::awaitable<ParentAnswer> ask_parent(tcp::socket& socket, const UpstreamProxy& parent,
-                                         const Host& host, std::uint16_t port, Deadline& deadline,
+                                         const Host& host, std::uint16_t port,
                                          std::chrono::milliseconds timeout,
-                                         std::size_t max_head_bytes,
-                                         std::shared_ptr<const void> owner) {
+                                         std::size_t max_head_bytes) {
   ParentAnswer answer;
   const std::string name = "the upstream proxy " + parent.to_string();
   // RFC 9110 9.3.6: the authority, and Host with the same; the name, never
@@ -118,7 +51,9 @@ asio::awaitable<ParentAnswer> ask_parent(tcp::socket& socket, const UpstreamProx
     request += "Proxy-Authorization: " + credentials + "\r\n";
   request += "\r\n";
 
-  deadline.arm(timeout, socket, std::move(owner));
+  // The socket lives in the caller's frame, as this deadline does.
+  Deadline deadline(socket.get_executor());
+  deadline.arm(timeout, socket, nullptr);
   error_code ec;
   co_await asio::async_write(socket, asio::buffer(request), await_into(ec));
   if (ec) {

@@ -18,16 +18,16 @@
 #include <optional>
 #include <string>
 
+#include <chokepoint/audit/record.hpp>
+#include <chokepoint/core/asio.hpp>
 #include <chokepoint/core/host.hpp>
 #include <chokepoint/core/upstream_proxy.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 #include "deadline.hpp"
-#include "dial.hpp"
 
 namespace chokepoint::proxy {
 
-class Worker;
 struct ProxyOptions;
 
 // The parent an allowed exchange goes out through: the rule's
@@ -46,15 +46,6 @@ std::optional<std::string> refused_literal(const Host& host, std::uint16_t port,
                                            const policy::Snapshot& snapshot,
                                            const policy::ClientIdentity& identity);
 
-// Connects to the parent: its name resolved through the worker's resolver
-// (never --connect-to, which names destinations), its addresses not vetted,
-// Happy Eyeballs under the connect timeout. `host` must pass
-// refused_literal() first (checked here too). The Dialled's `upstream` is
-// the parent's address; `dns`/`dns_ms` describe the parent's lookup.
-asio::awaitable<Dialled> dial_parent(Worker& worker, const UpstreamProxy& parent, const Host& host,
-                                     std::uint16_t port, const policy::Snapshot& snapshot,
-                                     const policy::ClientIdentity& identity, Requester requester);
-
 struct ParentAnswer {
   // None: the tunnel is open. UpstreamProxyRefused: the parent answered
   // `status` (not 2xx). ConnectTimeout: no complete answer within the
@@ -72,12 +63,10 @@ struct ParentAnswer {
 // Sends CONNECT host:port (with Proxy-Authorization when the parent has
 // credentials) on `socket`, connected to `parent`, and reads the answer
 // (http/connect_response.hpp: bounded by `max_head_bytes`, incremental),
-// all within `timeout` on `deadline`; `owner` keeps the socket alive while
-// the deadline is armed.
+// all within `timeout`. The session dials the parent (upstream.hpp).
 asio::awaitable<ParentAnswer> ask_parent(tcp::socket& socket, const UpstreamProxy& parent,
-                                         const Host& host, std::uint16_t port, Deadline& deadline,
+                                         const Host& host, std::uint16_t port,
                                          std::chrono::milliseconds timeout,
-                                         std::size_t max_head_bytes,
-                                         std::shared_ptr<const void> owner);
+                                         std::size_t max_head_bytes);
 
 }  // namespace chokepoint::proxy

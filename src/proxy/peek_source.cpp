@@ -11,7 +11,7 @@
 // hello is cut off.
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/net/original_dst.hpp>
-#include <chokepoint/proxy/worker.hpp>
+#include <chokepoint/proxy/options.hpp>
 
 #include "destination_source.hpp"
 #include "http_request_reader.hpp"
@@ -25,12 +25,15 @@ enum class Seen : std::uint8_t { Tls, Http, Other, Nothing };
 
 class PeekSource final : public DestinationSource {
  public:
-  PeekSource(Worker& worker, net::Interception how, const tcp::endpoint& listener)
-      : worker_(worker), how_(how), listener_(listener), reader_(worker.options()) {}
+  PeekSource(const ProxyOptions& options, net::Interception how, const tcp::endpoint& listener)
+      : options_(options), how_(how), listener_(listener), reader_(options) {}
+
+  audit::Mode mode() const override {
+    return how_ == net::Interception::None ? audit::Mode::Sni : audit::Mode::Transparent;
+  }
 
   asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
                                 Requester) override {
-    record.mode = how_ == net::Interception::None ? audit::Mode::Sni : audit::Mode::Transparent;
     if (original_) record.orig_dst = net::format_endpoint(*original_);
     if (plain_http_) {
       co_return co_await reader_.next_origin_request(client, record, http_port(), original_);
@@ -78,7 +81,7 @@ class PeekSource final : public DestinationSource {
                                    "the SNI is not a host name: " + std::string(to_string(error)),
                                    Language::Tls);
       }
-      l.port = original_ ? original_->port() : worker_.options().sni_port;
+      l.port = original_ ? original_->port() : options_.sni_port;
     } else if (original_) {
       // No name to go by: the original destination address decides.
       l.host.address = net::to_ip(original_->address()).unmapped();
@@ -103,7 +106,7 @@ class PeekSource final : public DestinationSource {
   // request line, something else, or nothing before the peek deadline.
   // Everything read stays in the client's buffer.
   asio::awaitable<Seen> peek(ClientConnection& client, Learned& refused) {
-    const ProxyOptions& options = worker_.options();
+    const ProxyOptions& options = options_;
     tls::ClientHelloParser parser(options.peek_bytes);
     client.arm(options.peek_timeout);
     error_code ec;
@@ -160,7 +163,7 @@ class PeekSource final : public DestinationSource {
     co_return Seen::Nothing;  // a server-speaks-first protocol: decide on the address
   }
 
-  Worker& worker_;
+  const ProxyOptions& options_;
   net::Interception how_;
   tcp::endpoint listener_;
   HttpRequestReader reader_;
@@ -172,13 +175,14 @@ class PeekSource final : public DestinationSource {
 
 }  // namespace
 
-std::unique_ptr<DestinationSource> transparent_source(Worker& worker, net::Interception how,
+std::unique_ptr<DestinationSource> transparent_source(const ProxyOptions& options,
+                                                      net::Interception how,
                                                       const tcp::endpoint& listener) {
-  return std::make_unique<PeekSource>(worker, how, listener);
+  return std::make_unique<PeekSource>(options, how, listener);
 }
 
-std::unique_ptr<DestinationSource> sni_source(Worker& worker) {
-  return std::make_unique<PeekSource>(worker, net::Interception::None, tcp::endpoint());
+std::unique_ptr<DestinationSource> sni_source(const ProxyOptions& options) {
+  return std::make_unique<PeekSource>(options, net::Interception::None, tcp::endpoint());
 }
 
 }  // namespace chokepoint::proxy

@@ -9,8 +9,6 @@
 #include <chokepoint/net/original_dst.hpp>
 #include <chokepoint/proxy/server.hpp>
 
-#include "session.hpp"
-
 namespace chokepoint::proxy {
 namespace {
 
@@ -126,9 +124,7 @@ void Server::accept(Worker& worker, Listener& listener) {
       [this, &worker, &listener](const error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || worker.stopping()) return;
         if (!ec) {
-          ConnectionSlot slot(worker, net::to_ip(listener.peer.address()));
-          start_session(worker, listener.kind, std::move(socket), listener.peer, listener.local,
-                        std::move(slot));
+          worker.serve(listener.kind, std::move(socket), listener.peer, listener.local);
           accept(worker, listener);
           return;
         }

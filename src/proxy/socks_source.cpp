@@ -12,7 +12,6 @@
 
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/net/dialer.hpp>
-#include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/socks/handshake.hpp>
 
 #include "client_check.hpp"
@@ -25,19 +24,22 @@ using audit::Reason;
 
 class SocksSource final : public DestinationSource {
  public:
-  explicit SocksSource(Worker& worker) : worker_(worker) {}
+  SocksSource(const ProxyOptions& options, auth::Authenticator* authenticator, int thread)
+      : options_(options), authenticator_(authenticator), thread_(thread) {}
+
+  audit::Mode mode() const override { return audit::Mode::Socks; }
+  bool answers_after_request() const override { return true; }
 
   asio::awaitable<Learned> next(ClientConnection& client, audit::Record& record,
                                 Requester requester) override {
     if (done_) co_return Learned{};
     done_ = true;
-    record.mode = audit::Mode::Socks;
-    auth::Authenticator* const authenticator = worker_.authenticator();
+    auth::Authenticator* const authenticator = authenticator_;
     std::string user;
     bool method_refused = false;
     bool credentials_refused = false;
     std::string refusal_detail = "SOCKS5 username/password refused";
-    client.arm(worker_.options().head_timeout);
+    client.arm(options_.head_timeout);
     while (true) {
       const socks::Step step = handshake_.feed(client.unread());
       client.buffer.consume(step.consumed);
@@ -69,7 +71,7 @@ class SocksSource final : public DestinationSource {
         std::string name(handshake_.username());
         std::string password(handshake_.password());
         record.user = name;
-        const int thread = worker_.index();
+        const int thread = thread_;
         const auth::Verdict verdict =
             co_await check_for_client(client, requester, [&](Requester on_behalf) {
               return authenticator->check_password(thread, name, password, on_behalf);
@@ -158,15 +160,18 @@ class SocksSource final : public DestinationSource {
                                await_into(ec));
   }
 
-  Worker& worker_;
+  const ProxyOptions& options_;
+  auth::Authenticator* authenticator_;
+  int thread_;
   socks::ServerHandshake handshake_;
   bool done_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<DestinationSource> socks_source(Worker& worker) {
-  return std::make_unique<SocksSource>(worker);
+std::unique_ptr<DestinationSource> socks_source(const ProxyOptions& options,
+                                                auth::Authenticator* authenticator, int thread) {
+  return std::make_unique<SocksSource>(options, authenticator, thread);
 }
 
 }  // namespace chokepoint::proxy

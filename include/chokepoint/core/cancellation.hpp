@@ -30,21 +30,25 @@ class Cancellation {
 
   // While it lives, request() calls `end_wait` (once). A wait registers
   // before it suspends and checks requested() first: a request that came
-  // earlier calls nothing.
+  // earlier calls nothing. Registrations nest as the waits of a coroutine
+  // do (a stage's wait inside a wider one): the innermost is the wait in
+  // progress, and ending it, the one request() calls; leaving it brings the
+  // wider one back.
   class Registration {
    public:
     Registration(Cancellation* cancellation, std::function<void()> end_wait)
         : cancellation_(cancellation) {
-      if (cancellation_) cancellation_->on_request_ = std::move(end_wait);
+      if (cancellation_) wider_ = std::exchange(cancellation_->on_request_, std::move(end_wait));
     }
     ~Registration() {
-      if (cancellation_) cancellation_->on_request_ = nullptr;
+      if (cancellation_) cancellation_->on_request_ = std::move(wider_);
     }
     Registration(const Registration&) = delete;
     Registration& operator=(const Registration&) = delete;
 
    private:
     Cancellation* cancellation_;
+    std::function<void()> wider_;
   };
 
  private:

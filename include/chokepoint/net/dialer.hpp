@@ -77,6 +77,10 @@ class Dialer {
   // dial. The lookup is the requester's (Resolver::resolve).
   asio::awaitable<DialPlan> plan(const Host& host, std::uint16_t port, const AddressVetter& vet,
                                  Requester requester = {});
+  // A host the operator named (a parent proxy): resolved like any name, but
+  // neither vetted nor subject to --connect-to.
+  asio::awaitable<DialPlan> plan_named(const Host& host, std::uint16_t port,
+                                       Requester requester = {});
   // Dials exactly the planned addresses, never resolving again; a requested
   // `cancellation` ends the race at once (DialError::Failed).
   asio::awaitable<DialResult> connect(const DialPlan& plan, Cancellation* cancellation = nullptr);
@@ -84,6 +88,11 @@ class Dialer {
   const DialOptions& options() const { return options_; }
 
  private:
+  // `name` resolved (or taken as a literal) into `plan`, its addresses
+  // vetted by `vet` unless that is null.
+  asio::awaitable<void> resolve_into(DialPlan& plan, const std::string& name,
+                                     const AddressVetter* vet, Requester requester);
+
   Resolver& resolver_;
   std::vector<ConnectTo> connect_to_;
   DialOptions options_;

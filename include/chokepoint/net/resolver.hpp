@@ -38,12 +38,12 @@
 
 namespace chokepoint::net {
 
-enum class ResolveError : std::uint8_t { None, NotFound, Timeout, Failed };
-
 struct ResolveResult {
-  ResolveError error = ResolveError::None;
+  // What DNS said (or Timeout, or Refused for a lookup not asked): the one
+  // status every layer above maps from (Dialer::plan to DialError).
+  DnsStatus status = DnsStatus::Addresses;
   std::string detail;                       // why, on failure
-  std::shared_ptr<const DnsAnswer> answer;  // the addresses, when error is None
+  std::shared_ptr<const DnsAnswer> answer;  // the addresses, when status is Addresses
   DnsServed served = DnsServed::Miss;       // how the lookup was served
   std::chrono::milliseconds elapsed{0};     // time spent; 0 on a hit
 

@@ -8,6 +8,7 @@
 // releases a limit or touches the gauge.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <boost/intrusive/list.hpp>
@@ -15,6 +16,7 @@
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/ip.hpp>
 #include <chokepoint/proxy/limits.hpp>
+#include <chokepoint/proxy/options.hpp>
 
 namespace chokepoint::relay {
 class Tunnel;
@@ -22,7 +24,7 @@ class Tunnel;
 
 namespace chokepoint::proxy {
 
-class Worker;
+class LiveConnections;
 
 // What the worker may ask of a connection it holds.
 class LiveConnection {
@@ -43,13 +45,14 @@ class LiveConnection {
 class ConnectionSlot : public boost::intrusive::list_base_hook<
                            boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  // Admits a connection from `peer` on `worker`'s thread: admission() is
+  // Admits a connection from `peer` on `live`'s thread: admission() is
   // true when it fits every limit (then it holds a place under them), else
   // says which limit refused it (then it holds nothing but list membership).
   // A peer in --proxy-protocol-from is a load balancer, not a client: its
   // connection is admitted under the shared limits only (limits.hpp,
   // admit_shared), until admit_client() names the client behind it.
-  ConnectionSlot(Worker& worker, const IpAddress& peer);
+  ConnectionSlot(LiveConnections& live, ConnectionLimits& limits, const ProxyOptions& options,
+                 const IpAddress& peer);
   ConnectionSlot(ConnectionSlot&& other) noexcept;
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ConnectionSlot(const ConnectionSlot&) = delete;
@@ -66,14 +69,15 @@ class ConnectionSlot : public boost::intrusive::list_base_hook<
   // a refused client holds only the shared place, given back at the end.
   const Admission& admit_client(const IpAddress& client);
 
-  // Joins the worker's live list as `owner`'s slot.
+  // Joins the thread's live connections as `owner`'s slot.
   void attach(LiveConnection& owner);
   LiveConnection* owner() const { return owner_; }
   // The handshake is over: the connection relays from now on.
   void relaying();
 
  private:
-  Worker* worker_;
+  LiveConnections* live_;
+  ConnectionLimits* limits_;
   IpAddress client_;
   Admission admission_;
   bool from_balancer_ = false;
@@ -85,5 +89,26 @@ class ConnectionSlot : public boost::intrusive::list_base_hook<
 
 using ConnectionList =
     boost::intrusive::list<ConnectionSlot, boost::intrusive::constant_time_size<false>>;
+
+// One I/O thread's connections: every live one by its slot (what stopping,
+// the idle sweep and the listings walk), how many are still in their
+// handshake, and whom to tell when the last one has gone. Only slots
+// change it. One thread only.
+class LiveConnections {
+ public:
+  ConnectionList& list() { return list_; }
+  const ConnectionList& list() const { return list_; }
+  bool empty() const { return list_.empty(); }
+  // Connections still in their handshake (head, auth, dial).
+  std::size_t handshakes() const { return handshakes_; }
+  // Called (on this thread) each time the last live connection has gone.
+  void when_empty(std::function<void()> empty) { when_empty_ = std::move(empty); }
+
+ private:
+  friend class ConnectionSlot;
+  ConnectionList list_;
+  std::size_t handshakes_ = 0;
+  std::function<void()> when_empty_;
+};
 
 }  // namespace chokepoint::proxy

@@ -41,9 +41,12 @@ struct Metrics {
   std::uint64_t health_checks = 0;
   Histogram dns;
   Histogram connect;
-  // Gauges, filled in when a copy is taken.
+  // Gauges, filled in when a copy is taken. A tunnel waiting for its
+  // client's ClientHello is both open and in its handshake; `connections`
+  // counts every live connection once.
   std::uint64_t open_tunnels = 0;
   std::uint64_t handshakes = 0;
+  std::uint64_t connections = 0;
 
   void observe(const audit::Record& record);
   void add(const Metrics& other);

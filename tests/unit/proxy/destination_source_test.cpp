@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "client_hello_builder.hpp"
-#include "worker_fixture.hpp"
+#include "stage_fixture.hpp"
 
 using namespace chokepoint;
 using namespace chokepoint::proxy;
@@ -23,9 +23,9 @@ struct Fed {
 
 // Runs `source` for up to `exchanges` exchanges while `bytes` arrive in
 // pieces of `piece` bytes; `close` ends the client's sending side after.
-Fed feed(test::WorkerFixture& f, std::unique_ptr<DestinationSource> source,
-         const std::string& bytes, std::size_t piece, bool close, int exchanges = 1) {
-  asio::io_context& io = f.worker.io();
+Fed feed(test::StageFixture& f, std::unique_ptr<DestinationSource> source, const std::string& bytes,
+         std::size_t piece, bool close, int exchanges = 1) {
+  asio::io_context& io = f.io;
   test::SocketPair pair(io);
   ClientConnection client(std::move(pair.near));
   Fed fed;
@@ -35,6 +35,7 @@ Fed feed(test::WorkerFixture& f, std::unique_ptr<DestinationSource> source,
       [&]() -> asio::awaitable<void> {
         for (int i = 0; i < exchanges; ++i) {
           audit::Record record;
+          record.mode = source->mode();  // as the session begins each exchange's record
           Learned l = co_await source->next(client, record, Requester{});
           const bool go_on = l.outcome == Learned::Outcome::Destination && !l.tunnel;
           if (l.outcome == Learned::Outcome::Destination && !l.tunnel) {
@@ -81,8 +82,8 @@ TEST_CASE("explicit: CONNECT in pieces, and the early data stays for the tunnel"
       "Proxy-Authorization: Basic dTpw\r\n\r\n";
   for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
     INFO("pieces of " << piece);
-    test::WorkerFixture f;
-    const Fed fed = feed(f, explicit_source(f.worker), head + "early", piece, false);
+    test::StageFixture f;
+    const Fed fed = feed(f, explicit_source(f.options), head + "early", piece, false);
     REQUIRE(fed.learned.size() == 1);
     const Learned& l = fed.learned[0];
     CHECK(l.outcome == Learned::Outcome::Destination);
@@ -103,12 +104,12 @@ TEST_CASE("explicit: CONNECT in pieces, and the early data stays for the tunnel"
 
 TEST_CASE("explicit: absolute-form requests, one destination each, on one connection",
           "[proxy][source]") {
-  test::WorkerFixture f;
+  test::StageFixture f;
   const std::string two =
       "GET http://iaus.activeupdate.trendmicro.com/a/b?x=1 HTTP/1.1\r\n"
       "Host: iaus.activeupdate.trendmicro.com\r\n\r\n"
       "HEAD http://files.trendmicro.com:8080/c HTTP/1.1\r\nHost: files.trendmicro.com:8080\r\n\r\n";
-  const Fed fed = feed(f, explicit_source(f.worker), two, 3, true, 3);
+  const Fed fed = feed(f, explicit_source(f.options), two, 3, true, 3);
   REQUIRE(fed.learned.size() == 3);
   CHECK(fed.learned[0].host.name == "iaus.activeupdate.trendmicro.com");
   CHECK(fed.learned[0].port == 80);
@@ -146,8 +147,8 @@ TEST_CASE("explicit: refusals are values that say how to answer", "[proxy][sourc
   };
   for (const Row& row : rows) {
     INFO(row.name);
-    test::WorkerFixture f(short_timeouts());
-    const Fed fed = feed(f, explicit_source(f.worker), row.bytes, 5, row.close);
+    test::StageFixture f(short_timeouts());
+    const Fed fed = feed(f, explicit_source(f.options), row.bytes, 5, row.close);
     REQUIRE(fed.learned.size() == 1);
     CHECK(fed.learned[0].outcome == Learned::Outcome::Refused);
     CHECK(fed.learned[0].refusal == row.reason);
@@ -157,8 +158,8 @@ TEST_CASE("explicit: refusals are values that say how to answer", "[proxy][sourc
 }
 
 TEST_CASE("explicit: a client that leaves before asking leaves nothing", "[proxy][source]") {
-  test::WorkerFixture f;
-  const Fed fed = feed(f, explicit_source(f.worker), "", 1, true);
+  test::StageFixture f;
+  const Fed fed = feed(f, explicit_source(f.options), "", 1, true);
   REQUIRE(fed.learned.size() == 1);
   CHECK(fed.learned[0].outcome == Learned::Outcome::Gone);
 }
@@ -167,8 +168,8 @@ TEST_CASE("SNI listener: the host from the ClientHello, in any segmentation", "[
   const std::string hello = hello_for("ds20.icrc.trendmicro.com");
   for (const std::size_t piece : {std::size_t{1}, std::size_t{100}, hello.size()}) {
     INFO("pieces of " << piece);
-    test::WorkerFixture f;
-    const Fed fed = feed(f, sni_source(f.worker), hello, piece, false);
+    test::StageFixture f;
+    const Fed fed = feed(f, sni_source(f.options), hello, piece, false);
     REQUIRE(fed.learned.size() == 1);
     const Learned& l = fed.learned[0];
     CHECK(l.outcome == Learned::Outcome::Destination);
@@ -184,9 +185,9 @@ TEST_CASE("SNI listener: the host from the ClientHello, in any segmentation", "[
 }
 
 TEST_CASE("SNI listener: plain HTTP becomes one destination per request", "[proxy][source]") {
-  test::WorkerFixture f;
+  test::StageFixture f;
   const Fed fed =
-      feed(f, sni_source(f.worker),
+      feed(f, sni_source(f.options),
            "GET /x HTTP/1.1\r\nHost: iaus.activeupdate.trendmicro.com\r\n\r\n", 2, false);
   REQUIRE(fed.learned.size() == 1);
   CHECK(fed.learned[0].outcome == Learned::Outcome::Destination);
@@ -217,8 +218,8 @@ TEST_CASE("SNI listener: refusals of what cannot name a host", "[proxy][source]"
   };
   for (const Row& row : rows) {
     INFO(row.name);
-    test::WorkerFixture f(short_timeouts());
-    const Fed fed = feed(f, sni_source(f.worker), row.bytes, 9, false);
+    test::StageFixture f(short_timeouts());
+    const Fed fed = feed(f, sni_source(f.options), row.bytes, 9, false);
     REQUIRE(fed.learned.size() == 1);
     CHECK(fed.learned[0].outcome == Learned::Outcome::Refused);
     CHECK(fed.learned[0].refusal == row.reason);

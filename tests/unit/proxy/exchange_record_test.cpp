@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "worker_fixture.hpp"
+#include "stage_fixture.hpp"
 
 using namespace chokepoint;
 using namespace chokepoint::proxy;
@@ -19,18 +19,18 @@ namespace {
 // The records' storage, as a session keeps it; stable addresses.
 std::deque<audit::Record> storage;
 
-PendingRecord pending(test::WorkerFixture& f, const std::string& host) {
+PendingRecord pending(test::StageFixture& f, const std::string& host) {
   audit::Record& record = storage.emplace_back();
   record.host = host;
   record.client = "10.0.0.9:50000";
-  return PendingRecord(f.worker, record, std::chrono::steady_clock::now());
+  return PendingRecord(f.queue, record, std::chrono::steady_clock::now());
 }
 
 }  // namespace
 
 TEST_CASE("a refusal leaves one record: deny for the proxy's no, error for a failure",
           "[proxy][record]") {
-  test::WorkerFixture f;
+  test::StageFixture f;
   {
     PendingRecord denied = pending(f, "evil.example");
     std::move(denied).refuse(Reason::NoMatchingRule, "no rule");
@@ -55,7 +55,7 @@ TEST_CASE("a refusal leaves one record: deny for the proxy's no, error for a fai
 }
 
 TEST_CASE("an open exchange ends in one close under the same id", "[proxy][record]") {
-  test::WorkerFixture f;
+  test::StageFixture f;
   {
     PendingRecord record = pending(f, "ds20.icrc.trendmicro.com");
     record->status = 200;
@@ -83,7 +83,7 @@ TEST_CASE("an open exchange ends in one close under the same id", "[proxy][recor
 }
 
 TEST_CASE("an exchange nobody ended still leaves its terminal record", "[proxy][record]") {
-  test::WorkerFixture f;
+  test::StageFixture f;
   {
     PendingRecord forgotten = pending(f, "a.example");
     PendingRecord moved = pending(f, "b.example");

@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "stage_fixture.hpp"
 #include "test_bytes.hpp"
-#include "worker_fixture.hpp"
 
 using namespace chokepoint;
 using namespace chokepoint::proxy;
@@ -26,8 +26,8 @@ struct Read {
 // ends the balancer's sending side after them.
 Read read(const std::string& bytes, std::size_t piece, bool close,
           std::chrono::milliseconds deadline = std::chrono::seconds(5)) {
-  test::WorkerFixture f;
-  asio::io_context& io = f.worker.io();
+  test::StageFixture f;
+  asio::io_context& io = f.io;
   test::SocketPair pair(io);
   ClientConnection client(std::move(pair.near));
   Read out;
@@ -134,8 +134,8 @@ TEST_CASE("health checks, and what is not a header", "[proxy][pp_stage]") {
 
 TEST_CASE("nobody chooses their own address: a header from elsewhere is seen",
           "[proxy][pp_stage]") {
-  test::WorkerFixture f;
-  asio::io_context& io = f.worker.io();
+  test::StageFixture f;
+  asio::io_context& io = f.io;
   const auto first_bytes_of = [&](const std::string& bytes) {
     test::SocketPair pair(io);
     ClientConnection client(std::move(pair.near));

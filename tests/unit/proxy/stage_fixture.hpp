@@ -1,5 +1,7 @@
-// Test helpers for the proxy module: a Worker on the built-in catalog whose
-// audit records land in memory, and a connected pair of loopback sockets.
+// Test helpers for the proxy module's stages. Each stage takes only the
+// services it uses, so a test builds only those: an event loop, the
+// options, and where records go (a RecordQueue into an audit log that keeps
+// them in memory); and a connected pair of loopback sockets.
 #pragma once
 
 #include <chrono>
@@ -13,9 +15,11 @@
 #include <catch2/catch.hpp>
 
 #include <chokepoint/audit/log.hpp>
-#include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/loader.hpp>
-#include <chokepoint/proxy/worker.hpp>
+#include <chokepoint/policy/snapshot.hpp>
+#include <chokepoint/proxy/metrics.hpp>
+#include <chokepoint/proxy/options.hpp>
+#include <chokepoint/proxy/record_queue.hpp>
 
 namespace chokepoint::test {
 
@@ -38,20 +42,19 @@ class MemorySink : public audit::Sink {
   std::vector<audit::Record> records_;
 };
 
-struct WorkerFixture {
-  explicit WorkerFixture(proxy::ProxyOptions proxy_options = {})
+struct StageFixture {
+  explicit StageFixture(proxy::ProxyOptions proxy_options = {})
       : options(std::move(proxy_options)),
-        limits(proxy::LimitOptions{options.max_connections, options.max_connections_per_client,
-                                   options.max_pending_heads_per_client, 0, 0, false,
-                                   options.client_prefixes()}),
         audit(make_audit(sink)),
-        worker(0, options, dns, *audit, limits, nullptr, builtin(), "test") {}
+        queue(io, *audit, metrics,
+              proxy::RecordQueue::Options{0, "test", options.audit_refuse,
+                                          options.client_prefixes()}) {}
 
-  // Runs the worker's loop until nothing is left to do, then hands the
-  // batch to the audit thread and waits for it.
+  // Runs the loop until nothing is left to do, then hands the batch to the
+  // audit thread and waits for it: every record written so far.
   std::vector<audit::Record> records() {
-    worker.io().restart();
-    worker.io().run();
+    io.restart();
+    io.run();
     audit->stop();
     return sink->records();
   }
@@ -71,12 +74,12 @@ struct WorkerFixture {
     return std::make_unique<audit::AuditLog>(audit::AuditLog::Options{1}, std::move(sinks));
   }
 
+  asio::io_context io;
   proxy::ProxyOptions options;
-  net::DnsCache dns{net::DnsCacheOptions{}};
-  proxy::ConnectionLimits limits;
   MemorySink* sink = nullptr;
   std::unique_ptr<audit::AuditLog> audit;
-  proxy::Worker worker;
+  proxy::Metrics metrics;
+  proxy::RecordQueue queue;
 };
 
 // A connected pair on loopback: `far` for the test, `near` for the code under test.
