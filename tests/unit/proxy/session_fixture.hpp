@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/read.hpp>
+
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/net/resolver.hpp>
@@ -45,6 +47,41 @@ class ScriptedSource final : public proxy::DestinationSource {
   std::deque<proxy::Learned> script_;
 };
 
+// A loopback server: accepts `connections` connections and runs `serve`
+// on each, then stops listening.
+struct Server {
+  using Serve = std::function<asio::awaitable<void>(tcp::socket)>;
+  Server(asio::io_context& io, Serve serve, int connections = 1)
+      : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
+        port_(acceptor.local_endpoint().port()) {
+    asio::co_spawn(
+        io,
+        [this, serve, connections]() -> asio::awaitable<void> {
+          for (int i = 0; i < connections; ++i) {
+            error_code ec;
+            tcp::socket socket = co_await acceptor.async_accept(await_into(ec));
+            if (ec) co_return;
+            ++accepted;
+            asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+          }
+          acceptor.close();
+        },
+        asio::detached);
+  }
+  std::uint16_t port() const { return port_; }
+  tcp::acceptor acceptor;
+  std::uint16_t port_;
+  int accepted = 0;
+};
+
+// Everything the client gets until the proxy closes.
+inline asio::awaitable<std::string> read_all(tcp::socket& socket) {
+  std::string in;
+  error_code ec;
+  co_await asio::async_read(socket, asio::dynamic_buffer(in), await_into(ec));
+  co_return in;
+}
+
 // A CONNECT-like tunnel to `host`:`port`, answered in HTTP.
 inline proxy::Learned tunnel_to(const std::string& host, std::uint16_t port) {
   proxy::Learned l = proxy::Learned::destination();
@@ -67,14 +104,16 @@ struct SessionFixture : StageFixture {
   // Starts a session for the client end of a new loopback pair; the test
   // talks on `client`.
   std::shared_ptr<proxy::Session> start(std::deque<proxy::Learned> script) {
+    return start(std::make_unique<ScriptedSource>(std::move(script)));
+  }
+  std::shared_ptr<proxy::Session> start(std::unique_ptr<proxy::DestinationSource> source) {
     SocketPair pair(io);
     client = std::move(pair.far);
     const tcp::endpoint peer = pair.near.remote_endpoint();
     const tcp::endpoint local = pair.near.local_endpoint();
     proxy::ConnectionSlot slot(live, limits, options, net::to_ip(peer.address()));
     auto session = std::make_shared<proxy::Session>(
-        services, std::make_unique<ScriptedSource>(std::move(script)), std::move(pair.near), peer,
-        local, snapshot, std::move(slot));
+        services, std::move(source), std::move(pair.near), peer, local, snapshot, std::move(slot));
     asio::co_spawn(
         io, [session] { return session->run(); }, asio::detached);
     return session;

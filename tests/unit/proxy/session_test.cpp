@@ -16,33 +16,6 @@ using audit::Reason;
 
 namespace {
 
-// A loopback server: accepts `connections` connections and runs `serve`
-// on each, then stops listening.
-struct Server {
-  using Serve = std::function<asio::awaitable<void>(tcp::socket)>;
-  Server(asio::io_context& io, Serve serve, int connections = 1)
-      : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
-        port_(acceptor.local_endpoint().port()) {
-    asio::co_spawn(
-        io,
-        [this, serve, connections]() -> asio::awaitable<void> {
-          for (int i = 0; i < connections; ++i) {
-            error_code ec;
-            tcp::socket socket = co_await acceptor.async_accept(await_into(ec));
-            if (ec) co_return;
-            ++accepted;
-            asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
-          }
-          acceptor.close();
-        },
-        asio::detached);
-  }
-  std::uint16_t port() const { return port_; }
-  tcp::acceptor acceptor;
-  std::uint16_t port_;
-  int accepted = 0;
-};
-
 // Reads to the client's end, answers "got N", closes.
 asio::awaitable<void> echo_count(tcp::socket socket) {
   std::string in;
@@ -50,14 +23,6 @@ asio::awaitable<void> echo_count(tcp::socket socket) {
   co_await asio::async_read(socket, asio::dynamic_buffer(in), await_into(ec));
   const std::string out = "got " + std::to_string(in.size());
   co_await asio::async_write(socket, asio::buffer(out), await_into(ec));
-}
-
-// Everything the client gets until the proxy closes.
-asio::awaitable<std::string> read_all(tcp::socket& socket) {
-  std::string in;
-  error_code ec;
-  co_await asio::async_read(socket, asio::dynamic_buffer(in), await_into(ec));
-  co_return in;
 }
 
 std::string allow_loopback(std::uint16_t port) {
@@ -69,7 +34,7 @@ std::string allow_loopback(std::uint16_t port) {
 
 TEST_CASE("an allowed tunnel answers 200, relays, and leaves open then close", "[proxy][session]") {
   test::SessionFixture f;
-  Server upstream(f.io, echo_count);
+  test::Server upstream(f.io, echo_count);
   f.snapshot = test::snapshot_from(allow_loopback(upstream.port()));
   f.start({test::tunnel_to("127.0.0.1", upstream.port())});
   std::string told;
@@ -82,7 +47,7 @@ TEST_CASE("an allowed tunnel answers 200, relays, and leaves open then close", "
                                         await_into(ec));
         co_await asio::async_write(f.client, asio::buffer(std::string("ping")), await_into(ec));
         f.client.shutdown(tcp::socket::shutdown_send);
-        told = head + co_await read_all(f.client);
+        told = head + co_await test::read_all(f.client);
       },
       asio::detached);
   const auto records = f.records();
@@ -107,7 +72,7 @@ TEST_CASE("a destination no rule allows is refused in the client's language, onc
   asio::co_spawn(
       f.io,
       [&]() -> asio::awaitable<void> {
-        told = co_await read_all(f.client);
+        told = co_await test::read_all(f.client);
         f.client.close();  // as a client does once it has read the answer
       },
       asio::detached);
@@ -134,7 +99,7 @@ TEST_CASE("a refused connect is an error record and a 502", "[proxy][session]") 
   asio::co_spawn(
       f.io,
       [&]() -> asio::awaitable<void> {
-        told = co_await read_all(f.client);
+        told = co_await test::read_all(f.client);
         f.client.close();  // as a client does once it has read the answer
       },
       asio::detached);
@@ -188,7 +153,7 @@ TEST_CASE("through a parent: the tunnel asks it, and its answer is recorded", "[
   };
   test::SessionFixture f(
       "version: 1\nrules:\n  - {id: files, ports: [443], destinations: [files.example]}\n");
-  Server parent(f.io, parent_serves);
+  test::Server parent(f.io, parent_serves);
   f.options.upstream_proxy =
       UpstreamProxy::parse("http://127.0.0.1:" + std::to_string(parent.port()));
   f.start({test::tunnel_to("files.example", 443)});
@@ -202,7 +167,7 @@ TEST_CASE("through a parent: the tunnel asks it, and its answer is recorded", "[
                                         await_into(ec));
         told = head;
         f.client.shutdown(tcp::socket::shutdown_send);
-        co_await read_all(f.client);
+        co_await test::read_all(f.client);
       },
       asio::detached);
   const auto records = f.records();
@@ -224,7 +189,7 @@ TEST_CASE("a parent's refusal is the client's 502, naming the parent", "[proxy][
   };
   test::SessionFixture f(
       "version: 1\nrules:\n  - {id: files, ports: [443], destinations: [files.example]}\n");
-  Server parent(f.io, parent_refuses);
+  test::Server parent(f.io, parent_refuses);
   f.options.upstream_proxy =
       UpstreamProxy::parse("http://127.0.0.1:" + std::to_string(parent.port()));
   f.start({test::tunnel_to("files.example", 443)});
@@ -232,7 +197,7 @@ TEST_CASE("a parent's refusal is the client's 502, naming the parent", "[proxy][
   asio::co_spawn(
       f.io,
       [&]() -> asio::awaitable<void> {
-        told = co_await read_all(f.client);
+        told = co_await test::read_all(f.client);
         f.client.close();  // as a client does once it has read the answer
       },
       asio::detached);
