@@ -77,6 +77,12 @@ class Expander {
     return std::move(out_);
   }
 
+  Expansion refuse_address() {
+    return fail("a variable cannot be used inside an address or CIDR block: " + quote(written_) +
+                " (give the addresses or blocks themselves as a variable's values, and use the "
+                "variable for the whole destination)");
+  }
+
   // "${name}" and nothing else: the name; otherwise nullopt.
   static std::optional<std::string_view> whole_variable(std::string_view host) {
     if (host.size() < 3 || host.substr(0, 2) != "${" || host.back() != '}') return std::nullopt;
@@ -121,10 +127,11 @@ class Expander {
   // Variables standing for labels: `agents.${region}.example.com/path`.
   Expansion inside_name(std::string_view host, std::string_view rest) {
     out_.inside_name = true;
-    std::vector<Label> labels;
-    if (!split_labels(host, labels)) return std::move(out_);
     // An address is never spelled from pieces: a value could turn one block
     // into another, or a name into an address that vetting would then trust.
+    if (host.find(':') != std::string_view::npos) return refuse_address();
+    std::vector<Label> labels;
+    if (!split_labels(host, labels)) return std::move(out_);
     bool numeric = true;
     bool any_literal = false;
     for (const auto& label : labels) {
@@ -132,11 +139,7 @@ class Expander {
       any_literal = true;
       numeric = numeric && is_digits(label.text);
     }
-    if (host.find(':') != std::string_view::npos || (any_literal && numeric)) {
-      return fail("a variable cannot be used inside an address or CIDR block: " + quote(written_) +
-                  " (give the addresses or blocks themselves as a variable's "
-                  "values, and use the variable for the whole destination)");
-    }
+    if (any_literal && numeric) return refuse_address();
 
     // The distinct variables, in order of first use, with their usable values.
     std::vector<std::string> names;
