@@ -235,7 +235,47 @@ class Expander {
   Expansion out_;
 };
 
+std::vector<std::string_view> labels_of(std::string_view name) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = name.find('.', start);
+    out.push_back(name.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
+
 }  // namespace
+
+std::optional<std::vector<std::pair<std::string, std::string>>> bind_template(
+    std::string_view host_template, std::string_view host) {
+  if (host_template.empty() || host_template.front() == '.' || host_template.substr(0, 2) == "*.") {
+    return std::nullopt;
+  }
+  const auto pattern = labels_of(host_template);
+  const auto labels = labels_of(host);
+  if (pattern.size() != labels.size()) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> bound;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const std::string_view p = pattern[i];
+    if (p.size() > 3 && p.substr(0, 2) == "${" && p.back() == '}') {
+      const std::string name(p.substr(2, p.size() - 3));
+      const auto same = [&name](const auto& b) { return b.first == name; };
+      const auto it = std::find_if(bound.begin(), bound.end(), same);
+      if (it == bound.end()) {
+        if (label_problem(labels[i])) return std::nullopt;
+        bound.emplace_back(name, std::string(labels[i]));
+      } else if (it->second != labels[i]) {
+        return std::nullopt;
+      }
+    } else if (p != "*" && p != labels[i]) {
+      return std::nullopt;
+    }
+  }
+  if (bound.empty()) return std::nullopt;
+  return bound;
+}
 
 Expansion expand_destination(std::string_view written, const SourcePos& at,
                              const Variables& variables) {

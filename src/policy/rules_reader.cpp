@@ -194,7 +194,9 @@ void RulesReader::read_destinations(const YAML::Node& list, Rule& rule, GroupMas
     for (const auto& [text, value_pos] : expansion.texts) {
       add_destination(rule, text, written, value_pos, at, versions, version_label);
     }
-    if (expansion.inside_name) {
+    if (expansion.inside_name && expansion.errors.empty()) {
+      state_.policy.name_templates.push_back(
+          NameTemplate{rule.id, written.substr(0, written.find('/')), at});
       for (const auto& name : expansion.unset) {
         UnsetUse& use = unset_uses_[name];
         if (std::find(use.rules.begin(), use.rules.end(), rule.id) == use.rules.end())

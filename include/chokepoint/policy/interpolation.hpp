@@ -27,8 +27,10 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <chokepoint/policy/policy.hpp>
@@ -65,5 +67,12 @@ struct Expansion {
 // unchanged. Repeated values of one variable yield one destination.
 Expansion expand_destination(std::string_view written, const SourcePos& at,
                              const Variables& variables);
+
+// The value each variable of `host_template` (a host part as written, such
+// as "agents.${region}.example.com") needs for the template to yield `host`,
+// a normalised name; nullopt when no values would. A "*" label matches any
+// one label; templates with a leading wildcard ("*.", ".") bind nothing.
+std::optional<std::vector<std::pair<std::string, std::string>>> bind_template(
+    std::string_view host_template, std::string_view host);
 
 }  // namespace chokepoint::policy

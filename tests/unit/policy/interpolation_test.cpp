@@ -274,3 +274,21 @@ rules:
         "site.yaml:3:18: warning: variable 'region' lists 'jp-1' twice (first at site.yaml:3:12)");
   CHECK(site.value().policy.rules[0].destinations.size() == 1);
 }
+
+TEST_CASE("which values a template needs to yield a name", "[policy][interpolation]") {
+  using Bound = std::vector<std::pair<std::string, std::string>>;
+  const std::string t = "agents.workload.${region}.cloudone.trendmicro.com";
+  CHECK(bind_template(t, "agents.workload.jp-1.cloudone.trendmicro.com") ==
+        Bound{{"region", "jp-1"}});
+  CHECK_FALSE(bind_template(t, "agents.workload.cloudone.trendmicro.com"));
+  CHECK_FALSE(bind_template(t, "relay.workload.jp-1.cloudone.trendmicro.com"));
+  CHECK_FALSE(bind_template(t, "agents.workload.a.b.cloudone.trendmicro.com"));
+  // One variable twice needs one value; "*" stands for any one label.
+  CHECK(bind_template("${r}.x.${r}.example.com", "a.x.a.example.com") == Bound{{"r", "a"}});
+  CHECK_FALSE(bind_template("${r}.x.${r}.example.com", "a.x.b.example.com"));
+  CHECK(bind_template("${a}.*.${b}.example.com", "p.q.r.example.com") ==
+        Bound{{"a", "p"}, {"b", "r"}});
+  // No variable, or a leading wildcard: nothing to bind.
+  CHECK_FALSE(bind_template("files.trendmicro.com", "files.trendmicro.com"));
+  CHECK_FALSE(bind_template("*.${r}.example.com", "a.b.example.com"));
+}
