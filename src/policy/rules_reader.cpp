@@ -220,12 +220,14 @@ void RulesReader::warn_unset_variables() {
     for (const auto& id : use.rules)
       rules += (rules.empty() ? "" : ", ") + id;
     const auto at = variable_set_at_.find(name);
+    const bool one = use.destinations == 1;
     state_.reader.warning(
         at == variable_set_at_.end() ? SourcePos{} : at->second,
         "variable " + quote(name) + " has no value, so the " + std::to_string(use.destinations) +
-            (use.destinations == 1 ? " destination" : " destinations") +
-            " whose names use it (rules " + rules +
-            ") allow nothing until a file sets it: variables: {" + name + ": [VALUE]}");
+            (one ? " destination whose name uses" : " destinations whose names use") + " it (" +
+            (use.rules.size() == 1 ? "rule " : "rules ") + rules + ") " +
+            (one ? "allows" : "allow") + " nothing until a file sets it: variables: {" + name +
+            ": [VALUE]}");
   }
 }
 
