@@ -48,13 +48,6 @@ std::string errors(const Expansion& e) {
   return out;
 }
 
-std::string all(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const auto& d : diagnostics)
-    out += d.to_string() + "\n";
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("each value of a variable inside a name yields one destination",
@@ -207,7 +200,7 @@ rules:
 )",
                                     "site.yaml");
   REQUIRE_FALSE(bad.ok());
-  INFO(all(bad.diagnostics()));
+  INFO(test::all_lines(bad.diagnostics()));
   REQUIRE(bad.diagnostics().size() == 2);
   CHECK(bad.diagnostics()[0].to_string() ==
         "site.yaml:3:12: variable 'region' stands for one label of a host name, so each value "
@@ -224,8 +217,8 @@ rules:
 )",
                                        "site.yaml");
   REQUIRE_FALSE(suffix.ok());
-  CHECK(all(suffix.diagnostics()).find("site.yaml:4:28: ") != std::string::npos);
-  CHECK(all(suffix.diagnostics()).find("public suffix 'com'") != std::string::npos);
+  CHECK(test::all_lines(suffix.diagnostics()).find("site.yaml:4:28: ") != std::string::npos);
+  CHECK(test::all_lines(suffix.diagnostics()).find("public suffix 'com'") != std::string::npos);
 }
 
 TEST_CASE("an unset variable inside names warns once, where it was last set",
@@ -244,7 +237,7 @@ rules:
 )";
   auto result = load_config_text(catalog, "catalog.yaml");
   REQUIRE(result.ok());
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   // The whole-destination placeholder (`servers`) stays quiet, as the
   // on-premises catalog's placeholders always have.
   REQUIRE(result.diagnostics().size() == 1);
@@ -268,7 +261,7 @@ rules:
 )",
                           "site.yaml");
   REQUIRE(site.ok());
-  INFO(all(site.diagnostics()));
+  INFO(test::all_lines(site.diagnostics()));
   REQUIRE(site.diagnostics().size() == 1);
   CHECK(site.diagnostics()[0].to_string() ==
         "site.yaml:3:18: warning: variable 'region' lists 'jp-1' twice (first at site.yaml:3:12)");

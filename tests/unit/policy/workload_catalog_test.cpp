@@ -4,7 +4,8 @@
 // other ports and in every other region; nothing regional before a site
 // names its region; and the catalog included together with the on-premises
 // one.
-#include <sstream>
+
+#include <algorithm>
 
 #include "policy_fixture.hpp"
 
@@ -12,6 +13,7 @@ using namespace chokepoint;
 using namespace chokepoint::policy;
 using chokepoint::test::host_of;
 using chokepoint::test::identity;
+using chokepoint::test::words;
 
 namespace {
 
@@ -63,14 +65,6 @@ const GlobalRow kGlobal[] = {
 
 const char* const kRoles[] = {"agent", "relay", "api-client"};
 
-std::vector<std::string> words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;)
-    out.push_back(w);
-  return out;
-}
-
 bool listed(const std::string& list, const std::string& word) {
   const auto all = words(list);
   return std::find(all.begin(), all.end(), word) != all.end();
@@ -86,13 +80,6 @@ std::string site(const std::string& regions) {
   return "version: 1\ninclude: builtin:workload-security.yaml\nvariables:\n"
          "  workload_security_region: [" +
          regions + "]\n";
-}
-
-std::string all(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const auto& d : diagnostics)
-    out += d.to_string() + "\n";
-  return out;
 }
 
 // Ports other than the listed ones that a row must refuse.
@@ -172,7 +159,7 @@ TEST_CASE("workload security: names for every region, and the older names",
 TEST_CASE("workload security: nothing regional before the site names its region",
           "[policy][catalog][saas]") {
   const auto result = load_config_file(std::string(kWorkloadSecurityCatalogName));
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   REQUIRE(result.ok());
   // `check` says so: one warning, at the variable in the catalog.
   REQUIRE(result.diagnostics().size() == 1);
@@ -204,7 +191,7 @@ TEST_CASE("workload security: nothing regional before the site names its region"
   // A region that is not one label is refused in the site's file.
   const auto bad = load_config_text(site("jp-1.cloudone"), "site.yaml");
   REQUIRE_FALSE(bad.ok());
-  CHECK(all(bad.diagnostics())
+  CHECK(test::all_lines(bad.diagnostics())
             .find("site.yaml:4:30: variable 'workload_security_region' stands "
                   "for one label") != std::string::npos);
 }
@@ -220,7 +207,7 @@ variables:
   relays: [10.0.1.0/24]
 )",
                                        "site.yaml");
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   REQUIRE(result.ok());
   CHECK(result.diagnostics().empty());
   const Policy& p = result.value().policy;
@@ -245,10 +232,10 @@ roles:
 )",
                                         "site.yaml");
   REQUIRE_FALSE(differs.ok());
-  CHECK(all(differs.diagnostics())
+  CHECK(test::all_lines(differs.diagnostics())
             .find("site.yaml:4:3: role 'relay' is already defined at "
                   "builtin:deep-security.yaml:") != std::string::npos);
-  CHECK(all(differs.diagnostics()).find("differently") != std::string::npos);
+  CHECK(test::all_lines(differs.diagnostics()).find("differently") != std::string::npos);
 }
 
 TEST_CASE("a site narrows the on-premises catalog's EC2 names to its own regions",
