@@ -67,7 +67,7 @@ int learn_command(Args& args) {
     options.ipv4_prefix = *group;
     options.ipv6_prefix = *group < 32 ? 64 : 128;
   }
-  if (!config_path.empty() && config_path != policy::kBuiltinCatalogName) {
+  if (!config_path.empty() && !policy::names_builtin(config_path)) {
     // The site file may be saved anywhere: name the configuration absolutely.
     std::error_code ec;
     const auto absolute = std::filesystem::absolute(config_path, ec);

@@ -4,6 +4,7 @@
 #include <chokepoint/control/controller.hpp>
 #include <chokepoint/core/json.hpp>
 #include <chokepoint/pac/pac_file.hpp>
+#include <chokepoint/policy/catalogs.hpp>
 
 #include "admin.hpp"
 #include "file_watch.hpp"
@@ -176,9 +177,26 @@ std::optional<std::string> Controller::auto_config(std::string_view host_header)
 }
 
 std::string Controller::policy_json() const {
+  // Which built-in catalogs the policy includes, and how the site set them.
+  std::string catalogs = "[";
+  for (const auto& loaded : policy::loaded_catalogs(running_.snapshot->policy())) {
+    if (catalogs.size() > 1) catalogs += ',';
+    JsonObject catalog(catalogs);
+    catalog.field("name", loaded.catalog->name).field("edition", loaded.catalog->edition);
+    for (const auto& [name, values] : loaded.variables) {
+      std::string list = "[";
+      for (const auto& value : values) {
+        if (list.size() > 1) list += ',';
+        append_json_string(list, value);
+      }
+      catalog.raw_field(name, list + "]");
+    }
+    catalog.close();
+  }
   std::string out;
   JsonObject json(out);
   json.field("source", running_.source)
+      .raw_field("catalogs", catalogs + "]")
       .field("sha256", running_.sha256)
       .field("loaded_at", audit::format_timestamp(running_.loaded_at))
       .field("rules", std::uint64_t{running_.rules})

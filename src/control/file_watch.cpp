@@ -30,7 +30,7 @@ bool FileWatch::start(const std::vector<std::string>& files, std::string& error)
   }
   std::set<std::string> directories;
   for (const auto& file : files) {
-    if (file == policy::kBuiltinCatalogName) continue;  // compiled in: nothing to watch
+    if (policy::names_builtin(file)) continue;  // compiled in: nothing to watch
     const auto path = std::filesystem::absolute(file);
     directories.insert(path.parent_path().string());
     names_.insert(path.filename().string());

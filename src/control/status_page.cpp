@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include <chokepoint/policy/catalogs.hpp>
+
 namespace chokepoint::control {
 namespace {
 
@@ -232,6 +234,12 @@ void section_policy(std::string& out, const StatusPage& page) {
       out += "</tr>";
     };
     row("source", p->source);
+    if (p->snapshot) {
+      std::string catalogs;
+      for (const auto& loaded : policy::loaded_catalogs(p->snapshot->policy()))
+        catalogs += (catalogs.empty() ? "" : ", ") + policy::describe(loaded);
+      row("catalogs", catalogs.empty() ? "none built in" : catalogs);
+    }
     row("sha256", p->sha256.substr(0, 16) + "...");
     row("rules", std::to_string(p->rules));
     row("generation", std::to_string(p->generation));

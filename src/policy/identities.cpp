@@ -15,14 +15,10 @@ void Identities::read_roles(const YAML::Node& node) {
       reader.error(key, "'any' is built in (every role) and cannot be redefined");
       continue;
     }
-    if (const int existing = policy.find_role(name); existing >= 0) {
-      reader.error(key, "role " + quote(name) + " is already defined at " +
-                            policy.where(policy.roles[static_cast<std::size_t>(existing)].pos));
-      continue;
-    }
     Role role;
     role.name = name;
     role.pos = reader.pos(key);
+    std::vector<SourcePos> include_positions;
     if (!value.IsNull()) {
       for (const auto& [field, field_value] :
            reader.map_entries(value, "role " + quote(name), {"description", "includes"})) {
@@ -32,11 +28,24 @@ void Identities::read_roles(const YAML::Node& node) {
           for (const auto& [included, included_node] :
                reader.scalar_list(field_value, "includes")) {
             role.includes.push_back(included);
-            include_pos_[name].push_back(reader.pos(included_node));
+            include_positions.push_back(reader.pos(included_node));
           }
         }
       }
     }
+    if (const int existing = policy.find_role(name); existing >= 0) {
+      // Two catalogs a site includes together (on premises and SaaS) both
+      // define agent and relay; the same definition twice is one role. A
+      // different one would change what the first file's rules mean.
+      const Role& first = policy.roles[static_cast<std::size_t>(existing)];
+      if (first.description != role.description || first.includes != role.includes) {
+        reader.error(key, "role " + quote(name) + " is already defined at " +
+                              policy.where(first.pos) +
+                              ", differently (a role may be defined again only exactly as before)");
+      }
+      continue;
+    }
+    include_pos_[name] = std::move(include_positions);
     policy.roles.push_back(std::move(role));
   }
 }

@@ -7,14 +7,6 @@
 #include "rules_reader.hpp"
 
 namespace chokepoint::policy {
-namespace detail {
-extern const std::string_view kBuiltinCatalogText;  // generated from policy/deep-security.yaml
-}
-
-std::string_view builtin_catalog_text() {
-  return detail::kBuiltinCatalogText;
-}
-
 namespace {
 
 using detail::Document;
@@ -54,6 +46,7 @@ class Loader {
       for (const auto& doc : files_.documents())
         read_uses(doc);
       identities_.check_clients();
+      rules_.warn_unset_variables();
     }
     if (has_errors(state_.diagnostics))
       return Result<LoadedPolicy>::failure(std::move(state_.diagnostics));
@@ -211,7 +204,13 @@ class Loader {
 }  // namespace
 
 Result<LoadedPolicy> load_config_file(const std::string& path, const ForeignSections& foreign) {
-  if (path == kBuiltinCatalogName) return load_builtin_config(foreign);
+  if (names_builtin(path)) {
+    if (const BuiltinCatalog* catalog = find_builtin_catalog(path))
+      return Loader(foreign).load(catalog->text, path, path);
+    return Result<LoadedPolicy>::failure(
+        {Diagnostic{path, 0, 0, Severity::Error,
+                    "no such built-in catalog; there are " + builtin_catalog_names()}});
+  }
   return Loader(foreign).load_file(path);
 }
 

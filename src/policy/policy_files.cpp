@@ -126,8 +126,14 @@ void PolicyFiles::read_includes(const YAML::Node& includes, const std::string& n
       reader.error(at, "includes nested deeper than " + std::to_string(kMaxIncludeDepth));
       continue;
     }
-    if (entry == kBuiltinCatalogName) {
-      read_document(builtin_catalog_text(), entry, entry, at, depth + 1);
+    if (names_builtin(entry)) {
+      // Never read from disk, so no file of that name can stand in for one.
+      if (const BuiltinCatalog* catalog = find_builtin_catalog(entry)) {
+        read_document(catalog->text, entry, entry, at, depth + 1);
+      } else {
+        reader.error(
+            at, "no built-in catalog " + quote(entry) + "; there are " + builtin_catalog_names());
+      }
     } else {
       const auto path =
           std::filesystem::path(entry).is_absolute() ? std::filesystem::path(entry) : base / entry;

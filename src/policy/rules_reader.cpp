@@ -1,6 +1,9 @@
 #include "rules_reader.hpp"
 
+#include <algorithm>
+
 #include <chokepoint/core/rate.hpp>
+#include <chokepoint/policy/interpolation.hpp>
 #include <chokepoint/policy/pattern.hpp>
 
 namespace chokepoint::policy::detail {
@@ -46,10 +49,18 @@ void RulesReader::read_variables(const YAML::Node& node) {
     }
     std::vector<VariableValue> values;
     for (const auto& [text, item] : state_.reader.scalar_list(value, "variable " + quote(name))) {
+      const auto same = [&text = text](const VariableValue& v) { return v.text == text; };
+      if (const auto it = std::find_if(values.begin(), values.end(), same); it != values.end()) {
+        state_.reader.warning(state_.reader.pos(item), "variable " + quote(name) + " lists " +
+                                                           quote(text) + " twice (first at " +
+                                                           state_.policy.where(it->pos) + ")");
+        continue;
+      }
       values.push_back(VariableValue{text, state_.reader.pos(item)});
     }
     // A later file (the operator's, which includes the catalog) replaces the value.
     state_.policy.variables[name] = std::move(values);
+    variable_set_at_[name] = state_.reader.pos(key);
   }
 }
 
@@ -177,50 +188,47 @@ void RulesReader::read_destinations(const YAML::Node& list, Rule& rule, GroupMas
   if (entries.empty()) state_.reader.error(list, "destinations must name at least one destination");
   for (const auto& [written, item] : entries) {
     const SourcePos at = state_.reader.pos(item);
-    for (const auto& [text, value_pos] : expand(written, at)) {
+    const Expansion expansion = expand_destination(written, at, state_.policy.variables);
+    for (const auto& error : expansion.errors)
+      report_once(error.pos, error.message);
+    for (const auto& [text, value_pos] : expansion.texts) {
       add_destination(rule, text, written, value_pos, at, versions, version_label);
+    }
+    if (expansion.inside_name && expansion.errors.empty()) {
+      state_.policy.name_templates.push_back(
+          NameTemplate{rule.id, written.substr(0, written.find('/')), at});
+      for (const auto& name : expansion.unset) {
+        UnsetUse& use = unset_uses_[name];
+        if (std::find(use.rules.begin(), use.rules.end(), rule.id) == use.rules.end())
+          use.rules.push_back(rule.id);
+        ++use.destinations;
+      }
     }
   }
 }
 
-// "${name}/path" -> one text per value of the variable; anything else as is.
-std::vector<std::pair<std::string, SourcePos>> RulesReader::expand(const std::string& written,
-                                                                   const SourcePos& at) {
-  std::vector<std::pair<std::string, SourcePos>> out;
-  if (written.rfind("${", 0) != 0) {
-    if (written.find("${") != std::string::npos) {
-      state_.reader.error(at, "a variable may only start a destination: " + quote(written));
-      return out;
-    }
-    out.emplace_back(written, at);
-    return out;
+// A bad value is reported where it was written, once, however many
+// destinations use it.
+void RulesReader::report_once(const SourcePos& pos, const std::string& message) {
+  if (reported_.insert(state_.policy.where(pos) + ' ' + message).second)
+    state_.reader.error(pos, message);
+}
+
+void RulesReader::warn_unset_variables() {
+  for (const auto& [name, use] : unset_uses_) {
+    std::string rules;
+    for (const auto& id : use.rules)
+      rules += (rules.empty() ? "" : ", ") + id;
+    const auto at = variable_set_at_.find(name);
+    const bool one = use.destinations == 1;
+    state_.reader.warning(
+        at == variable_set_at_.end() ? SourcePos{} : at->second,
+        "variable " + quote(name) + " has no value, so the " + std::to_string(use.destinations) +
+            (one ? " destination whose name uses" : " destinations whose names use") + " it (" +
+            (use.rules.size() == 1 ? "rule " : "rules ") + rules + ") " +
+            (one ? "allows" : "allow") + " nothing until a file sets it: variables: {" + name +
+            ": [VALUE]}");
   }
-  const auto close = written.find('}');
-  if (close == std::string::npos) {
-    state_.reader.error(at, "unterminated variable in " + quote(written));
-    return out;
-  }
-  const std::string name = written.substr(2, close - 2);
-  const std::string rest = written.substr(close + 1);
-  if (!rest.empty() && rest.front() != '/') {
-    state_.reader.error(at, "only a path may follow a variable: " + quote(written));
-    return out;
-  }
-  const auto it = state_.policy.variables.find(name);
-  if (it == state_.policy.variables.end()) {
-    state_.reader.error(at, "undefined variable " + quote(name));
-    return out;
-  }
-  for (const auto& value : it->second) {
-    if (value.text.find('/') != std::string::npos && !rest.empty() && !Cidr::parse(value.text)) {
-      state_.reader.error(value.pos, "variable " + quote(name) +
-                                         " is used with a path, so its value " + quote(value.text) +
-                                         " cannot carry one");
-      continue;
-    }
-    out.emplace_back(value.text + rest, value.pos);
-  }
-  return out;
 }
 
 void RulesReader::add_destination(Rule& rule, const std::string& text, const std::string& written,

@@ -3,6 +3,7 @@
 #include <set>
 
 #include <chokepoint/core/json.hpp>
+#include <chokepoint/policy/interpolation.hpp>
 #include <chokepoint/policy/public_suffix.hpp>
 
 #include "learn_model.hpp"
@@ -68,6 +69,62 @@ std::vector<std::string> suggestions(const std::vector<LearnedName>& names,
     if (same_as_deeper) continue;
     out.push_back("'*." + parent + "' would cover the " + std::to_string(count) +
                   " names below (and every other name under " + parent + ")");
+  }
+  return out;
+}
+
+// Names a catalog writes with a variable (`agents.workload.${region}...`)
+// for this role and these ports: the value that would let the catalog's own
+// rule allow them is a better edit than listing the names.
+std::vector<std::string> variable_suggestions(const LearnedRule& learned, const policy::Policy& p) {
+  const int role = p.find_role(learned.role);
+  const policy::RoleMask roles =
+      role < 0 ? policy::kEveryRole : p.roles[static_cast<std::size_t>(role)].closure;
+  // variable -> (values the names need, rules that would allow them, names)
+  struct Need {
+    std::set<std::string> values;
+    std::set<std::string> rules;
+    std::size_t names = 0;
+  };
+  std::map<std::string, Need> needs;
+  for (const auto& name : learned.names) {
+    std::set<std::string> counted;
+    for (const auto& name_template : p.name_templates) {
+      const auto rule = std::find_if(p.rules.begin(), p.rules.end(), [&](const policy::Rule& r) {
+        return r.id == name_template.rule_id;
+      });
+      if (rule == p.rules.end() || rule->action == policy::Action::Deny ||
+          (rule->roles & roles) == 0)
+        continue;
+      const auto on_ports = [&](std::uint16_t port) { return policy::contains(rule->ports, port); };
+      if (!std::all_of(learned.ports.begin(), learned.ports.end(), on_ports)) continue;
+      const auto bound = policy::bind_template(name_template.host, name.host);
+      if (!bound) continue;
+      for (const auto& [variable, value] : *bound) {
+        Need& need = needs[variable];
+        need.values.insert(value);
+        need.rules.insert(rule->id);
+        if (counted.insert(variable).second) ++need.names;
+      }
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& [variable, need] : needs) {
+    std::set<std::string> values = need.values;
+    if (const auto it = p.variables.find(variable); it != p.variables.end()) {
+      for (const auto& value : it->second)
+        values.insert(value.text);
+    }
+    std::string list, rules;
+    for (const auto& value : values)
+      list += (list.empty() ? "" : ", ") + value;
+    for (const auto& id : need.rules)
+      rules += (rules.empty() ? "" : ", ") + id;
+    out.push_back(std::to_string(need.names) + (need.names == 1 ? " name" : " names") +
+                  " below would be allowed by rule " + rules + " with variables: {" + variable +
+                  ": [" + list +
+                  "]}; setting that instead allows every name the rule writes "
+                  "with it");
   }
   return out;
 }
@@ -156,6 +213,8 @@ std::vector<LearnedRule> learned_rules(const std::vector<const Group*>& groups,
         rule.ports = ports;
         rule.names = std::move(names);
         rule.suggestions = suggestions(rule.names, domain);
+        for (auto& suggestion : variable_suggestions(rule, p))
+          rule.suggestions.push_back(std::move(suggestion));
         rules.push_back(std::move(rule));
       }
     }

@@ -19,7 +19,9 @@ def run(*args, stdin=None):
 
 class CheckTest(unittest.TestCase):
     def test_shipped_files_are_valid(self):
-        shipped = ("policy/deep-security.yaml", "policy/examples/site.yaml", "policy/examples/audit-mode.yaml")
+        shipped = ("policy/deep-security.yaml", "policy/examples/site.yaml", "policy/examples/audit-mode.yaml",
+                   "policy/workload-security.yaml", "policy/examples/workload-security.yaml",
+                   "policy/examples/migrating.yaml")
         for path, copy in zip(shipped, private_copy(*shipped)):
             with self.subTest(path=path):
                 result = run("check", "--config", copy)

@@ -6,12 +6,14 @@
 //
 // File format (policy/README.md has the full reference):
 //   version: 1                  required in every file
-//   include: [other.yaml]       paths relative to this file, or builtin:deep-security.yaml
+//   include: [other.yaml]       paths relative to this file, or a built-in catalog
+//                               (catalogs.hpp: builtin:deep-security.yaml, ...)
 //   mode: enforce | audit
 //   default_role: any | ROLE    the role of clients no `clients` entry names
-//   roles: {NAME: {description, includes: [ROLE...]}}
+//   roles: {NAME: {description, includes: [ROLE...]}}  a role defined again
+//                               exactly as before is the same role; otherwise refused
 //   version_groups: {NAME: {min: VERSION, below: VERSION}}
-//   variables: {NAME: VALUE | [VALUE...]}
+//   variables: {NAME: VALUE | [VALUE...]}  used as ${NAME} (interpolation.hpp)
 //   clients: [{cidr | user, role, version}]
 //   rules: [{id, action, service, description, roles, ports, versions, destinations}]
 //   ports: [{component, direction, ports, protocols, required, service, note}]
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include <chokepoint/core/diagnostic.hpp>
+#include <chokepoint/policy/catalogs.hpp>
 #include <chokepoint/policy/policy.hpp>
 
 namespace YAML {
@@ -56,16 +59,12 @@ struct ForeignSection {
 };
 using ForeignSections = std::vector<ForeignSection>;
 
-// The name the built-in catalog goes by in diagnostics and `include:`.
-inline constexpr std::string_view kBuiltinCatalogName = "builtin:deep-security.yaml";
-
-// The text of policy/deep-security.yaml, compiled into the binary.
-std::string_view builtin_catalog_text();
-
+// `path` may name a built-in catalog (`builtin:workload-security.yaml`).
 Result<LoadedPolicy> load_config_file(const std::string& path, const ForeignSections& foreign = {});
 // `name` is used in diagnostics and to resolve relative includes.
 Result<LoadedPolicy> load_config_text(std::string_view text, const std::string& name,
                                       const ForeignSections& foreign = {});
+// The default catalog, builtin:deep-security.yaml.
 Result<LoadedPolicy> load_builtin_config(const ForeignSections& foreign = {});
 
 }  // namespace chokepoint::policy

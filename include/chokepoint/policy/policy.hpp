@@ -171,6 +171,16 @@ struct VariableValue {
   SourcePos pos;
 };
 
+// A destination whose host name uses variables for labels
+// (`agents.workload.${workload_security_region}.cloudone.trendmicro.com`),
+// kept as written even when a variable has no value and the rule got no
+// destination from it: tools can then say which value would allow a name.
+struct NameTemplate {
+  std::string rule_id;
+  std::string host;  // the written host part, without a path
+  SourcePos pos;
+};
+
 struct Policy {
   std::vector<std::string> files;  // every file read, the root first
   Mode mode = Mode::Enforce;
@@ -178,6 +188,7 @@ struct Policy {
   std::vector<Role> roles;
   std::vector<VersionGroup> version_groups;
   std::map<std::string, std::vector<VariableValue>> variables;
+  std::vector<NameTemplate> name_templates;
   std::vector<ClientRule> clients;
   std::vector<Rule> rules;
   std::vector<PortTableEntry> port_table;

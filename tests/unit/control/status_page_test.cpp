@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chokepoint/policy/loader.hpp>
+
 using namespace chokepoint;
 using namespace chokepoint::control;
 
@@ -134,4 +136,32 @@ TEST_CASE("status page: an idle proxy says so", "[control][status]") {
   CHECK(html.find("none since start") != std::string::npos);
   CHECK(html.find("no decision yet") != std::string::npos);
   CHECK(html.find("<span class=\"ok\">writing</span>") != std::string::npos);
+}
+
+TEST_CASE("status page: which built-in catalogs the policy is made of, and their region",
+          "[control][status][saas]") {
+  const auto row = [](const std::string& text) {
+    auto loaded = policy::load_config_text(text, "site.yaml");
+    REQUIRE(loaded.ok());
+    auto built = policy::Snapshot::build(std::move(loaded).value().policy);
+    REQUIRE(built.ok());
+    RunningPolicy policy = RunningPolicy::started("site.yaml", "", built.value());
+    StatusPage page;
+    page.policy = &policy;
+    const std::string html = render_html(page);
+    const auto at = html.find("<tr><th>catalogs</th><td>");
+    REQUIRE(at != std::string::npos);
+    const auto start = at + std::string("<tr><th>catalogs</th><td>").size();
+    return html.substr(start, html.find("</td>", start) - start);
+  };
+  CHECK(row("version: 1\ninclude: builtin:workload-security.yaml\nvariables:\n"
+            "  workload_security_region: [jp-1]\n") ==
+        "builtin:workload-security.yaml (workload_security_region: jp-1)");
+  CHECK(row("version: 1\ninclude: builtin:workload-security.yaml\n") ==
+        "builtin:workload-security.yaml (workload_security_region: (none))");
+  CHECK(row("version: 1\ninclude: [builtin:deep-security.yaml, builtin:workload-security.yaml]\n"
+            "variables: {workload_security_region: [de-1]}\n") ==
+        "builtin:deep-security.yaml, builtin:workload-security.yaml (workload_security_region: "
+        "de-1)");
+  CHECK(row("version: 1\nrules: [{id: r, destinations: [a.example.com]}]\n") == "none built in");
 }

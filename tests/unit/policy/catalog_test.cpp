@@ -1,7 +1,6 @@
 // The shipped catalog against the rows of the source document
 // (shared/seed/000_b3a200201dfd5fbd.txt): every FQDN of every row, per role
 // and version group, allowed where the page says and refused elsewhere.
-#include <sstream>
 
 #include "policy_fixture.hpp"
 
@@ -9,6 +8,7 @@ using namespace chokepoint;
 using namespace chokepoint::policy;
 using chokepoint::test::host_of;
 using chokepoint::test::identity;
+using chokepoint::test::words;
 
 namespace {
 
@@ -32,14 +32,6 @@ const char* version_of(const std::string& group) {
 }
 const char* another_group(const std::string& group) {
   return group == "20.0+" ? "12.0" : "20.0+";
-}
-
-std::vector<std::string> words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;)
-    out.push_back(w);
-  return out;
 }
 
 const CatalogRow kRows[] = {

@@ -30,13 +30,6 @@ bool has_diagnostic(const Diagnostics& diagnostics, const std::string& prefix,
   return false;
 }
 
-std::string all(const Diagnostics& diagnostics) {
-  std::string out;
-  for (const auto& d : diagnostics)
-    out += d.to_string() + "\n";
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("loader refuses bad input with file:line:column", "[policy][loader]") {
@@ -74,7 +67,7 @@ TEST_CASE("loader refuses bad input with file:line:column", "[policy][loader]") 
     INFO(name);
     const auto result = load_config_text(rule_with(destination), "test.yaml");
     REQUIRE_FALSE(result.ok());
-    INFO(all(result.diagnostics()));
+    INFO(test::all_lines(result.diagnostics()));
     CHECK(has_diagnostic(result.diagnostics(), "test.yaml:4:20: ", message));
   }
 
@@ -195,7 +188,7 @@ TEST_CASE("loader refuses bad input with file:line:column", "[policy][loader]") 
     INFO(c.name);
     const auto result = load_config_text(c.yaml, "test.yaml");
     REQUIRE_FALSE(result.ok());
-    INFO(all(result.diagnostics()));
+    INFO(test::all_lines(result.diagnostics()));
     CHECK(has_diagnostic(result.diagnostics(), std::string("test.yaml:") + c.where + ": ",
                          c.message));
   }
@@ -278,7 +271,7 @@ clients:
   - {cidr: 10.1.0.0/16, role: manager}
 )");
   const auto result = load_config_file(site);
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   REQUIRE(result.ok());
   const Policy& p = result.value().policy;
   CHECK(p.files.size() == 2);
@@ -300,7 +293,7 @@ TEST_CASE("includes: problems point into the right file", "[policy][loader][incl
       "version: 1\ninclude: base.yaml\nrules:\n  - {id: r, destinations: [a.example.com]}\n");
   auto result = load_config_file(site);
   REQUIRE_FALSE(result.ok());
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   CHECK(has_diagnostic(result.diagnostics(), base + ":3:28: ", "public suffix"));
   CHECK(has_diagnostic(result.diagnostics(), site + ":4:10: ", "already used at " + base + ":3:5"));
 
@@ -313,7 +306,7 @@ TEST_CASE("includes: problems point into the right file", "[policy][loader][incl
   const auto b = dir.write("b.yaml", "version: 1\ninclude: [a.yaml]\n");
   result = load_config_file(dir.path / "a.yaml");
   REQUIRE_FALSE(result.ok());
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   CHECK(has_diagnostic(result.diagnostics(), b + ":2:11: ", "include cycle"));
 
   result = load_config_file((dir.path / "absent.yaml").string());
@@ -329,7 +322,7 @@ variables:
   manager: [10.0.0.5]
 )",
                                        "site.yaml");
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   REQUIRE(result.ok());
   CHECK(result.value().policy.files[0] == "site.yaml");
   CHECK(result.value().policy.files[1] == "builtin:deep-security.yaml");
@@ -346,7 +339,7 @@ TEST_CASE("pac: fallback and proxy, the including file overrides", "[policy][loa
   const auto site = dir.write(
       "site.yaml", "version: 1\ninclude: base.yaml\npac:\n  proxy: \"[2001:DB8::5]:8080\"\n");
   result = load_config_file(site);
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   REQUIRE(result.ok());
   const PacSettings& pac = result.value().policy.pac;
   CHECK(pac.fallback == PacFallback::Proxy);  // from the included file
@@ -369,7 +362,7 @@ TEST_CASE("pac: fallback and proxy, the including file overrides", "[policy][loa
     INFO(yaml);
     const auto refused = load_config_text(yaml, "test.yaml");
     REQUIRE_FALSE(refused.ok());
-    INFO(all(refused.diagnostics()));
+    INFO(test::all_lines(refused.diagnostics()));
     CHECK(has_diagnostic(refused.diagnostics(), where, message));
   }
 }
@@ -382,7 +375,7 @@ rules:
   - {id: default, destinations: [c.example.com]}
 )",
                                        "test.yaml");
-  INFO(all(result.diagnostics()));
+  INFO(test::all_lines(result.diagnostics()));
   REQUIRE(result.ok());
   const auto& rules = result.value().policy.rules;
   REQUIRE(rules.size() == 3);

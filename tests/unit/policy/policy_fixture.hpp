@@ -2,7 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -38,6 +40,24 @@ inline policy::ClientIdentity identity(const policy::Snapshot& s, const std::str
   std::optional<Version> v;
   if (!version.empty()) v = Version::parse(version);
   return s.identity_for(index, v);
+}
+
+// Every diagnostic as `file:line:col: message`, one a line, for INFO and
+// substring checks.
+inline std::string all_lines(const Diagnostics& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics)
+    out += d.to_string() + "\n";
+  return out;
+}
+
+// "agent relay" -> {"agent", "relay"}: table rows list roles and ports so.
+inline std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;)
+    out.push_back(w);
+  return out;
 }
 
 }  // namespace chokepoint::test

@@ -204,3 +204,47 @@ TEST_CASE("learn: records it cannot use are skipped, each named by its line", "[
   CHECK(contains(result.warnings[1], at + "4: skipped: host \"a b.example\""));
   CHECK(contains(result.warnings[2], at + "5: skipped: user \"ops:x\""));
 }
+
+TEST_CASE("learn: a name the catalog writes with a variable suggests the variable's value",
+          "[tools][learn][saas]") {
+  const auto saas = [](const std::string& region) {
+    auto loaded = policy::load_config_text(
+        "version: 1\ninclude: builtin:workload-security.yaml\nmode: audit\ndefault_role: agent\n"
+        "variables: {workload_security_region: [" +
+            region + "]}\n",
+        "site.yaml");
+    REQUIRE(loaded.ok());
+    auto built = policy::Snapshot::build(std::move(loaded).value().policy);
+    REQUIRE(built.ok());
+    return built.value();
+  };
+  {
+    // No region yet: the names are learned, and the region is suggested.
+    Learner learner(saas(""), {});
+    learner.add(seen("10.0.8.5:1000", "agents.workload.jp-1.cloudone.trendmicro.com", 443, "deny"));
+    learner.add(
+        seen("10.0.8.5:1001", "agents-004.workload.jp-1.cloudone.trendmicro.com", 443, "deny"));
+    learner.add(seen("10.0.8.5:1002", "api.vendor.example", 443, "deny"));
+    const LearnResult result = learn(learner);
+    REQUIRE(result.ok);
+    CHECK(contains(result.yaml,
+                   "      # suggestion: 2 names below would be allowed by rule ws-service with "
+                   "variables: {workload_security_region: [jp-1]}; setting that instead"));
+    CHECK(contains(result.yaml, "      - \"agents-004.workload.jp-1.cloudone.trendmicro.com\""));
+    // Only names the catalog writes so: nothing for the vendor's.
+    CHECK(result.yaml.find("suggestion: 1 name") == std::string::npos);
+  }
+  {
+    // Another region than the site's: its values are kept beside the new one,
+    // and a port the catalog's rule does not have suggests nothing.
+    Learner learner(saas("jp-1"), {});
+    learner.add(seen("10.0.8.5:1000", "agents.workload.de-1.cloudone.trendmicro.com", 443, "deny"));
+    learner.add(seen("10.0.8.5:1001", "relay.workload.de-1.cloudone.trendmicro.com", 8443, "deny"));
+    const LearnResult result = learn(learner);
+    REQUIRE(result.ok);
+    CHECK(contains(result.yaml,
+                   "1 name below would be allowed by rule ws-service with variables: "
+                   "{workload_security_region: [de-1, jp-1]}"));
+    CHECK(result.yaml.find("suggestion", result.yaml.find("ports: [8443]")) == std::string::npos);
+  }
+}
