@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chokepoint/net/dns_cache.hpp>
+#include <chokepoint/net/options.hpp>
 
 using namespace chokepoint;
 using namespace chokepoint::net;
@@ -37,7 +38,7 @@ std::vector<std::string> names(int n) {
 }
 
 DnsCache& filled(const std::vector<std::string>& all) {
-  static DnsCache cache(DnsCacheOptions{});
+  static DnsCache cache(dns_cache_options(config::Settings{}));
   static bool done = false;
   if (!done) {
     auto waiter = std::make_shared<Nobody>();
@@ -68,7 +69,7 @@ void BM_HitManyNames(benchmark::State& state) {
 BENCHMARK(BM_HitManyNames)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_MissStoreAndDeliver(benchmark::State& state) {
-  DnsCacheOptions options;
+  DnsCacheOptions options = dns_cache_options(config::Settings{});
   options.capacity = 1000;  // evicting as it goes, as a flood of new names would
   DnsCache cache(options);
   auto waiter = std::make_shared<Nobody>();

@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake ninja-build pkg-config libboost-dev libssl-dev libre2-dev
+packages=(build-essential cmake ninja-build pkg-config libboost-dev libboost-program-options1.74-dev
+          libssl-dev libre2-dev
           libyaml-cpp-dev libc-ares-dev publicsuffix libsimdjson-dev zlib1g-dev catch2
           libbenchmark-dev nlohmann-json3-dev)
 deploy/install-packages.sh "${packages[@]}"

@@ -6,21 +6,24 @@
 #include <chokepoint/policy/snapshot.hpp>
 
 namespace chokepoint::app {
+namespace {
 
-int check_command(Args& args) {
+struct CheckArgs {
   std::string config_path;
-  while (!args.done()) {
-    std::string error;
-    if (auto value = args.option("--config", error)) {
-      config_path = *value;
-    } else if (!error.empty()) {
-      std::cerr << "chokepoint check: " << error << '\n';
-      return kExitUsage;
-    } else {
-      std::cerr << "chokepoint check: unexpected argument '" << args.peek() << "'\n";
-      return kExitUsage;
-    }
-  }
+};
+
+const config::CommandLine<CheckArgs>& command_line() {
+  static const config::CommandLine<CheckArgs> line(
+      {"check", "validate; print FILE:LINE:COLUMN: message for every problem, exit 2 if any"},
+      {config::option("--config", "FILE", "the configuration (default: the built-in catalog)",
+                      &CheckArgs::config_path)});
+  return line;
+}
+
+int check(const Words& words) {
+  CheckArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const std::string& config_path = args.config_path;
   auto config = load_or_report(config_path, std::cout);
   if (!config) return kExitUsage;
   auto snapshot = policy::Snapshot::build(std::move(config->policy.policy));
@@ -44,5 +47,13 @@ int check_command(Args& args) {
             << policy::to_string(p.mode) << '\n';
   return kExitOk;
 }
+
+}  // namespace
+
+const Command kCheckCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &check
+}
+;
 
 }  // namespace chokepoint::app

@@ -8,46 +8,46 @@
 namespace chokepoint::app {
 namespace {
 
-int usage(std::string_view message) {
-  std::cerr << "chokepoint explain: " << message << '\n'
-            << "usage: chokepoint explain [--config FILE] [--client IP | --user NAME | --role ROLE]"
-               " [--version V] HOST:PORT[/PATH]\n";
-  return kExitUsage;
-}
-
-}  // namespace
-
-int explain_command(Args& args) {
+struct ExplainArgs {
   std::string config_path;
   std::optional<std::string> client;
   std::optional<std::string> user;
   std::optional<std::string> role;
   std::optional<std::string> version;
   std::optional<std::string> target;
-  while (!args.done()) {
-    std::string error;
-    if (auto v = args.option("--config", error)) {
-      config_path = *v;
-    } else if (auto c = args.option("--client", error)) {
-      client = *c;
-    } else if (auto u = args.option("--user", error)) {
-      user = *u;
-    } else if (auto r = args.option("--role", error)) {
-      role = *r;
-    } else if (auto ver = args.option("--version", error)) {
-      version = *ver;
-    } else if (!error.empty()) {
-      return usage(error);
-    } else if (args.peek().substr(0, 2) == "--" || target) {
-      return usage("unexpected argument '" + args.peek() + "'");
-    } else {
-      target = args.take();
-    }
-  }
-  if (!target) return usage("missing HOST:PORT");
-  if ((client.has_value() + user.has_value() + role.has_value()) > 1) {
-    return usage("give at most one of --client, --user and --role");
-  }
+};
+
+// Who is asking: one of a client address, a proxy user or a role.
+constexpr int kWho = 1;
+
+const config::CommandLine<ExplainArgs>& command_line() {
+  using config::operand;
+  using config::option;
+  static const config::CommandLine<ExplainArgs> line(
+      {"explain", "print the decision as JSON; exit 0 if it would be let out, 1 if not",
+       "Prints the decision on HOST:PORT as one JSON object (decision, rule, reason, detail, "
+       "...), for the policy's default role unless told who asks; exits 0 if it would be let "
+       "out, 1 if not."},
+      {option("--config", "FILE", "the policy (default: the built-in catalog)",
+              &ExplainArgs::config_path),
+       option("--client", "IP", "as asked by this client address", &ExplainArgs::client)
+           .exclusive(kWho),
+       option("--user", "NAME", "as asked by this proxy user", &ExplainArgs::user).exclusive(kWho),
+       option("--role", "ROLE", "as asked by a client of this role (any: every role)",
+              &ExplainArgs::role)
+           .exclusive(kWho),
+       option("--version", "V", "the client's agent version: 20, 20.0 or 20.0.1-1234",
+              &ExplainArgs::version),
+       operand("HOST:PORT[/PATH]", "the destination, and the path a plain HTTP request would show",
+               &ExplainArgs::target)
+           .required("missing HOST:PORT")});
+  return line;
+}
+
+int explain(const Words& words) {
+  ExplainArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const auto& [config_path, client, user, role, version, target] = args;
 
   // HOST:PORT, optionally followed by the path a plain HTTP request would show.
   std::string_view authority = *target;
@@ -60,8 +60,8 @@ int explain_command(Args& args) {
   Host host;
   std::uint16_t port = 0;
   if (const auto error = parse_authority(authority, host, port); error != HostError::None) {
-    return usage("bad destination '" + std::string(authority) +
-                 "': " + std::string(to_string(error)));
+    return usage_error(command_line(), "bad destination '" + std::string(authority) +
+                                           "': " + std::string(to_string(error)));
   }
 
   auto config = load_or_report(config_path, std::cerr);
@@ -75,18 +75,20 @@ int explain_command(Args& args) {
   if (version) {
     parsed_version = Version::parse(*version);
     if (!parsed_version)
-      return usage("bad version '" + *version + "' (expected 20, 20.0 or 20.0.1-1234)");
+      return usage_error(command_line(),
+                         "bad version '" + *version + "' (expected 20, 20.0 or 20.0.1-1234)");
   }
   policy::ClientIdentity identity;
   if (client) {
     const auto address = IpAddress::parse(*client);
-    if (!address) return usage("bad client address '" + *client + "'");
+    if (!address) return usage_error(command_line(), "bad client address '" + *client + "'");
     identity = snapshot.identify(&*address, "");
   } else if (user) {
     identity = snapshot.identify(nullptr, *user);
   } else if (role) {
     const int index = snapshot.policy().find_role(*role);
-    if (index < 0 && *role != "any") return usage("unknown role '" + *role + "'");
+    if (index < 0 && *role != "any")
+      return usage_error(command_line(), "unknown role '" + *role + "'");
     identity = snapshot.identity_for(index < 0 ? policy::kAnyRole : index, parsed_version);
   } else {
     identity = snapshot.identity_for(snapshot.policy().default_role, parsed_version);
@@ -117,5 +119,13 @@ int explain_command(Args& args) {
   std::cout << out << '\n';
   return decision.let_out() ? kExitOk : kExitDenied;
 }
+
+}  // namespace
+
+const Command kExplainCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &explain
+}
+;
 
 }  // namespace chokepoint::app

@@ -7,37 +7,35 @@
 namespace chokepoint::app {
 namespace {
 
-int usage(std::string_view message) {
-  std::cerr << "chokepoint export: " << message << '\n'
-            << "usage: chokepoint export --format "
-               "nftables|aws-network-firewall|suricata|squid|domains [--config FILE] "
-               "[--role ROLE]\n";
-  return kExitUsage;
+struct ExportArgs {
+  std::string format_name;
+  std::string config_path;
+  std::optional<std::string> role;
+};
+
+const config::CommandLine<ExportArgs>& command_line() {
+  using config::option;
+  static const config::CommandLine<ExportArgs> line(
+      {"export", "the policy as nftables, aws-network-firewall, suricata, squid or domains rules",
+       "Prints the policy as another firewall's allow-list; what the format cannot say is "
+       "named "
+       "in a leading comment (on stderr for JSON)."},
+      {option("--format", "FORMAT", "nftables, aws-network-firewall, suricata, squid or domains",
+              &ExportArgs::format_name)
+           .required("missing --format"),
+       option("--config", "FILE", "the policy (default: the built-in catalog)",
+              &ExportArgs::config_path),
+       option("--role", "ROLE", "only the rules this role may use (default: every rule)",
+              &ExportArgs::role)});
+  return line;
 }
 
-}  // namespace
-
-int export_command(Args& args) {
-  std::string config_path;
-  std::optional<std::string> format_name;
-  std::optional<std::string> role;
-  while (!args.done()) {
-    std::string error;
-    if (auto value = args.option("--config", error)) {
-      config_path = *value;
-    } else if (auto f = args.option("--format", error)) {
-      format_name = *f;
-    } else if (auto r = args.option("--role", error)) {
-      role = *r;
-    } else if (!error.empty()) {
-      return usage(error);
-    } else {
-      return usage("unexpected argument '" + args.peek() + "'");
-    }
-  }
-  if (!format_name) return usage("missing --format");
-  const auto format = tools::parse_export_format(*format_name);
-  if (!format) return usage("unknown format '" + *format_name + "'");
+int export_rules(const Words& words) {
+  ExportArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const auto& [format_name, config_path, role] = args;
+  const auto format = tools::parse_export_format(format_name);
+  if (!format) return usage_error(command_line(), "unknown format '" + format_name + "'");
 
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
@@ -45,12 +43,20 @@ int export_command(Args& args) {
   options.format = *format;
   if (role && *role != "any") {
     options.role = config->policy.policy.find_role(*role);
-    if (options.role < 0) return usage("unknown role '" + *role + "'");
+    if (options.role < 0) return usage_error(command_line(), "unknown role '" + *role + "'");
   }
   const tools::ExportOutput output = tools::export_policy(config->policy.policy, options);
   std::cerr << output.notes;
   std::cout << output.text;
   return kExitOk;
 }
+
+}  // namespace
+
+const Command kExportCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &export_rules
+}
+;
 
 }  // namespace chokepoint::app

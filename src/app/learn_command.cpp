@@ -12,57 +12,49 @@
 namespace chokepoint::app {
 namespace {
 
-int usage(std::string_view message) {
-  std::cerr
-      << "chokepoint learn: " << message << '\n'
-      << "usage: chokepoint learn [--config FILE] [--group PREFIX] [--since TIME] "
-         "[--until TIME] AUDIT...\n"
-         "  prints a site file that includes FILE (default: the built-in catalog) and allows\n"
-         "  what the audit records show; --group 24 writes one clients entry per IPv4 /24\n"
-         "  (and IPv6 /64) instead of one per address\n";
-  return kExitUsage;
-}
-
-}  // namespace
-
-int learn_command(Args& args) {
+struct LearnArgs {
   std::string config_path;
   std::optional<int> group;
   std::optional<std::string> since;
   std::optional<std::string> until;
   std::vector<std::string> inputs;
-  while (!args.done()) {
-    std::string error;
-    if (auto value = args.option("--config", error)) {
-      config_path = *value;
-    } else if (auto g = args.option("--group", error)) {
-      char* end = nullptr;
-      const long n = std::strtol(g->c_str(), &end, 10);
-      if (g->empty() || *end != '\0' || n < 8 || n > 32)
-        return usage("bad --group '" + *g + "' (an IPv4 prefix length, 8 to 32)");
-      group = static_cast<int>(n);
-    } else if (auto s = args.option("--since", error)) {
-      since = *s;
-    } else if (auto u = args.option("--until", error)) {
-      until = *u;
-    } else if (!error.empty()) {
-      return usage(error);
-    } else if (args.peek().size() > 1 && args.peek().substr(0, 2) == "--") {
-      return usage("unexpected argument '" + args.peek() + "'");
-    } else {
-      inputs.push_back(args.take());
-    }
-  }
-  if (inputs.empty()) return usage("no audit log given (use - for standard input)");
+};
+
+const config::CommandLine<LearnArgs>& command_line() {
+  using config::operand;
+  using config::option;
+  static const config::CommandLine<LearnArgs> line(
+      {"learn", "print a site file that lets out what the records show, and nothing else",
+       "Prints a site file that includes FILE (default: the built-in catalog) and lets "
+       "out what "
+       "the audit records show, and nothing else."},
+      {option("--config", "FILE", "the configuration the site file includes",
+              &LearnArgs::config_path),
+       option("--group", "PREFIX",
+              "one clients entry per IPv4 /PREFIX (and IPv6 /64) instead of one per address",
+              &LearnArgs::group, config::Range{8, 32}),
+       option("--since", "TIME", "only records from then on (as report --help says)",
+              &LearnArgs::since),
+       option("--until", "TIME", "only records before then", &LearnArgs::until),
+       operand("AUDIT", "audit logs: files of JSON lines, gzip-compressed or not; - for stdin",
+               &LearnArgs::inputs)
+           .required("no audit log given (use - for standard input)")});
+  return line;
+}
+
+int learn(const Words& words) {
+  LearnArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const auto& [config_path, group, since, until, inputs] = args;
 
   tools::LearnOptions options;
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   if (since && !(options.since_micros = tools::parse_time_bound(*since, now)))
-    return usage("bad --since '" + *since + "'");
+    return usage_error(command_line(), "bad --since '" + *since + "'");
   if (until && !(options.until_micros = tools::parse_time_bound(*until, now)))
-    return usage("bad --until '" + *until + "'");
+    return usage_error(command_line(), "bad --until '" + *until + "'");
   if (group) {
     options.ipv4_prefix = *group;
     options.ipv6_prefix = *group < 32 ? 64 : 128;
@@ -94,5 +86,13 @@ int learn_command(Args& args) {
             << " rules, from " << result.observations << " distinct client-destination pairs\n";
   return failed ? kExitUsage : kExitOk;
 }
+
+}  // namespace
+
+const Command kLearnCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &learn
+}
+;
 
 }  // namespace chokepoint::app

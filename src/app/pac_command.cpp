@@ -7,29 +7,28 @@
 namespace chokepoint::app {
 namespace {
 
-int usage(std::string_view message) {
-  std::cerr << "chokepoint pac: " << message << '\n'
-            << "usage: chokepoint pac [--config FILE] [--proxy HOST:PORT]\n";
-  return kExitUsage;
-}
-
-}  // namespace
-
-int pac_command(Args& args) {
+struct PacArgs {
   std::string config_path;
   std::optional<std::string> proxy_text;
-  while (!args.done()) {
-    std::string error;
-    if (auto value = args.option("--config", error)) {
-      config_path = *value;
-    } else if (auto proxy = args.option("--proxy", error)) {
-      proxy_text = *proxy;
-    } else if (!error.empty()) {
-      return usage(error);
-    } else {
-      return usage("unexpected argument '" + args.peek() + "'");
-    }
-  }
+};
+
+const config::CommandLine<PacArgs>& command_line() {
+  using config::option;
+  static const config::CommandLine<PacArgs> line(
+      {"pac", "print the PAC file for the policy",
+       "Prints the PAC file for the policy: what it lets out goes through the proxy, the rest "
+       "as pac.fallback says."},
+      {option("--config", "FILE", "the policy (default: the built-in catalog)",
+              &PacArgs::config_path),
+       option("--proxy", "HOST:PORT", "the proxy the file names (default: the policy's pac.proxy)",
+              &PacArgs::proxy_text)});
+  return line;
+}
+
+int pac(const Words& words) {
+  PacArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const auto& [config_path, proxy_text] = args;
   auto config = load_or_report(config_path, std::cerr);
   if (!config) return kExitUsage;
   const policy::Policy& policy = config->policy.policy;
@@ -37,12 +36,22 @@ int pac_command(Args& args) {
   // A flag wins over the file, as everywhere on this command line.
   pac::ProxyAddress proxy;
   const std::string text = proxy_text ? *proxy_text : policy.pac.proxy;
-  if (text.empty()) return usage("no proxy address: give --proxy HOST:PORT or set pac.proxy");
+  if (text.empty())
+    return usage_error(command_line(), "no proxy address: give --proxy HOST:PORT or set pac.proxy");
   if (const auto error = parse_authority(text, proxy.host, proxy.port); error != HostError::None)
-    return usage("bad proxy address '" + text + "': " + std::string(to_string(error)));
+    return usage_error(command_line(),
+                       "bad proxy address '" + text + "': " + std::string(to_string(error)));
 
   std::cout << pac::generate_pac(policy, proxy, policy.pac.fallback);
   return kExitOk;
 }
+
+}  // namespace
+
+const Command kPacCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &pac
+}
+;
 
 }  // namespace chokepoint::app

@@ -34,31 +34,38 @@ std::string read_password() {
   return password;
 }
 
-}  // namespace
-
-int passwd_command(Args& args) {
+struct PasswdArgs {
   std::string file;
-  std::string user;
-  std::uint32_t iterations = auth::kDefaultIterations;
-  while (!args.done()) {
-    std::string error;
-    if (auto f = args.option("--users-file", error)) {
-      file = *f;
-    } else if (auto i = args.option("--iterations", error)) {
-      iterations = static_cast<std::uint32_t>(std::strtoul(i->c_str(), nullptr, 10));
-    } else if (!error.empty() || args.peek().substr(0, 2) == "--" || !user.empty()) {
-      std::cerr << "chokepoint passwd: "
-                << (error.empty() ? "unexpected argument '" + args.peek() + "'" : error) << '\n';
-      return kExitUsage;
-    } else {
-      user = args.take();
-    }
-  }
-  if (file.empty() || user.empty() || user.find(':') != std::string::npos || iterations < 1000) {
-    std::cerr << "usage: chokepoint passwd --users-file FILE [--iterations N>=1000] USER   "
-                 "(password on stdin)\n";
-    return kExitUsage;
-  }
+  std::size_t iterations = auth::kDefaultIterations;
+  std::optional<std::string> user;
+};
+
+const config::CommandLine<PasswdArgs>& command_line() {
+  using config::operand;
+  using config::option;
+  static const config::CommandLine<PasswdArgs> line(
+      {"passwd", "add or change a proxy user (password on stdin)",
+       "Adds USER to the users file, or changes their password; the password is read from "
+       "stdin (without echo on a terminal)."},
+      {option("--users-file", "FILE", "the users file (written anew, keeping its owner and mode)",
+              &PasswdArgs::file)
+           .required("missing --users-file"),
+       option("--iterations", "N",
+              "PBKDF2-HMAC-SHA256 iterations (default: " +
+                  std::to_string(auth::kDefaultIterations) + ")",
+              &PasswdArgs::iterations, config::Range{1000, 1'000'000'000}),
+       operand("USER", "the user's name (no ':')", &PasswdArgs::user).required("missing USER")});
+  return line;
+}
+
+int passwd(const Words& words) {
+  PasswdArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const std::string& file = args.file;
+  const std::string& user = *args.user;
+  if (user.empty() || user.find(':') != std::string::npos)
+    return usage_error(command_line(), "bad user name '" + user + "' (empty, or with ':')");
+  const auto iterations = static_cast<std::uint32_t>(args.iterations);
   const std::string password = read_password();
   if (password.empty()) {
     std::cerr << "chokepoint passwd: empty password\n";
@@ -113,5 +120,13 @@ int passwd_command(Args& args) {
   }
   return kExitOk;
 }
+
+}  // namespace
+
+const Command kPasswdCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &passwd
+}
+;
 
 }  // namespace chokepoint::app

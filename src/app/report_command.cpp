@@ -11,46 +11,39 @@
 namespace chokepoint::app {
 namespace {
 
-int usage(std::string_view message) {
-  std::cerr << "chokepoint report: " << message << '\n'
-            << "usage: chokepoint report [--html FILE] [--since TIME] [--until TIME] [--top N] "
-               "AUDIT...\n"
-               "  AUDIT: a file of JSON lines, gzip-compressed or not; - for standard input\n"
-               "  TIME: 2026-11-25, 2026-11-25T21:00, an RFC 3339 time, or 90m, 24h, 7d ago\n";
-  return kExitUsage;
-}
-
-}  // namespace
-
-int report_command(Args& args) {
+struct ReportArgs {
   std::optional<std::string> html;
   std::optional<std::string> since;
   std::optional<std::string> until;
   std::size_t top = 20;
   std::vector<std::string> inputs;
-  while (!args.done()) {
-    std::string error;
-    if (auto value = args.option("--html", error)) {
-      html = *value;
-    } else if (auto s = args.option("--since", error)) {
-      since = *s;
-    } else if (auto u = args.option("--until", error)) {
-      until = *u;
-    } else if (auto t = args.option("--top", error)) {
-      char* end = nullptr;
-      const unsigned long n = std::strtoul(t->c_str(), &end, 10);
-      if (t->empty() || *end != '\0' || n == 0 || n > 100000)
-        return usage("bad --top '" + *t + "'");
-      top = n;
-    } else if (!error.empty()) {
-      return usage(error);
-    } else if (args.peek().size() > 1 && args.peek().substr(0, 2) == "--") {
-      return usage("unexpected argument '" + args.peek() + "'");
-    } else {
-      inputs.push_back(args.take());
-    }
-  }
-  if (inputs.empty()) return usage("no audit log given (use - for standard input)");
+};
+
+const config::CommandLine<ReportArgs>& command_line() {
+  using config::operand;
+  using config::option;
+  static const config::CommandLine<ReportArgs> line(
+      {"report", "sum up audit logs: terminal tables, or one HTML page",
+       "Sums up audit logs: who went where, what was refused and why, what audit mode would "
+       "refuse; as terminal tables, or as one self-contained HTML page."},
+      {option("--html", "FILE", "write the HTML page to FILE (- for stdout)", &ReportArgs::html),
+       option("--since", "TIME",
+              "only records from then on: 2026-11-25, 2026-11-25T21:00, an RFC 3339 time, or "
+              "90m, 24h, 7d ago",
+              &ReportArgs::since),
+       option("--until", "TIME", "only records before then", &ReportArgs::until),
+       option("--top", "N", "rows per table (default: 20)", &ReportArgs::top,
+              config::Range{1, 100000}),
+       operand("AUDIT", "audit logs: files of JSON lines, gzip-compressed or not; - for stdin",
+               &ReportArgs::inputs)
+           .required("no audit log given (use - for standard input)")});
+  return line;
+}
+
+int report(const Words& words) {
+  ReportArgs args;
+  if (const auto exit = read_args(command_line(), words, args)) return *exit;
+  const auto& [html, since, until, top, inputs] = args;
 
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -58,11 +51,11 @@ int report_command(Args& args) {
   tools::ReportLimits limits;
   if (since) {
     limits.since_micros = tools::parse_time_bound(*since, now);
-    if (!limits.since_micros) return usage("bad --since '" + *since + "'");
+    if (!limits.since_micros) return usage_error(command_line(), "bad --since '" + *since + "'");
   }
   if (until) {
     limits.until_micros = tools::parse_time_bound(*until, now);
-    if (!limits.until_micros) return usage("bad --until '" + *until + "'");
+    if (!limits.until_micros) return usage_error(command_line(), "bad --until '" + *until + "'");
   }
 
   tools::ReportBuilder builder(limits);
@@ -86,5 +79,13 @@ int report_command(Args& args) {
   }
   return failed ? kExitUsage : kExitOk;
 }
+
+}  // namespace
+
+const Command kReportCommand{[]() -> auto& {return command_line().info();
+}  // namespace chokepoint::app
+, &report
+}
+;
 
 }  // namespace chokepoint::app

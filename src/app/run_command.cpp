@@ -66,19 +66,10 @@ std::string sink_names(const audit::AuditLog& audit) {
   return names.empty() ? "nowhere (--audit-log none)" : names;
 }
 
-}  // namespace
-
-int run_command(Args& args) {
+int run(const Words& words) {
   config::RunFlags flags;
+  if (const auto exit = read_args(config::run_command_line(), words, flags)) return *exit;
   std::string error;
-  if (!config::parse_run_flags(args.rest(), flags, error)) {
-    std::cerr << "chokepoint run: " << error << '\n' << config::run_usage();
-    return kExitUsage;
-  }
-  if (flags.help) {
-    std::cout << config::run_help();
-    return kExitOk;
-  }
   const std::string& config_path = flags.config_path;
 
   auto config = load_or_report(config_path, std::cerr);
@@ -159,5 +150,13 @@ int run_command(Args& args) {
             << " lost" << std::endl;
   return kExitOk;
 }
+
+}  // namespace
+
+const Command kRunCommand{[]() -> auto& {return config::run_command_line().info();
+}  // namespace chokepoint::app
+, &run
+}
+;
 
 }  // namespace chokepoint::app

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include <chokepoint/net/options.hpp>
 #include <chokepoint/net/original_dst.hpp>
 #include <chokepoint/proxy/server.hpp>
 
@@ -36,9 +37,7 @@ Server::Server(ProxyOptions options, std::shared_ptr<const policy::Snapshot> sna
       snapshot_(std::move(snapshot)),
       audit_(audit),
       authenticator_(std::move(authenticator)),
-      dns_(net::DnsCacheOptions{options_.dns_min_ttl, options_.dns_max_ttl,
-                                options_.dns_negative_ttl, options_.dns_stale_for,
-                                options_.dns_cache_size}),
+      dns_(net::dns_cache_options(options_)),
       limits_(LimitOptions{options_.max_connections, options_.max_connections_per_client,
                            options_.max_pending_heads_per_client, options_.max_buffer_memory,
                            options_.max_rate_per_client, !options_.users_file.empty(),

@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include <chokepoint/net/options.hpp>
 #include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/relay/tunnel.hpp>
 
@@ -26,9 +27,8 @@ Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit
                std::shared_ptr<const policy::Snapshot> snapshot, std::string id_prefix)
     : index_(index),
       options_(options),
-      resolver_(io_, dns, net::ResolverOptions{options.dns_servers, options.dns_timeout}),
-      dialer_(resolver_, options.connect_to,
-              net::DialOptions{options.connect_timeout, std::chrono::milliseconds(250)}),
+      resolver_(io_, dns, net::resolver_options(options)),
+      dialer_(resolver_, options.connect_to, net::dial_options(options)),
       records_(io_, audit, metrics_,
                RecordQueue::Options{index, std::move(id_prefix), options.audit_refuse,
                                     options.client_prefixes()}),

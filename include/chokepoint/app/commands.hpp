@@ -1,24 +1,55 @@
-// One function per subcommand; each takes the arguments after its name.
+// The subcommands of chokepoint. Each declares its options as one table
+// (config/command_line.hpp) in its own file: one row per option, from which
+// come its parser, `chokepoint COMMAND --help` and its line in `chokepoint
+// help`. Adding an option is adding a row and reading its field.
 #pragma once
 
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include <chokepoint/app/args.hpp>
+#include <chokepoint/config/command_line.hpp>
 #include <chokepoint/config/config_file.hpp>
 #include <chokepoint/core/diagnostic.hpp>
 
 namespace chokepoint::app {
 
-int check_command(Args& args);
-int explain_command(Args& args);
-int run_command(Args& args);
-int passwd_command(Args& args);
-int pac_command(Args& args);
-int report_command(Args& args);
-int learn_command(Args& args);
-int export_command(Args& args);
+using Words = std::vector<std::string>;
+
+struct Command {
+  const config::CommandInfo& (*info)();  // its name and table
+  int (*run)(const Words& words);        // the words after its name; returns the exit code
+};
+
+extern const Command kRunCommand;
+extern const Command kCheckCommand;
+extern const Command kExplainCommand;
+extern const Command kPasswdCommand;
+extern const Command kReportCommand;
+extern const Command kLearnCommand;
+extern const Command kExportCommand;
+extern const Command kPacCommand;
+
+// Says "chokepoint NAME: MESSAGE" and the usage on stderr; returns kExitUsage.
+int usage_error(const config::CommandInfo& command, std::string_view message);
+template <class Args>
+int usage_error(const config::CommandLine<Args>& line, std::string_view message) {
+  return usage_error(line.info(), message);
+}
+
+// After reading a command line: --help prints the help (kExitOk), an error
+// prints it with the usage (kExitUsage); nullopt when the command runs.
+std::optional<int> after_reading(const config::CommandInfo& command,
+                                 const config::Reading& reading);
+
+// Reads `words` into `args` by `line`; see after_reading().
+template <class Args>
+std::optional<int> read_args(const config::CommandLine<Args>& line, const Words& words,
+                             Args& args) {
+  return after_reading(line.info(), line.parse(words, args));
+}
 
 // Loads `path` (policy and settings), or the built-in catalog when it is
 // empty; prints every diagnostic to `out`. Returns nullopt on errors.

@@ -62,9 +62,11 @@ struct DialResult {
   tcp::endpoint endpoint;             // the address that answered
 };
 
-// The DNS deadline is the resolver's (ResolverOptions::timeout).
+// The DNS deadline is the resolver's (ResolverOptions::timeout). The connect
+// timeout is a setting: net::dial_options() (net/options.hpp) fills it from
+// the settings table, default included.
 struct DialOptions {
-  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds connect_timeout{};
   std::chrono::milliseconds attempt_delay{250};  // RFC 8305 "Connection Attempt Delay"
 };
 

@@ -90,17 +90,20 @@ class DnsWaiter {
   virtual void deliver(const DnsOutcome& outcome) = 0;
 };
 
+// The fields named after a flag are settings: their values, defaults
+// included, come from the settings table through net::dns_cache_options()
+// (net/options.hpp). Value-initialised here they are zero: nothing cached.
 struct DnsCacheOptions {
-  std::chrono::milliseconds min_ttl{5'000};        // --dns-min-ttl
-  std::chrono::milliseconds max_ttl{3'600'000};    // --dns-max-ttl
-  std::chrono::milliseconds negative_ttl{30'000};  // --dns-negative-ttl (0: not cached)
-  std::chrono::milliseconds stale_for{0};          // --dns-stale-for (0: never stale)
-  std::size_t capacity = 10'000;                   // --dns-cache-size: names kept (0: none)
-  std::size_t max_in_flight = 1'024;               // names being resolved at once, all threads
+  std::chrono::milliseconds min_ttl{};       // --dns-min-ttl
+  std::chrono::milliseconds max_ttl{};       // --dns-max-ttl
+  std::chrono::milliseconds negative_ttl{};  // --dns-negative-ttl (0: not cached)
+  std::chrono::milliseconds stale_for{};     // --dns-stale-for (0: never stale)
+  std::size_t capacity = 0;                  // --dns-cache-size: names kept (0: none)
+  std::size_t max_in_flight = 1'024;         // names being resolved at once, all threads
   // Of those, the most one client may have started and not seen end
   // (--dns-max-in-flight-per-client; 0: no share): one client's silent
   // names cannot take the others' lookups.
-  std::size_t max_in_flight_per_client = 64;
+  std::size_t max_in_flight_per_client = 0;
   std::size_t shards = 16;  // locks; more shards, less contention
 };
 

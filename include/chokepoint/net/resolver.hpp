@@ -53,9 +53,11 @@ struct ResolveResult {
   }
 };
 
+// `servers` and `timeout` are settings: net::resolver_options() (net/options.hpp)
+// fills them from the settings table, defaults included.
 struct ResolverOptions {
-  std::vector<Endpoint> servers;             // --dns-server; empty: /etc/resolv.conf's
-  std::chrono::milliseconds timeout{5'000};  // --dns-timeout: the longest a lookup waits
+  std::vector<Endpoint> servers;        // --dns-server; empty: /etc/resolv.conf's
+  std::chrono::milliseconds timeout{};  // --dns-timeout: the longest a lookup waits
   std::string resolv_conf = "/etc/resolv.conf";
   std::string hosts_file = "/etc/hosts";
 };

@@ -109,17 +109,24 @@ std::string all(const Diagnostics& diagnostics) {
 
 RunFlags flags_of(std::vector<std::string> args) {
   RunFlags flags;
-  std::string error;
-  INFO(error);
-  REQUIRE(parse_run_flags(args, flags, error));
+  const Reading reading = run_command_line().parse(args, flags);
+  INFO(reading.error);
+  REQUIRE(reading.error.empty());
   return flags;
 }
 
 std::string flag_error(std::vector<std::string> args) {
   RunFlags flags;
-  std::string error;
-  CHECK_FALSE(parse_run_flags(args, flags, error));
-  return error;
+  const Reading reading = run_command_line().parse(args, flags);
+  CHECK_FALSE(reading.error.empty());
+  return reading.error;
+}
+
+bool asks_for_help(std::vector<std::string> args) {
+  RunFlags flags;
+  const Reading reading = run_command_line().parse(args, flags);
+  CHECK(reading.error.empty());
+  return reading.help;
 }
 
 template <class T>
@@ -309,16 +316,16 @@ TEST_CASE("settings between one another", "[config][settings]") {
 }
 
 TEST_CASE("run --help names every setting, its flag and its key", "[config][settings]") {
-  const std::string help = run_help();
-  const std::string usage = run_usage();
+  const std::string help = help_text(run_command_line().info());
+  const std::string usage = config::usage(run_command_line().info());
   for (const SettingInfo& s : kSettingInfo) {
     INFO(s.field);
     CHECK(help.find(std::string(s.flag) + " ") != std::string::npos);
     CHECK(help.find("settings: " + std::string(s.yaml_key)) != std::string::npos);
     CHECK(usage.find(std::string(s.flag)) != std::string::npos);
   }
-  CHECK(flags_of({"--help"}).help);
-  CHECK(flags_of({"-h"}).help);
+  CHECK(asks_for_help({"--help"}));
+  CHECK(asks_for_help({"-h"}));
 }
 
 // README.md's option table is generated from the settings table. To update

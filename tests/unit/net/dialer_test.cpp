@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <chokepoint/net/dialer.hpp>
+#include <chokepoint/net/options.hpp>
 #include <chokepoint/net/resolver.hpp>
 
 using namespace chokepoint;
@@ -45,13 +46,14 @@ TEST_CASE("Happy Eyeballs order: IPv6 first, families interleaved", "[net][diale
 
 TEST_CASE("plan vets addresses unless the operator chose them", "[net][dialer]") {
   asio::io_context io;
-  DnsCache cache(DnsCacheOptions{});
-  Resolver resolver(io, cache, ResolverOptions{});
+  const config::Settings defaults;
+  DnsCache cache(dns_cache_options(defaults));
+  Resolver resolver(io, cache, resolver_options(defaults));
   const AddressVetter allow_ten = [](const IpAddress& a, std::uint16_t) {
     return a.to_string() == "10.0.0.5";
   };
 
-  Dialer plain(resolver, {}, DialOptions{});
+  Dialer plain(resolver, {}, dial_options(defaults));
   DialPlan p = run(io, plain.plan(host("10.0.0.6"), 4120, allow_ten));
   CHECK(p.error == DialError::Forbidden);
   CHECK(p.detail.find("10.0.0.6 (private)") != std::string::npos);
@@ -69,7 +71,7 @@ TEST_CASE("plan vets addresses unless the operator chose them", "[net][dialer]")
   CHECK(p.dns_ms == 0);
 
   Dialer steered(resolver, {*ConnectTo::parse("ds20.icrc.trendmicro.com:443:127.0.0.1:8443")},
-                 DialOptions{});
+                 dial_options(defaults));
   p = run(io, steered.plan(host("ds20.icrc.trendmicro.com"), 443, allow_ten));
   CHECK(p.error == DialError::None);
   CHECK(p.operator_chosen);
@@ -80,8 +82,9 @@ TEST_CASE("plan vets addresses unless the operator chose them", "[net][dialer]")
 
 TEST_CASE("connect falls back to the next address and reports refusals", "[net][dialer]") {
   asio::io_context io;
-  DnsCache cache(DnsCacheOptions{});
-  Resolver resolver(io, cache, ResolverOptions{});
+  const config::Settings defaults;
+  DnsCache cache(dns_cache_options(defaults));
+  Resolver resolver(io, cache, resolver_options(defaults));
   Dialer dialer(resolver, {}, DialOptions{std::chrono::seconds(2), std::chrono::milliseconds(50)});
 
   tcp::acceptor listening(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));

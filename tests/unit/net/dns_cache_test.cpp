@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chokepoint/net/dns_cache.hpp>
+#include <chokepoint/net/options.hpp>
 
 using namespace chokepoint;
 using namespace chokepoint::net;
@@ -23,8 +24,10 @@ struct Recorder : DnsWaiter {
   void deliver(const DnsOutcome& outcome) override { outcomes.push_back(outcome); }
 };
 
+// The settings' defaults (the per-client share among them), with this
+// test's TTLs and size.
 DnsCacheOptions options(std::size_t capacity = 100) {
-  DnsCacheOptions o;
+  DnsCacheOptions o = dns_cache_options(config::Settings{});
   o.min_ttl = 5s;
   o.max_ttl = 1h;
   o.negative_ttl = 30s;

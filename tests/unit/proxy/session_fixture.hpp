@@ -13,6 +13,7 @@
 
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/net/dns_cache.hpp>
+#include <chokepoint/net/options.hpp>
 #include <chokepoint/net/resolver.hpp>
 #include <chokepoint/proxy/connection_slot.hpp>
 #include <chokepoint/proxy/limits.hpp>
@@ -96,9 +97,8 @@ struct SessionFixture : StageFixture {
   explicit SessionFixture(const std::string& policy_yaml = kNothingAllowed,
                           proxy::ProxyOptions proxy_options = {})
       : StageFixture(with_silent_dns(std::move(proxy_options))),
-        resolver(io, dns, net::ResolverOptions{options.dns_servers, options.dns_timeout}),
-        dialer(resolver, options.connect_to,
-               net::DialOptions{options.connect_timeout, std::chrono::milliseconds(250)}),
+        resolver(io, dns, net::resolver_options(options)),
+        dialer(resolver, options.connect_to, net::dial_options(options)),
         snapshot(snapshot_from(policy_yaml)) {}
 
   // Starts a session for the client end of a new loopback pair; the test
@@ -130,7 +130,7 @@ struct SessionFixture : StageFixture {
     return o;
   }
 
-  net::DnsCache dns{net::DnsCacheOptions{}};
+  net::DnsCache dns{net::dns_cache_options(config::Settings{})};
   net::Resolver resolver;
   net::Dialer dialer;
   proxy::ConnectionLimits limits{proxy::LimitOptions{}};
