@@ -155,7 +155,8 @@ asio::awaitable<Verdict> Authenticator::check_password(int thread, std::string u
   std::function<bool()> work = [users, &stored, password] {
     return verify_password(stored, password);
   };
-  const HashingResult hashed = co_await pool_.run(std::move(work), requester);
+  const Lane lane = per_client_.has_failed(requester.network) ? Lane::Later : Lane::First;
+  const HashingResult hashed = co_await pool_.run(std::move(work), requester, lane);
   switch (hashed.outcome) {
     case Hashed::Done:
       break;

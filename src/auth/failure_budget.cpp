@@ -35,6 +35,11 @@ void FailureBudget::succeeded(std::string_view key) {
   if (const auto it = entries_.find(key); it != entries_.end()) entries_.erase(it);
 }
 
+bool FailureBudget::has_failed(std::string_view key) const {
+  std::lock_guard lock(mutex_);
+  return entries_.contains(key);
+}
+
 std::size_t FailureBudget::size() const {
   std::lock_guard lock(mutex_);
   return entries_.size();

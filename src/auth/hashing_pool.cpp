@@ -26,8 +26,9 @@ void HashingPool::stop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    stats_.dropped += queue_.size();
-    dropped.swap(queue_);
+    stats_.dropped += queued();
+    dropped.swap(first_);
+    later_.clear();
   }
   wake_.notify_all();
   for (auto& thread : threads_)
@@ -37,7 +38,7 @@ void HashingPool::stop() {
 HashingStats HashingPool::stats() const {
   std::lock_guard lock(mutex_);
   HashingStats copy = stats_;
-  copy.queued = queue_.size();
+  copy.queued = queued();
   return copy;
 }
 
@@ -47,7 +48,8 @@ void HashingPool::release(const std::string& client) {
   if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
-asio::awaitable<HashingResult> HashingPool::run(std::function<bool()> work, Requester requester) {
+asio::awaitable<HashingResult> HashingPool::run(std::function<bool()> work, Requester requester,
+                                                Lane lane) {
   Cancellation* const cancellation = requester.cancellation;
   if (cancellation && cancellation->requested()) co_return HashingResult{};
   const auto executor = co_await asio::this_coro::executor;
@@ -56,7 +58,7 @@ asio::awaitable<HashingResult> HashingPool::run(std::function<bool()> work, Requ
   {
     std::lock_guard lock(mutex_);
     if (stopping_) co_return HashingResult{};
-    if (queue_.size() >= options_.capacity) {
+    if (queued() >= options_.capacity) {
       ++stats_.busy;
       co_return HashingResult{Hashed::Busy, false};
     }
@@ -69,7 +71,8 @@ asio::awaitable<HashingResult> HashingPool::run(std::function<bool()> work, Requ
       }
       ++held;
     }
-    queue_.push_back(Job{std::move(work), std::move(client), waiting, executor, deadline});
+    (lane == Lane::First ? first_ : later_)
+        .push_back(Job{std::move(work), std::move(client), waiting, executor, deadline});
   }
   wake_.notify_one();
   {
@@ -87,10 +90,11 @@ void HashingPool::serve() {
     Job job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || queued() > 0; });
       if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      std::deque<Job>& from = first_.empty() ? later_ : first_;
+      job = std::move(from.front());
+      from.pop_front();
       if (job.waiting.expired() || std::chrono::steady_clock::now() >= job.deadline) {
         ++stats_.dropped;
         release(job.client);

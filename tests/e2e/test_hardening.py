@@ -293,11 +293,12 @@ class WaitingTunnelTest(unittest.TestCase):
     def test_a_tunnel_waiting_for_its_clients_first_bytes_is_an_open_tunnel(self):
         echo = EchoUpstream()
         proxy = Proxy("--connect-to", "::127.0.0.1:%d" % echo.port)
+        s = socket.create_connection((proxy.host, proxy.port), timeout=10)
         try:
-            s = socket.create_connection((proxy.host, proxy.port), timeout=10)
             s.sendall(b"CONNECT files.trendmicro.com:443 HTTP/1.1\r\nHost: files.trendmicro.com:443\r\n\r\n")
             self.assertEqual(read_http_response(s)[0], 200)
-            self.assertEqual(metric(proxy, "chokepoint_open_tunnels"), 1)
+            # The open record follows the 200 on the proxy's thread.
+            self.assertTrue(wait_until(lambda: metric(proxy, "chokepoint_open_tunnels") == 1))
             status, body = proxy.admin("/connections")
             [tunnel] = json.loads(body)
             self.assertEqual(tunnel["host"], "files.trendmicro.com")
@@ -308,8 +309,8 @@ class WaitingTunnelTest(unittest.TestCase):
             s.sendall(HELLO)
             self.assertTrue(wait_until(lambda: json.loads(proxy.admin("/connections")[1])[0]["state"]
                                        == "relaying"))
-            s.close()
         finally:
+            s.close()
             proxy.stop()
             echo.stop()
 

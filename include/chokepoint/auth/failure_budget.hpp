@@ -42,6 +42,8 @@ class FailureBudget {
   // A check for `key` failed / succeeded.
   void failed(std::string_view key, Clock::time_point now);
   void succeeded(std::string_view key);
+  // Whether `key` failed a check it has not yet been forgiven for.
+  bool has_failed(std::string_view key) const;
   std::size_t size() const;
 
  private:

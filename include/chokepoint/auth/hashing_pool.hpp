@@ -46,6 +46,11 @@ enum class Hashed : std::uint8_t {
   Abandoned,   // the caller stopped waiting (cancelled, or max_wait passed)
 };
 
+enum class Lane : std::uint8_t {
+  First,  // served before any Later check
+  Later,
+};
+
 struct HashingResult {
   Hashed outcome = Hashed::Abandoned;
   bool value = false;  // the work's result, when Done
@@ -69,7 +74,8 @@ class HashingPool {
   // Runs `work` on the pool on behalf of `requester` and resumes on the
   // caller's executor. `work` must own what it uses: it may run after the
   // caller has stopped waiting.
-  asio::awaitable<HashingResult> run(std::function<bool()> work, Requester requester);
+  asio::awaitable<HashingResult> run(std::function<bool()> work, Requester requester,
+                                     Lane lane = Lane::Later);
 
   void stop();
   HashingStats stats() const;
@@ -85,11 +91,13 @@ class HashingPool {
   };
   void serve();
   void release(const std::string& client);
+  std::size_t queued() const { return first_.size() + later_.size(); }
 
   HashingOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Job> queue_;
+  std::deque<Job> first_;
+  std::deque<Job> later_;
   std::unordered_map<std::string, std::size_t> per_client_;  // queued or running
   bool stopping_ = false;
   HashingStats stats_;

@@ -1,6 +1,7 @@
 // Password guessing under attack (issue 19): the failure budgets, the
 // hashing pool's bounds, and the authenticator that uses them.
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -160,6 +161,44 @@ TEST_CASE("a check nobody waits for any more is never computed", "[auth][pool]")
     std::this_thread::sleep_for(1ms);
   CHECK(pool.stats().dropped == 3);
   CHECK(ran == 1);
+}
+
+TEST_CASE("a check from a client without failures goes before a guesser's queue", "[auth][pool]") {
+  HashingPool pool(HashingOptions{1, 64, 64, 10s});
+  std::atomic<bool> release{false};
+  std::atomic<bool> started{false};
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  const auto work = [&](std::string who) {
+    return [&, who] {
+      started = true;
+      while (!release)
+        std::this_thread::sleep_for(1ms);
+      std::lock_guard lock(order_mutex);
+      order.push_back(who);
+      return true;
+    };
+  };
+  run([&]() -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    const auto ask = [&](std::string who, Lane lane) {
+      asio::co_spawn(
+          executor,
+          [&, who, lane]() -> asio::awaitable<void> {
+            co_await pool.run(work(who), Requester{who, nullptr}, lane);
+          },
+          asio::detached);
+    };
+    ask("running", Lane::Later);
+    co_await until([&] { return started.load(); });
+    for (int i = 0; i < 3; ++i)
+      ask("guess" + std::to_string(i), Lane::Later);
+    ask("agent", Lane::First);
+    co_await until([&] { return pool.stats().queued == 4; });
+    release = true;
+    co_await until([&] { return pool.stats().done == 5; });
+  });
+  CHECK(order == std::vector<std::string>{"running", "agent", "guess0", "guess1", "guess2"});
 }
 
 TEST_CASE("stopping drops queued checks and posts nothing after", "[auth][pool]") {
