@@ -50,10 +50,11 @@ int check(const Words& words) {
 
 }  // namespace
 
-const Command kCheckCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &check
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kCheckCommand{&info, &check};
 
 }  // namespace chokepoint::app

@@ -10,7 +10,7 @@ namespace {
 // `chokepoint` alone, or followed by a flag, is `run`; so `run` comes first.
 const Command* const kCommands[] = {&kRunCommand,    &kCheckCommand,  &kExplainCommand,
                                     &kPasswdCommand, &kReportCommand, &kLearnCommand,
-                                    &kExportCommand, &kPacCommand};
+                                    &kExportCommand, &kPacCommand,    &kInventoryCommand};
 
 // `chokepoint help`: every command's synopsis and summary, from their tables.
 std::string overview() {

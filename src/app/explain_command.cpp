@@ -122,10 +122,11 @@ int explain(const Words& words) {
 
 }  // namespace
 
-const Command kExplainCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &explain
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kExplainCommand{&info, &explain};
 
 }  // namespace chokepoint::app

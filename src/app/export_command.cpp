@@ -53,10 +53,11 @@ int export_rules(const Words& words) {
 
 }  // namespace
 
-const Command kExportCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &export_rules
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kExportCommand{&info, &export_rules};
 
 }  // namespace chokepoint::app

@@ -89,10 +89,11 @@ int learn(const Words& words) {
 
 }  // namespace
 
-const Command kLearnCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &learn
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kLearnCommand{&info, &learn};
 
 }  // namespace chokepoint::app

@@ -48,10 +48,11 @@ int pac(const Words& words) {
 
 }  // namespace
 
-const Command kPacCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &pac
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kPacCommand{&info, &pac};
 
 }  // namespace chokepoint::app

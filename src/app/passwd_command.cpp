@@ -123,10 +123,11 @@ int passwd(const Words& words) {
 
 }  // namespace
 
-const Command kPasswdCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &passwd
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kPasswdCommand{&info, &passwd};
 
 }  // namespace chokepoint::app

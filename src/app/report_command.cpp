@@ -82,10 +82,11 @@ int report(const Words& words) {
 
 }  // namespace
 
-const Command kReportCommand{[]() -> auto& {return command_line().info();
-}  // namespace chokepoint::app
-, &report
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return command_line().info();
 }
-;
+
+const Command kReportCommand{&info, &report};
 
 }  // namespace chokepoint::app

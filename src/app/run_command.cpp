@@ -153,10 +153,11 @@ int run(const Words& words) {
 
 }  // namespace
 
-const Command kRunCommand{[]() -> auto& {return config::run_command_line().info();
-}  // namespace chokepoint::app
-, &run
+// Its table, for `chokepoint help` and the dispatcher.
+static const config::CommandInfo& info() {
+  return config::run_command_line().info();
 }
-;
+
+const Command kRunCommand{&info, &run};
 
 }  // namespace chokepoint::app

@@ -14,9 +14,12 @@ std::optional<Version> Version::parse(std::string_view text) {
       continue;
     }
     if (digits == 0) return std::nullopt;
-    if (c == '.' && !in_build && part < 2) {
+    if (c == '.' && !in_build && part < 3) {
+      // A fourth dotted part is the build, as the manager writes an agent's
+      // version ("20.0.1.690" is 20.0.1-690).
       ++part;
-    } else if (c == '-' && !in_build) {
+      in_build = part == 3;
+    } else if (c == '-' && !in_build && part <= 2) {
       in_build = true;
       part = 3;
     } else {

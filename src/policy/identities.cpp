@@ -1,5 +1,7 @@
 #include "identities.hpp"
 
+#include <chokepoint/policy/pattern.hpp>
+
 namespace chokepoint::policy::detail {
 
 void Identities::read_roles(const YAML::Node& node) {
@@ -214,6 +216,112 @@ void Identities::check_clients() {
           client.pos, "client " + key + " is already mapped at " + state_.policy.where(it->second));
     }
   }
+}
+
+}  // namespace chokepoint::policy::detail
+
+namespace chokepoint::policy::detail {
+namespace {
+
+// `path` as written in `file`: absolute, or relative to that file's folder.
+std::string beside(const std::string& file, const std::string& path) {
+  if (path.empty() || path.front() == '/' || file.rfind("builtin:", 0) == 0) return path;
+  const auto slash = file.rfind('/');
+  return slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
+}
+
+// "https://HOST[:PORT]/PATH", the API base; the reason it is not, or "".
+std::string check_api_url(std::string& url) {
+  constexpr std::string_view kScheme = "https://";
+  if (url.rfind(kScheme, 0) != 0)
+    return "inventory url must begin with https:// (the key never travels unencrypted)";
+  const std::string_view rest = std::string_view(url).substr(kScheme.size());
+  const auto slash = rest.find('/');
+  const std::string_view authority = rest.substr(0, slash);
+  if (authority.empty() || authority.find_first_of("@?#") != std::string_view::npos)
+    return "inventory url needs a host: https://MANAGER:4119/api";
+  if (slash == std::string_view::npos || rest.find_first_of("?#") != std::string_view::npos)
+    return "inventory url needs the API's path and nothing after it: https://MANAGER:4119/api";
+  while (url.size() > kScheme.size() + slash + 1 && url.back() == '/')
+    url.pop_back();
+  return {};
+}
+
+}  // namespace
+
+void Identities::read_inventory(const YAML::Node& node) {
+  YamlReader& reader = state_.reader;
+  InventorySource source;
+  source.pos = reader.pos(node);
+  const std::string& file = state_.policy.files[static_cast<std::size_t>(reader.file())];
+  bool has_url = false;
+  bool has_key = false;
+  for (const auto& [key, value] :
+       reader.map_entries(node, "inventory",
+                          {"url", "auth", "key_file", "ca_file", "refresh", "stale_for", "required",
+                           "relay_host_names"})) {
+    const std::string& k = key.Scalar();
+    if (k == "url") {
+      if (auto text = reader.scalar(value, "url")) {
+        source.url = *text;
+        if (const std::string problem = check_api_url(source.url); !problem.empty()) {
+          reader.error(value, problem);
+        } else {
+          has_url = true;
+        }
+      }
+    } else if (k == "auth") {
+      const auto text = reader.scalar(value, "auth");
+      if (text == "api-secret-key") {
+        source.auth = InventorySource::Auth::ApiSecretKey;
+      } else if (text == "apikey") {
+        source.auth = InventorySource::Auth::ApiKey;
+      } else if (text) {
+        reader.error(value,
+                     "auth must be api-secret-key (on premises) or apikey (SaaS: "
+                     "Authorization: ApiKey), not " +
+                         quote(*text));
+      }
+    } else if (k == "key_file" || k == "ca_file") {
+      if (auto text = reader.scalar(value, k)) {
+        (k == "key_file" ? source.key_file : source.ca_file) = beside(file, *text);
+        if (k == "key_file") has_key = !text->empty();
+      }
+    } else if (k == "refresh" || k == "stale_for") {
+      if (auto d = reader.duration(value, k)) {
+        if (k == "refresh" && *d < std::chrono::seconds(1)) {
+          reader.error(value, "refresh must be 1s or more (the manager counts every request)");
+        } else {
+          (k == "refresh" ? source.refresh : source.stale_for) = *d;
+        }
+      }
+    } else if (k == "required") {
+      source.required = reader.boolean(value, "required").value_or(false);
+    } else {
+      for (const auto& [text, item] : reader.scalar_list(value, "relay_host_names")) {
+        std::string error;
+        auto pattern = parse_host_pattern(text, error);
+        if (!pattern) {
+          reader.error(item, error);
+        } else if (pattern->kind != PatternKind::Exact && pattern->kind != PatternKind::Glob) {
+          reader.error(item,
+                       "relay_host_names takes names and globs (relay-*.example.com), "
+                       "not " +
+                           quote(text));
+        } else {
+          source.relay_host_names.push_back(std::move(*pattern));
+        }
+      }
+    }
+  }
+  if (!has_url) reader.error(source.pos, "inventory needs url: https://MANAGER:4119/api");
+  if (!has_key) reader.error(source.pos, "inventory needs key_file: the API key, in a file");
+  if (source.stale_for < source.refresh)
+    reader.warning(source.pos,
+                   "inventory stale_for is shorter than refresh: the inventory "
+                   "stops applying between two good refreshes");
+  // A later file's section replaces an earlier one's, as scalars do.
+  state_.policy.inventory = std::move(source);
 }
 
 }  // namespace chokepoint::policy::detail

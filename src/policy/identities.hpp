@@ -25,6 +25,9 @@ class Identities {
   void read_client(const YAML::Node& node);
   // Once every file is in: a CIDR or user mapped twice.
   void check_clients();
+  // `inventory:`, clients from the manager's computer list; a later file's
+  // replaces an earlier one's.
+  void read_inventory(const YAML::Node& node);
 
  private:
   LoadState& state_;

@@ -23,7 +23,8 @@ constexpr std::string_view kPolicyKeys[] = {"version",
                                             "ports",
                                             "original_destination",
                                             "tls",
-                                            "pac"};
+                                            "pac",
+                                            "inventory"};
 
 // Reads the files, then the definitions of every file (what other sections
 // refer to), then the sections that refer to them. Each job has its part:
@@ -87,6 +88,8 @@ class Loader {
         read_tls(value);
       } else if (k == "pac") {
         read_pac(value);
+      } else if (k == "inventory") {
+        identities_.read_inventory(value);
       } else {
         for (const auto& section : foreign_) {
           if (section.key == k) section.read(reader, value);

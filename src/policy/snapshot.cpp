@@ -139,17 +139,46 @@ ClientIdentity Snapshot::identity_for(int role, std::optional<Version> version) 
   return identity;
 }
 
-ClientIdentity Snapshot::identify(const IpAddress* source, std::string_view user) const {
+std::string_view to_string(IdentitySource source) {
+  switch (source) {
+    case IdentitySource::Default:
+      return "default";
+    case IdentitySource::Cidr:
+      return "cidr";
+    case IdentitySource::Inventory:
+      return "inventory";
+    case IdentitySource::User:
+      return "user";
+  }
+  return "default";
+}
+
+ClientIdentity Snapshot::identify(const IpAddress* source, std::string_view user,
+                                  const KnownComputer* computer) const {
   const Policy& p = policy_;
-  const std::uint32_t* hit = nullptr;
+  const auto found = [&](int role, std::optional<Version> version, IdentitySource how) {
+    ClientIdentity identity = identity_for(role, version);
+    identity.source = how;
+    return identity;
+  };
   if (!user.empty()) {
     const auto it = clients_->users.find(std::string(user));
-    if (it != clients_->users.end()) hit = &it->second;
+    if (it != clients_->users.end()) {
+      const ClientRule& client = p.clients[it->second];
+      return found(client.role, client.version, IdentitySource::User);
+    }
   }
-  if (!hit && source) hit = clients_->find(*source);
-  if (!hit) return identity_for(p.default_role, std::nullopt);
-  const ClientRule& client = p.clients[*hit];
-  return identity_for(client.role, client.version);
+  if (computer) {
+    if (const int role = p.find_role(computer->role); role >= 0)
+      return found(role, computer->version, IdentitySource::Inventory);
+  }
+  if (source) {
+    if (const std::uint32_t* hit = clients_->find(*source)) {
+      const ClientRule& client = p.clients[*hit];
+      return found(client.role, client.version, IdentitySource::Cidr);
+    }
+  }
+  return found(p.default_role, std::nullopt, IdentitySource::Default);
 }
 
 Decision Snapshot::decide(const Host& host, std::uint16_t port, const ClientIdentity& client,

@@ -166,6 +166,12 @@ void Server::replace_policy(std::shared_ptr<const policy::Snapshot> snapshot) {
   }
 }
 
+void Server::replace_inventory(std::shared_ptr<const inventory::Inventory> inventory) {
+  for (auto& worker : workers_) {
+    asio::post(worker->io(), [w = worker.get(), inventory] { w->set_inventory(inventory); });
+  }
+}
+
 void Server::stop_accepting() {
   if (!accepting_.exchange(false)) return;
   for (auto& worker : workers_) {

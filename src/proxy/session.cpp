@@ -133,12 +133,30 @@ asio::awaitable<void> Session::refuse_admission() {
 asio::awaitable<bool> Session::exchange() {
   const auto started = Clock::now();
   begin_record();
-  // Identify the client by its address (a proxy user may refine it below).
-  policy::ClientIdentity identity = snapshot_->identify(&client_ip_, {});
+  // Identify the client: the manager's word on its address, else its CIDR
+  // (a proxy user may refine it below).
+  computer_.reset();
+  if (services_.inventory) {
+    if (const inventory::Client* known = services_.inventory->find(client_ip_)) {
+      computer_ = policy::KnownComputer{inventory::to_string(known->role), known->version};
+    }
+  }
+  policy::ClientIdentity identity =
+      snapshot_->identify(&client_ip_, {}, computer_ ? &*computer_ : nullptr);
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
   Learned learned = co_await source_->next(*client_, record_, requester());
-  if (learned.outcome == Learned::Outcome::Gone) co_return false;
+  if (learned.outcome == Learned::Outcome::Gone) {
+    // A connection the proxy stopped before it read its first request still
+    // leaves its record (a later idle gap between requests leaves none).
+    if (stopping() && !exchanged_) {
+      PendingRecord record(services_.records, record_, started);
+      std::move(record).refuse(audit::Reason::Shutdown,
+                               "the proxy stopped before the request was read");
+    }
+    co_return false;
+  }
+  exchanged_ = true;
   if (auto forged = forged_proxy_header(*client_))
     learned =
         Learned::refused(audit::Reason::ProxyHeaderRefused, std::move(*forged), learned.language);
@@ -177,7 +195,7 @@ asio::awaitable<std::optional<Refusal>> Session::authenticate(PendingRecord& rec
       co_return Refusal{audit::Reason::RateLimited,
                         "over the proxy's rate limit for user " + user.name, *wait};
   }
-  identity = snapshot_->identify(&client_ip_, user.name);
+  identity = snapshot_->identify(&client_ip_, user.name, computer_ ? &*computer_ : nullptr);
   record->role = snapshot_->role_label(identity);
   record->version = snapshot_->version_label(identity);
   co_return std::nullopt;

@@ -120,12 +120,15 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   std::unique_ptr<DestinationSource> source_;
   std::shared_ptr<const policy::Snapshot> snapshot_;  // pinned at accept
   IpAddress client_ip_;
-  std::string network_;          // client_ip_'s network: whose share of shared queues
-  std::string client_text_;      // "ip:port", for records
-  std::string via_;              // the balancer ("ip:port") whose PROXY header named the client
+  std::string network_;      // client_ip_'s network: whose share of shared queues
+  std::string client_text_;  // "ip:port", for records
+  std::string via_;          // the balancer ("ip:port") whose PROXY header named the client
+  // What the manager's inventory says the client is, for this exchange.
+  std::optional<policy::KnownComputer> computer_;
   std::uint16_t listener_port_;  // the PAC file names the proxy by it when Host has none
   std::unique_ptr<Deadline> upstream_deadline_;  // plain HTTP forwarding
   bool server_spoke_ = false;                    // the tunnel hello check's wait on the upstream
+  bool exchanged_ = false;  // a request (or hello) has been read on this connection
   // The current exchange's record; its PendingRecord/OpenRecord handles
   // write it (exchange_record.hpp). One exchange at a time.
   audit::Record record_;

@@ -38,7 +38,7 @@ Worker::Worker(int index, const ProxyOptions& options, net::DnsCache& dns, audit
       pipes_(kPipeSize, options.idle_pipes_per_thread, &limits.buffers()),
       upstreams_(options.upstream_keepalive),
       services_{options_,       index_, dialer_,    records_, limits_,
-                authenticator_, pipes_, upstreams_, metrics_} {
+                authenticator_, pipes_, upstreams_, metrics_, inventory_} {
   live_.when_empty([this] { became_idle(); });
 }
 

@@ -31,6 +31,7 @@ extern const Command kReportCommand;
 extern const Command kLearnCommand;
 extern const Command kExportCommand;
 extern const Command kPacCommand;
+extern const Command kInventoryCommand;
 
 // Says "chokepoint NAME: MESSAGE" and the usage on stderr; returns kExitUsage.
 int usage_error(const config::CommandInfo& command, std::string_view message);

@@ -1,6 +1,7 @@
 // Deep Security versions as clients report them: "20", "20.0", "12.0.0-1234",
-// "20.0.1-5678". Compared numerically, part by part; a missing part is 0, so
-// "20" == "20.0" == "20.0.0".
+// "20.0.1-5678", and as the manager's API writes them, with the build as a
+// fourth dotted part: "20.0.1.5678" is 20.0.1-5678. Compared numerically,
+// part by part; a missing part is 0, so "20" == "20.0" == "20.0.0".
 #pragma once
 
 #include <array>
@@ -15,7 +16,8 @@ namespace chokepoint {
 class Version {
  public:
   Version() = default;
-  // major[.minor[.patch]][-build]; every part decimal, at most 9 digits.
+  // major[.minor[.patch[-build | .build]]], or major[.minor]-build; every
+  // part decimal, at most 9 digits.
   static std::optional<Version> parse(std::string_view text);
 
   std::uint32_t major() const { return parts_[0]; }

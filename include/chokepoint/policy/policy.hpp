@@ -140,6 +140,23 @@ struct ClientRule {
   SourcePos pos;
 };
 
+// Clients from the Deep Security Manager's computer list (DESIGN.md,
+// "Clients from the manager"): where to fetch it, and how often.
+struct InventorySource {
+  enum class Auth : std::uint8_t { ApiSecretKey, ApiKey };
+  std::string url;  // https://HOST[:PORT]/PATH: the API base, without a trailing slash
+  Auth auth = Auth::ApiSecretKey;
+  std::string key_file;  // resolved against the file that names it
+  std::string ca_file;   // likewise; empty: the system's store
+  std::chrono::milliseconds refresh{300'000};
+  std::chrono::milliseconds stale_for{3'600'000};
+  bool required = false;  // /readyz fails while the inventory does not apply
+  // Names the operator declares relays (exact names and globs), where the
+  // manager cannot say which computers are relays.
+  std::vector<HostPattern> relay_host_names;
+  SourcePos pos;
+};
+
 enum class Direction : std::uint8_t { Inbound, Outbound };
 
 // One line of the source document's port tables: kept so tools can export
@@ -197,6 +214,7 @@ struct Policy {
   bool check_tunnel_sni = true;  // peek at ClientHellos inside CONNECT tunnels
   bool deny_alert = true;        // a refused TLS connection gets an access_denied alert
   PacSettings pac;
+  std::optional<InventorySource> inventory;
 
   int find_role(std::string_view name) const;     // index, or -1
   int find_group(std::string_view name) const;    // index, or -1

@@ -32,12 +32,24 @@ enum class Reason : std::uint8_t {
 // Stable snake_case codes for records and tools: "rule_allows", "no_matching_rule", ...
 std::string_view to_string(Reason reason);
 
+// How a client's role was found (the record's `identity`).
+enum class IdentitySource : std::uint8_t { Default, Cidr, Inventory, User };
+std::string_view to_string(IdentitySource source);
+
 // Who is asking: a role (with its included roles) and an optional version.
 struct ClientIdentity {
   int role = kAnyRole;
   RoleMask roles = kEveryRole;
   std::optional<Version> version;
   GroupMask versions = kEveryVersion;  // every group when the version is unknown
+  IdentitySource source = IdentitySource::Default;
+};
+
+// What the manager's inventory says a client address is (the inventory
+// module looks it up; the policy only decides what it means).
+struct KnownComputer {
+  std::string_view role;  // "agent" or "relay"
+  std::optional<Version> version;
 };
 
 struct Decision {
@@ -61,9 +73,12 @@ class Snapshot {
   const Policy& policy() const { return policy_; }
   const Matcher& matcher() const { return matcher_; }
 
-  // The identity of a client: its user's mapping if it has one, else its
-  // source address's most specific CIDR mapping, else the default role.
-  ClientIdentity identify(const IpAddress* source, std::string_view user) const;
+  // The identity of a client (DESIGN.md, precedence): its user's mapping
+  // if it has one; else the computer the manager's inventory says the
+  // address is (when the policy defines that role); else the source
+  // address's most specific CIDR mapping; else the default role.
+  ClientIdentity identify(const IpAddress* source, std::string_view user,
+                          const KnownComputer* computer = nullptr) const;
   // An identity given directly (explain --role); `role` may be kAnyRole.
   ClientIdentity identity_for(int role, std::optional<Version> version) const;
 

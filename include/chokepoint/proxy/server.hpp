@@ -59,6 +59,8 @@ class Server {
   void stop();
   // New connections decide with `snapshot`; open ones keep theirs.
   void replace_policy(std::shared_ptr<const policy::Snapshot> snapshot);
+  // New connections' clients are looked up in `inventory` (null: none applies).
+  void replace_inventory(std::shared_ptr<const inventory::Inventory> inventory);
   // Proxy authentication, when it is on (its users are replaced on reload).
   auth::Authenticator* authenticator() { return authenticator_.get(); }
   // The DNS cache every worker's resolver shares: stats() for metrics,

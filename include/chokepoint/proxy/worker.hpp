@@ -14,6 +14,7 @@
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/inventory/inventory.hpp>
 #include <chokepoint/net/dialer.hpp>
 #include <chokepoint/net/resolver.hpp>
 #include <chokepoint/policy/snapshot.hpp>
@@ -43,6 +44,9 @@ struct ConnectionServices {
   relay::PipePool& pipes;
   UpstreamPool& upstreams;
   Metrics& metrics;
+  // Who addresses are, by the manager's computer list; null while no
+  // inventory applies. Replaced whole between connections' lookups.
+  const std::shared_ptr<const inventory::Inventory>& inventory;
 };
 
 class Worker {
@@ -68,6 +72,10 @@ class Worker {
   // connections decide with `snapshot`, open ones keep theirs.
   void set_snapshot(std::shared_ptr<const policy::Snapshot> snapshot) {
     snapshot_ = std::move(snapshot);
+  }
+  // Likewise when the inventory is refreshed (null: it no longer applies).
+  void set_inventory(std::shared_ptr<const inventory::Inventory> inventory) {
+    inventory_ = std::move(inventory);
   }
 
   // A copy of this thread's counters and gauges (call on this thread).
@@ -123,6 +131,7 @@ class Worker {
   ConnectionLimits& limits_;
   auth::Authenticator* authenticator_;
   std::shared_ptr<const policy::Snapshot> snapshot_;
+  std::shared_ptr<const inventory::Inventory> inventory_;
   relay::PipePool pipes_;
   UpstreamPool upstreams_;
   ConnectionServices services_;  // every session of this thread holds it

@@ -137,8 +137,9 @@ struct SessionFixture : StageFixture {
   relay::PipePool pipes{std::size_t{1} << 16, 4, &limits.buffers()};
   proxy::UpstreamPool upstreams{std::chrono::seconds(30)};
   proxy::LiveConnections live;
-  proxy::ConnectionServices services{options, 0,     dialer,    queue,  limits,
-                                     nullptr, pipes, upstreams, metrics};
+  std::shared_ptr<const inventory::Inventory> inventory;
+  proxy::ConnectionServices services{options, 0,     dialer,    queue,   limits,
+                                     nullptr, pipes, upstreams, metrics, inventory};
   std::shared_ptr<const policy::Snapshot> snapshot;
   tcp::socket client{io};
 };

@@ -1,0 +1,63 @@
+// The Deep Security Manager's computer list, as its REST API (v1) gives it
+// (DESIGN.md, "Clients from the manager"): one page of a paged search,
+// `POST /api/computers/search` answering {"computers": [Computer, ...]},
+// read into plain values. Only what identifies a client is kept: the ID,
+// the names, the agent version, the relay flag, and every address the
+// computer uses (`lastIPUsed`, each interface's `IPs`, the cloud summaries'
+// private addresses).
+//
+// Untrusted bytes (a manager, or whatever answers at its address): the page
+// is bounded (max_computers, and the caller bounds the body), every field is
+// checked for its type, and anything unexpected is a refusal of the whole
+// page with the reason, never a partial page: a refresh keeps the last good
+// inventory rather than take half of a new one. Pure (simdjson, no I/O).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <chokepoint/core/ip.hpp>
+
+namespace chokepoint::inventory {
+
+struct Computer {
+  std::uint64_t id = 0;
+  std::string host_name;     // hostName
+  std::string display_name;  // displayName ("" when unset)
+  // agentVersion as the manager writes it ("20.0.1.690"); "0.0.0.0": no agent.
+  std::string agent_version;
+  // computerSettings.platformSettingRelayState, when the page carries it:
+  // the manager's word on whether the computer is a relay.
+  std::optional<bool> relay_state;
+  std::vector<IpAddress> addresses;  // in the order found, each once
+
+  // The name records show: the display name where one is set.
+  const std::string& name() const { return display_name.empty() ? host_name : display_name; }
+  bool has_agent() const { return !agent_version.empty() && agent_version != "0.0.0.0"; }
+};
+
+struct ComputerPage {
+  std::vector<Computer> computers;
+  std::uint64_t highest_id = 0;  // the next page's cursor (IDs above it)
+};
+
+struct PageLimits {
+  std::size_t max_computers = 5000;   // the page size asked for: more is refused
+  std::size_t max_addresses = 64;     // per computer; past it, the rest are ignored
+  std::size_t max_name_bytes = 1024;  // hostName, displayName
+};
+
+// The page, or (error set) nothing usable. `json` must be followed by at
+// least simdjson's padding (64 bytes) of readable memory.
+std::optional<ComputerPage> parse_computer_page(std::string_view json, const PageLimits& limits,
+                                                std::string& error);
+
+// One entry of an interface's `IPs` ("10.0.1.23", "10.0.1.23/24",
+// "fe80::1/64"): the address, or nothing. The prefix form is accepted
+// because Trend does not document which one a manager sends.
+std::optional<IpAddress> interface_address(std::string_view text);
+
+}  // namespace chokepoint::inventory

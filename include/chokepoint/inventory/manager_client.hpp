@@ -1,0 +1,68 @@
+// Asking the Deep Security Manager for its computer list (REST API v1;
+// seed/deep-security-manager-api.md, checked against Trend's SDK and
+// samples): `POST {url}/computers/search` with
+//   {"maxItems": PAGE, "searchCriteria": [{"idTest": "greater-than",
+//    "idValue": LAST}], "sortByObjectID": true}
+// repeated with the highest ID of each page until a page comes back empty,
+// as Trend documents paging; only the expansions identity needs (the
+// interfaces and cloud summaries for addresses, the computer settings for
+// the relay flag when the operator gave no relay names). Headers:
+// `api-version: v1`, and `api-secret-key: KEY` (on premises) or
+// `Authorization: ApiKey KEY` (SaaS).
+//
+// TLS is always verified: against `ca_file` (a manager's certificate is
+// usually self-signed) or the system's store, and the certificate must name
+// the host. One connection, kept alive across the pages. Every answer is
+// bounded (head, body, computers in all) and read with a deadline; what
+// went wrong is a value, with what the refresher needs to decide (a 429's
+// Retry-After, a 401/403 that retrying will not fix).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/diagnostic.hpp>
+#include <chokepoint/inventory/computers.hpp>
+#include <chokepoint/policy/policy.hpp>
+
+namespace chokepoint::inventory {
+
+enum class FetchError : std::uint8_t {
+  None,
+  Connect,      // the manager could not be reached (DNS, refused, TLS, timeout)
+  Refused,      // 401 or 403: the key is wrong or lacks the right; retrying will not help
+  RateLimited,  // 429: over the manager's API rate limit
+  Status,       // another non-2xx status
+  Malformed,    // an answer that is not the documented JSON
+  TooLarge,     // over a bound: a body, or the computers in all
+};
+std::string_view to_string(FetchError error);
+
+struct FetchLimits {
+  std::size_t page_size = 5000;               // maxItems: Trend's default page
+  std::size_t max_body_bytes = 64u << 20;     // one page's JSON
+  std::size_t max_computers = 1'000'000;      // in all the pages
+  std::chrono::milliseconds timeout{30'000};  // each request, from connect to the last byte
+};
+
+struct FetchResult {
+  FetchError error = FetchError::None;
+  std::string detail;
+  int status = 0;                            // the last HTTP status
+  std::chrono::milliseconds retry_after{0};  // 429: what the manager asked for (0: not said)
+  std::vector<Computer> computers;           // every page's, when error is None
+  std::size_t requests = 0;                  // how many the manager answered
+};
+
+// The API key from `path`: one line. Refused when others may read it (it
+// opens the manager's API), or it is empty.
+Result<std::string> read_api_key(const std::string& path);
+
+// Fetches every computer, on the caller's executor.
+asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& source,
+                                             const std::string& key, const FetchLimits& limits);
+
+}  // namespace chokepoint::inventory

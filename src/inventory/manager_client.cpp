@@ -1,0 +1,257 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <chokepoint/inventory/manager_client.hpp>
+
+namespace chokepoint::inventory {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+// The expansions identity needs: addresses from the interfaces and the
+// cloud summaries; the relay flag from the settings (a large expansion,
+// asked for only when the operator named no relays).
+constexpr std::string_view kAddressExpansions =
+    "expand=interfaces&expand=ec2VirtualMachineSummary&expand=azureARMVirtualMachineSummary"
+    "&expand=azureVMVirtualMachineSummary&expand=gcpVirtualMachineSummary";
+
+struct Target {
+  std::string host;  // as in the URL (brackets stripped)
+  std::string port = "443";
+  std::string path;  // the API base's path, e.g. "/api"
+};
+
+Target target_of(const std::string& url) {
+  Target t;
+  std::string_view rest = std::string_view(url).substr(std::string_view("https://").size());
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  t.path = std::string(rest.substr(slash));
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    t.host = std::string(authority.substr(1, close - 1));
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      t.port = std::string(authority.substr(close + 2));
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    t.host = std::string(authority.substr(0, colon));
+    t.port = std::string(authority.substr(colon + 1));
+  } else {
+    t.host = std::string(authority);
+  }
+  return t;
+}
+
+FetchResult failed(FetchError error, std::string detail, int status = 0) {
+  FetchResult r;
+  r.error = error;
+  r.detail = std::move(detail);
+  r.status = status;
+  return r;
+}
+
+std::string search_body(std::size_t page_size, std::uint64_t after) {
+  return "{\"maxItems\": " + std::to_string(page_size) +
+         ", \"searchCriteria\": [{\"idTest\": \"greater-than\", \"idValue\": " +
+         std::to_string(after) + "}], \"sortByObjectID\": true}";
+}
+
+// Retry-After in seconds (the HTTP-date form is not worth a parser here:
+// then the refresher backs off on its own).
+std::chrono::milliseconds retry_after(const bhttp::response<bhttp::string_body>& response) {
+  const auto it = response.find(bhttp::field::retry_after);
+  if (it == response.end()) return std::chrono::milliseconds(0);
+  std::uint32_t seconds = 0;
+  const std::string_view text(it->value().data(), it->value().size());
+  for (char c : text) {
+    if (c < '0' || c > '9' || seconds > 86400) return std::chrono::milliseconds(0);
+    seconds = seconds * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return std::chrono::seconds(seconds);
+}
+
+}  // namespace
+
+std::string_view to_string(FetchError error) {
+  switch (error) {
+    case FetchError::None:
+      return "ok";
+    case FetchError::Connect:
+      return "connect";
+    case FetchError::Refused:
+      return "refused";
+    case FetchError::RateLimited:
+      return "rate_limited";
+    case FetchError::Status:
+      return "status";
+    case FetchError::Malformed:
+      return "malformed";
+    case FetchError::TooLarge:
+      return "too_large";
+  }
+  return "status";
+}
+
+Result<std::string> read_api_key(const std::string& path) {
+  const auto refuse = [&](std::string message) {
+    return Result<std::string>::failure(
+        {Diagnostic{path, 0, 0, Severity::Error, std::move(message)}});
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return refuse(std::string("cannot read the API key: ") + std::strerror(errno));
+  struct stat status {};
+  std::string key;
+  const bool is_file = ::fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
+  if (is_file && (status.st_mode & S_IROTH) == 0 && status.st_size <= 4096) {
+    char buffer[4096];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) key.assign(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (!is_file) return refuse("the API key is not a regular file");
+  if (status.st_mode & S_IROTH)
+    return refuse("the API key is readable by every user; chmod o-r " + path);
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' '))
+    key.pop_back();
+  if (key.empty() || key.find_first_of("\r\n") != std::string::npos)
+    return refuse("the API key file must hold the key on one line");
+  return Result<std::string>(std::move(key));
+}
+
+namespace {
+
+// A verified TLS connection to the manager, or why not.
+asio::awaitable<std::optional<FetchResult>> connect(
+    Stream& stream, const Target& target, const asio::ip::tcp::resolver::results_type& endpoints,
+    std::chrono::milliseconds timeout) {
+  // The certificate must name the host (an address must be in its SANs);
+  // SNI only for a name.
+  SSL_set1_host(stream.native_handle(), target.host.c_str());
+  if (!IpAddress::parse(target.host))
+    SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str());
+  error_code ec;
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  co_await beast::get_lowest_layer(stream).async_connect(endpoints, await_into(ec));
+  if (!ec) co_await stream.async_handshake(ssl::stream_base::client, await_into(ec));
+  if (!ec) co_return std::nullopt;
+  co_return failed(FetchError::Connect, target.host + ":" + target.port + ": " + ec.message());
+}
+
+}  // namespace
+
+asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& source,
+                                             const std::string& key, const FetchLimits& limits) {
+  const Target target = target_of(source.url);
+  const auto executor = co_await asio::this_coro::executor;
+
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  tls.set_verify_mode(ssl::verify_peer);
+  error_code ec;
+  if (source.ca_file.empty()) {
+    tls.set_default_verify_paths(ec);
+  } else {
+    tls.load_verify_file(source.ca_file, ec);
+  }
+  if (ec) co_return failed(FetchError::Connect, "cannot load the CA: " + ec.message());
+
+  asio::ip::tcp::resolver resolver(executor);
+  const auto endpoints = co_await resolver.async_resolve(target.host, target.port, await_into(ec));
+  if (ec) co_return failed(FetchError::Connect, target.host + ": " + ec.message());
+
+  FetchResult result;
+  const std::string query = target.path + "/computers/search?" + std::string(kAddressExpansions) +
+                            (source.relay_host_names.empty() ? "&expand=computerSettings" : "");
+  std::optional<Stream> stream;
+  std::uint64_t after = 0;
+  while (true) {
+    if (!stream) {
+      // Kept alive across the pages; again only if the manager closed it.
+      stream.emplace(executor, tls);
+      if (auto failure = co_await connect(*stream, target, endpoints, limits.timeout))
+        co_return std::move(*failure);
+    }
+    bhttp::request<bhttp::string_body> request(bhttp::verb::post, query, 11);
+    request.set(bhttp::field::host, target.host);
+    request.set(bhttp::field::content_type, "application/json");
+    request.set(bhttp::field::accept, "application/json");
+    request.set("api-version", "v1");
+    if (source.auth == policy::InventorySource::Auth::ApiKey) {
+      request.set(bhttp::field::authorization, "ApiKey " + key);
+    } else {
+      request.set("api-secret-key", key);
+    }
+    request.body() = search_body(limits.page_size, after);
+    request.prepare_payload();
+    beast::get_lowest_layer(*stream).expires_after(limits.timeout);
+    co_await bhttp::async_write(*stream, request, await_into(ec));
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(limits.max_body_bytes);
+    parser.header_limit(64 * 1024);
+    beast::flat_buffer buffer;
+    if (!ec) co_await bhttp::async_read(*stream, buffer, parser, await_into(ec));
+    if (ec == bhttp::error::body_limit)
+      co_return failed(FetchError::TooLarge,
+                       "a page of more than " + std::to_string(limits.max_body_bytes) + " bytes");
+    if (ec == beast::error::timeout)
+      co_return failed(FetchError::Connect, "no answer within the timeout");
+    if (ec) co_return failed(FetchError::Malformed, "the answer: " + ec.message());
+    ++result.requests;
+    const auto& response = parser.get();
+    const int status = static_cast<int>(response.result_int());
+    result.status = status;
+    if (status == 401 || status == 403) {
+      co_return failed(FetchError::Refused,
+                       "the manager refused the API key (" + std::to_string(status) + ")", status);
+    }
+    if (status == 429) {
+      FetchResult limited =
+          failed(FetchError::RateLimited, "over the manager's API rate limit", status);
+      limited.retry_after = retry_after(response);
+      co_return limited;
+    }
+    if (status < 200 || status > 299)
+      co_return failed(FetchError::Status, "the manager answered " + std::to_string(status),
+                       status);
+    if (!parser.keep_alive()) stream.reset();
+
+    // simdjson reads past the end: the body gets its padding.
+    std::string body = std::move(parser.get().body());
+    const std::size_t size = body.size();
+    body.resize(size + 64);
+    std::string error;
+    PageLimits page_limits;
+    page_limits.max_computers = limits.page_size;
+    auto page = parse_computer_page(std::string_view(body.data(), size), page_limits, error);
+    if (!page) co_return failed(FetchError::Malformed, "a page of the computer list: " + error);
+    if (page->computers.empty()) break;
+    if (page->highest_id <= after)
+      co_return failed(FetchError::Malformed,
+                       "a page that does not advance past ID " + std::to_string(after));
+    if (result.computers.size() + page->computers.size() > limits.max_computers)
+      co_return failed(FetchError::TooLarge,
+                       "more than " + std::to_string(limits.max_computers) + " computers");
+    after = page->highest_id;
+    std::move(page->computers.begin(), page->computers.end(), std::back_inserter(result.computers));
+  }
+  if (stream) {
+    beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(2));
+    co_await stream->async_shutdown(await_into(ec));
+  }
+  co_return result;
+}
+
+}  // namespace chokepoint::inventory

@@ -1,0 +1,124 @@
+#include <iostream>
+
+#include <chokepoint/inventory/refresher.hpp>
+
+namespace chokepoint::inventory {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kFirstBackoff{1'000};
+
+}  // namespace
+
+Refresher::Refresher(policy::InventorySource source, FetchLimits limits, Publish publish)
+    : source_(std::move(source)), limits_(limits), publish_(std::move(publish)) {}
+
+Refresher::~Refresher() {
+  stop();
+}
+
+void Refresher::start() {
+  asio::co_spawn(io_, run(), asio::detached);
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Refresher::stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+RefreshStatus Refresher::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+std::shared_ptr<const Inventory> Refresher::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+void Refresher::log_once(const std::string& message) {
+  // The same failure again says nothing new: one line until it changes.
+  if (message == last_logged_) return;
+  last_logged_ = message;
+  std::cerr << "chokepoint: inventory: " << message << std::endl;
+}
+
+asio::awaitable<void> Refresher::run() {
+  asio::steady_timer timer(io_);
+  while (true) {
+    const milliseconds wait = co_await refresh_once();
+    timer.expires_after(wait);
+    error_code ec;
+    co_await timer.async_wait(await_into(ec));
+    if (ec) co_return;
+  }
+}
+
+asio::awaitable<milliseconds> Refresher::refresh_once() {
+  const auto started = std::chrono::steady_clock::now();
+  const auto now = std::chrono::system_clock::now();
+  FetchResult fetched;
+  auto key = read_api_key(source_.key_file);
+  if (!key) {
+    fetched.error = FetchError::Refused;
+    fetched.detail = key.diagnostics().front().to_string();
+  } else {
+    fetched = co_await fetch_computers(source_, key.value(), limits_);
+  }
+  const auto took =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+
+  std::shared_ptr<const Inventory> built;
+  if (fetched.error == FetchError::None)
+    built = Inventory::build(std::move(fetched.computers), source_.relay_host_names, now);
+  bool stopped_applying = false;
+  {
+    std::lock_guard lock(mutex_);
+    status_.last_attempt = now;
+    status_.last_took = took;
+    status_.last_requests = fetched.requests;
+    if (built) {
+      ++status_.refreshes;
+      status_.last_good = now;
+      status_.last_error.clear();
+      status_.applies = true;
+      current_ = built;
+    } else {
+      ++status_.failures[std::string(to_string(fetched.error))];
+      status_.last_error = fetched.detail;
+      // Too long without a good refresh: what the manager said once is no
+      // longer trusted to say who a client is.
+      if (status_.applies && now - status_.last_good >= source_.stale_for) {
+        status_.applies = false;
+        current_.reset();
+        stopped_applying = true;
+      }
+    }
+  }
+  if (built) {
+    publish_(built);
+    backoff_steps_ = 0;
+    if (!last_logged_.empty()) {
+      std::cerr << "chokepoint: inventory: refreshed again (" << built->computers() << " computers)"
+                << std::endl;
+      last_logged_.clear();
+    }
+    co_return source_.refresh;
+  }
+  if (stopped_applying) {
+    publish_(nullptr);
+    std::cerr << "chokepoint: inventory: no good refresh for the last "
+              << std::chrono::duration_cast<std::chrono::seconds>(source_.stale_for).count()
+              << " s; it no longer applies (clients fall back to the clients entries)" << std::endl;
+  }
+  log_once("refresh failed: " + fetched.detail);
+  if (fetched.error == FetchError::Refused) co_return source_.refresh;
+  if (fetched.error == FetchError::RateLimited && fetched.retry_after.count() > 0)
+    co_return std::min<milliseconds>(fetched.retry_after, source_.refresh);
+  const milliseconds backoff = kFirstBackoff * (1 << std::min(backoff_steps_++, 16));
+  co_return std::min(backoff, source_.refresh);
+}
+
+}  // namespace chokepoint::inventory
