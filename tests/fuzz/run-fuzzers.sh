@@ -65,8 +65,14 @@ for target in "${targets[@]}"; do
     continue
   fi
   failed+=("$target")
-  echo "== $target FAILED: exit status $status, ${#artifacts[@]} artifact(s); the end of $work/log:"
-  tail -n 40 "$work/log" | sed 's/^/  | /'
+  # The report from its first line (a sanitizer's or libFuzzer's), else the end of the log.
+  first=$(grep -n -m1 -E '^==[0-9]+==|ERROR' "$work/log" | cut -d: -f1)
+  echo "== $target FAILED: exit status $status, ${#artifacts[@]} artifact(s); from $work/log:"
+  if [[ -n $first ]]; then
+    tail -n +"$first" "$work/log" | head -n 40
+  else
+    tail -n 20 "$work/log"
+  fi | sed 's/^/  | /'
   for artifact in "${artifacts[@]}"; do
     show_input "$target" "$artifact"
   done
