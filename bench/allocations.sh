@@ -2,7 +2,8 @@
 # Heap allocations per connection in chokepoint: two runs of the proxy with
 # an allocation counter preloaded, with N and 2N exchanges through it; the
 # difference over N is the cost of one connection (start-up cancels out).
-#   bench/allocations.sh [N]   (after deploy/build.sh)
+#   bench/allocations.sh [N]   (after tests/run-all.sh, or deploy/build.sh and
+#                               cmake --build build --target alloc_count loadgen)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}

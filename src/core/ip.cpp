@@ -62,15 +62,19 @@ IpAddress IpAddress::unmapped() const {
 std::string IpAddress::to_string() const {
   if (is_v4()) {
     // By hand: glibc's inet_ntop formats IPv4 with sprintf, and every
-    // connection's records carry two addresses.
-    char buffer[16];
-    char* at = buffer;
-    for (int i = 0; i < 4; ++i) {
-      if (i) *at++ = '.';
-      at = std::to_chars(at, buffer + sizeof buffer, unsigned{bytes_[static_cast<std::size_t>(i)]})
-               .ptr;
+    // connection's records carry two addresses. Digit by digit rather than
+    // std::to_chars, whose unchecked failure path GCC 12 (-O3) sees writing
+    // past the buffer.
+    char buffer[15];  // 255.255.255.255
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (i) buffer[size++] = '.';
+      const unsigned octet = bytes_[i];
+      if (octet >= 100) buffer[size++] = static_cast<char>('0' + octet / 100);
+      if (octet >= 10) buffer[size++] = static_cast<char>('0' + octet / 10 % 10);
+      buffer[size++] = static_cast<char>('0' + octet % 10);
     }
-    return std::string(buffer, at);
+    return std::string(buffer, size);
   }
   char buffer[INET6_ADDRSTRLEN];
   const char* text = inet_ntop(AF_INET6, bytes_.data(), buffer, sizeof buffer);

@@ -96,11 +96,7 @@ struct AuditFile::Reader {
     zstream.next_out = reinterpret_cast<Bytef*>(out);
     zstream.avail_out = static_cast<uInt>(room);
     while (zstream.avail_out == room) {
-      if (zstream.avail_in == 0) {
-        if (input_eof) {
-          if (!member_done) error = "truncated gzip stream";
-          return false;
-        }
+      if (zstream.avail_in == 0 && !input_eof) {
         std::size_t n = 0;
         if (!read_raw(reinterpret_cast<char*>(input.data()), input.size(), n)) return false;
         zstream.next_in = input.data();
@@ -109,6 +105,7 @@ struct AuditFile::Reader {
         continue;
       }
       if (member_done) {
+        if (zstream.avail_in == 0) return false;  // the input ends with a whole member
         // Rotation tools concatenate members; anything else after one is not ours.
         if (zstream.next_in[0] != kGzipMagic[0]) {
           error = "data after the end of the gzip stream";
@@ -117,9 +114,15 @@ struct AuditFile::Reader {
         inflateReset(&zstream);
         member_done = false;
       }
+      // Also once all the input is in: zlib may still hold output (the rest of
+      // a match longer than the room left), and the stream is cut short only
+      // when it makes no more.
       const int status = inflate(&zstream, Z_NO_FLUSH);
       if (status == Z_STREAM_END) {
         member_done = true;
+      } else if (status == Z_BUF_ERROR && input_eof) {
+        error = "truncated gzip stream";
+        return false;
       } else if (status != Z_OK && status != Z_BUF_ERROR) {
         // What inflate wrote before it stopped is kept: the same lines come
         // out of a corrupt stream whatever the block size.

@@ -6,6 +6,8 @@ using namespace chokepoint;
 
 TEST_CASE("IpAddress parses strictly and prints canonically", "[core][ip]") {
   CHECK(IpAddress::parse("10.0.0.1")->to_string() == "10.0.0.1");
+  CHECK(IpAddress::parse("255.100.99.0")->to_string() == "255.100.99.0");
+  CHECK(IpAddress::parse("109.90.9.10")->to_string() == "109.90.9.10");
   CHECK(IpAddress::parse("2001:DB8:0:0::1")->to_string() == "2001:db8::1");
   CHECK_FALSE(IpAddress::parse("10.0.0"));
   CHECK_FALSE(IpAddress::parse("10.0.0.01"));

@@ -172,6 +172,56 @@ TEST_CASE("AuditFile: gzip by its magic, members back to back, cut short or corr
   CHECK(error == "data after the end of the gzip stream");
 }
 
+namespace {
+
+// What zlib alone makes of `bytes`: everything it can inflate, however they end.
+std::string inflate_all(const std::string& bytes) {
+  z_stream z{};
+  REQUIRE(inflateInit2(&z, 15 + 32) == Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  inflate(&z, Z_NO_FLUSH);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  for (std::size_t newline; (newline = text.find('\n', at)) != std::string::npos;
+       at = newline + 1) {
+    lines.push_back(text.substr(at, newline - at));
+  }
+  if (at < text.size()) lines.push_back(text.substr(at));
+  return lines;
+}
+
+}  // namespace
+
+// A rotation cut short where the last deflate match is only partly copied
+// out: zlib has read all the input but still holds the rest of that match.
+TEST_CASE("AuditFile: a gzip member cut inside a match gives what zlib inflates in any block",
+          "[tools][reader]") {
+  const std::string text = "{\"a\":1}\n" + std::string(600, 'x') + "\nnext\n" +
+                           std::string(400, 'y') + "\n" + std::string(500, 'z');
+  const std::string whole = gzip(text);
+  for (std::size_t cut = 10; cut < whole.size(); ++cut) {
+    INFO("cut after " << cut << " of " << whole.size() << " bytes");
+    const std::string truncated = whole.substr(0, cut);
+    const auto expected = split_lines(inflate_all(truncated));
+    for (const std::size_t buffer : {16, 300, 1 << 16}) {
+      INFO("buffer " << buffer);
+      std::string error;
+      CHECK(read_file(truncated, {buffer, 4096}, &error) == expected);
+      CHECK(error == "truncated gzip stream");
+    }
+  }
+}
+
 TEST_CASE("AuditFile: open errors", "[tools][reader]") {
   std::string error;
   CHECK_FALSE(AuditFile::open("/nonexistent/audit.jsonl", error));
