@@ -1,7 +1,7 @@
-#include <iostream>
 #include <limits>
 
 #include <chokepoint/control/controller.hpp>
+#include <chokepoint/log/log.hpp>
 #include <chokepoint/pac/pac_file.hpp>
 #include <chokepoint/policy/catalogs.hpp>
 
@@ -79,15 +79,15 @@ void Controller::wait_signal() {
         break;
       default:
         if (draining_) {
-          std::cerr << "chokepoint: stopping now (second "
-                    << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")" << std::endl;
+          log::Message(log::Level::Notice)
+              << "stopping now (second " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")";
           finish();
           return;
         }
-        std::cerr << "chokepoint: draining for up to "
-                  << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count()
-                  << " s (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
-                  << "; again to stop at once)" << std::endl;
+        log::Message(log::Level::Notice)
+            << "draining for up to "
+            << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count() << " s ("
+            << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << "; again to stop at once)";
         begin_drain();
     }
     wait_signal();
@@ -115,8 +115,8 @@ void Controller::begin_drain() {
           std::uint64_t live = 0;
           for (const auto n : parts)
             live += n;
-          std::cerr << "chokepoint: drain period over; ending " << live << " connections"
-                    << std::endl;
+          log::Message(log::Level::Notice)
+              << "drain period over; ending " << live << " connections";
           finish();
         },
         asio::detached);
@@ -148,10 +148,11 @@ ReloadOutcome Controller::reload(std::string_view why) {
   last_reload_->ok = outcome.ok;
   last_reload_->message = outcome.message;
   if (outcome.ok) {
-    std::cerr << "chokepoint: reload (" << why << "): " << outcome.message << std::flush;
+    log::Message(log::Level::Notice) << "reload (" << why << "): " << outcome.message;
   } else {
-    std::cerr << "chokepoint: reload (" << why << ") refused; the running policy stays:\n"
-              << outcome.message;
+    log::Message(log::Level::Warning)
+        << "reload (" << why << ") refused; the running policy stays:\n"
+        << outcome.message;
   }
   return outcome;
 }
