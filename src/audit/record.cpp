@@ -17,14 +17,6 @@ std::string_view to_string(Event event) {
   return "error";
 }
 
-std::optional<Event> event_from(std::string_view text) {
-#define CHOKEPOINT_EVENT_FROM(name, spelt) \
-  if (text == spelt) return Event::name;
-  CHOKEPOINT_AUDIT_EVENTS(CHOKEPOINT_EVENT_FROM)
-#undef CHOKEPOINT_EVENT_FROM
-  return std::nullopt;
-}
-
 std::string_view to_string(Mode mode) {
   switch (mode) {
     case Mode::Connect:

@@ -118,8 +118,15 @@ enum class End : std::uint8_t {
 enum class RelayPath : std::uint8_t { None, Splice, Copy };
 
 std::string_view to_string(Event event);
-// The event named `text` ("open", ...), as a reader of the log finds it.
-std::optional<Event> event_from(std::string_view text);
+// The event named `text` ("open", ...), as a reader of the log finds it;
+// inline, for `report` calls it on every line.
+constexpr std::optional<Event> event_from(std::string_view text) {
+#define CHOKEPOINT_EVENT_FROM(name, spelt) \
+  if (text == spelt) return Event::name;
+  CHOKEPOINT_AUDIT_EVENTS(CHOKEPOINT_EVENT_FROM)
+#undef CHOKEPOINT_EVENT_FROM
+  return std::nullopt;
+}
 std::string_view to_string(Mode mode);
 std::string_view to_string(Decision decision);  // "" for None
 std::string_view to_string(Source source);      // "" for None

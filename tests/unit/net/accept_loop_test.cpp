@@ -43,6 +43,22 @@ struct Listening {
 
 using Clock = std::chrono::steady_clock;
 
+// Runs a loop on `l` until its first connection, which closes the acceptor
+// (ending the loop); returns when that connection came (epoch: never).
+Clock::time_point accept_one(Listening& l, net::AcceptLoop::Refused refused) {
+  Clock::time_point accepted_at{};
+  net::AcceptLoop loop(
+      l.acceptor,
+      [&](tcp::socket, const tcp::endpoint&) {
+        accepted_at = Clock::now();
+        l.acceptor.close();
+      },
+      std::move(refused));
+  loop.start();
+  l.io.run_for(std::chrono::seconds(5));
+  return accepted_at;
+}
+
 }  // namespace
 
 TEST_CASE("accept loop: each connection with its client's address, until closed", "[net][accept]") {
@@ -69,22 +85,13 @@ TEST_CASE("accept loop: a refused accept is retried after the backoff", "[net][a
   Listening l;
   int refusals = 0;
   Clock::time_point first_refusal{};
-  Clock::time_point accepted_at{};
   NoDescriptors no_descriptors;
-  net::AcceptLoop loop(
-      l.acceptor,
-      [&](tcp::socket, const tcp::endpoint&) {
-        accepted_at = Clock::now();
-        l.acceptor.close();
-      },
-      [&](const error_code& ec) {
-        CHECK(ec == asio::error::no_descriptors);
-        if (++refusals == 1) first_refusal = Clock::now();
-        if (refusals == 2) no_descriptors.end();
-        return false;
-      });
-  loop.start();
-  l.io.run_for(std::chrono::seconds(5));
+  const Clock::time_point accepted_at = accept_one(l, [&](const error_code& ec) {
+    CHECK(ec == asio::error::no_descriptors);
+    if (++refusals == 1) first_refusal = Clock::now();
+    if (refusals == 2) no_descriptors.end();
+    return false;
+  });
   no_descriptors.end();
   CHECK(refusals == 2);
   REQUIRE(accepted_at != Clock::time_point{});
@@ -96,22 +103,13 @@ TEST_CASE("accept loop: a refusal the caller dealt with is retried at once", "[n
   Listening l;
   int refusals = 0;
   Clock::time_point refused_at{};
-  Clock::time_point accepted_at{};
   NoDescriptors no_descriptors;
-  net::AcceptLoop loop(
-      l.acceptor,
-      [&](tcp::socket, const tcp::endpoint&) {
-        accepted_at = Clock::now();
-        l.acceptor.close();
-      },
-      [&](const error_code&) {
-        ++refusals;
-        refused_at = Clock::now();
-        no_descriptors.end();  // as the admin endpoint's spare descriptor does
-        return true;
-      });
-  loop.start();
-  l.io.run_for(std::chrono::seconds(5));
+  const Clock::time_point accepted_at = accept_one(l, [&](const error_code&) {
+    ++refusals;
+    refused_at = Clock::now();
+    no_descriptors.end();  // as the admin endpoint's spare descriptor does
+    return true;
+  });
   CHECK(refusals == 1);
   REQUIRE(accepted_at != Clock::time_point{});
   CHECK(accepted_at - refused_at < net::kAcceptBackoff);
