@@ -127,10 +127,11 @@ inline std::string ip4(unsigned a, unsigned b, unsigned c, unsigned d) {
          std::to_string(d);
 }
 
-// Calls `sink(chunk)` with about a MiB of JSON lines at a time until
-// `bytes` have been produced.
-template <class Sink>
-void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) {
+// Calls `emit(record)` for every record of a day about `bytes` long as
+// JSON lines, one connection (one or two records) at a time, for as long as
+// `go_on()` says so.
+template <class Emit, class GoOn>
+void synthesize_records(std::uint64_t bytes, std::uint64_t seed, Emit&& emit, GoOn&& go_on) {
   const auto audit_mode = snapshot("audit");
   const auto enforced = snapshot("enforce");
   std::mt19937_64 rng(seed);
@@ -141,12 +142,9 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
   const auto step =
       std::chrono::microseconds(86'400'000'000LL / static_cast<long long>(expected_records));
 
-  std::string out;
-  out.reserve(1 << 20);
-  std::uint64_t written = 0;
   std::uint64_t sequence = 0;
   auto now = start;
-  while (written < bytes) {
+  while (go_on()) {
     now += step;
     const double day_fraction = std::chrono::duration<double>(now - start).count() / 86400.0;
     const auto& snap = day_fraction < 0.3 ? *audit_mode : *enforced;
@@ -224,7 +222,7 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.source = audit::Source::Policy;
       r.status = r.mode == audit::Mode::Transparent ? 0 : 403;
       r.duration_ms = static_cast<std::int64_t>(rng() % 3);
-      audit::append_json_line(out, r);
+      emit(r);
     } else if (rng() % 100 < 2) {
       static constexpr audit::Reason kErrors[] = {
           audit::Reason::ConnectTimeout, audit::Reason::ConnectRefused, audit::Reason::DnsTimeout,
@@ -235,7 +233,7 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.detail = "the upstream could not be reached";
       r.status = r.mode == audit::Mode::Transparent ? 0 : 502;
       r.duration_ms = static_cast<std::int64_t>(rng() % 10000);
-      audit::append_json_line(out, r);
+      emit(r);
     } else {
       r.event = audit::Event::Open;
       r.upstream = "203.0.113." + std::to_string(rng() % 250) + ":" + std::to_string(target.port);
@@ -243,7 +241,7 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.connect_ms = static_cast<std::int64_t>(rng() % 60);
       r.status = r.mode == audit::Mode::Transparent ? 0 : 200;
       r.duration_ms = r.dns_ms + r.connect_ms;
-      audit::append_json_line(out, r);
+      emit(r);
       // The close record, later in the file in reality; next to it here.
       r.ts = now + std::chrono::milliseconds(rng() % 60000);
       r.event = audit::Event::Close;
@@ -255,14 +253,28 @@ void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) 
       r.end = audit::End::Eof;
       r.source = audit::Source::Client;
       r.detail.clear();
-      audit::append_json_line(out, r);
-    }
-    if (out.size() >= (1 << 20)) {
-      sink(std::string_view(out));
-      written += out.size();
-      out.clear();
+      emit(r);
     }
   }
+}
+
+// Calls `sink(chunk)` with about a MiB of JSON lines at a time until
+// `bytes` have been produced.
+template <class Sink>
+void synthesize_audit_log(std::uint64_t bytes, std::uint64_t seed, Sink&& sink) {
+  std::string out;
+  out.reserve(1 << 20);
+  std::uint64_t written = 0;
+  synthesize_records(
+      bytes, seed, [&](const audit::Record& r) { audit::append_json_line(out, r); },
+      [&] {
+        if (out.size() >= (1 << 20)) {
+          sink(std::string_view(out));
+          written += out.size();
+          out.clear();
+        }
+        return written < bytes;
+      });
   sink(std::string_view(out));
 }
 

@@ -18,6 +18,8 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
+#include <chokepoint/audit/record_fields.hpp>
+
 #include "audit_log_synth.hpp"
 
 namespace {
@@ -30,23 +32,25 @@ struct Fields {
 
   // Where a field's value goes, by its name; nullptr for what a report ignores.
   std::string_view* text(std::string_view key) {
-    return key == "ts"         ? &ts
-           : key == "event"    ? &event
-           : key == "client"   ? &client
-           : key == "role"     ? &role
-           : key == "host"     ? &host
-           : key == "decision" ? &decision
-           : key == "rule"     ? &rule
-           : key == "service"  ? &service
-           : key == "reason"   ? &reason
-           : key == "detail"   ? &detail
-                               : nullptr;
+    namespace k = chokepoint::audit::key;
+    return key == k::ts         ? &ts
+           : key == k::event    ? &event
+           : key == k::client   ? &client
+           : key == k::role     ? &role
+           : key == k::host     ? &host
+           : key == k::decision ? &decision
+           : key == k::rule     ? &rule
+           : key == k::service  ? &service
+           : key == k::reason   ? &reason
+           : key == k::detail   ? &detail
+                                : nullptr;
   }
   std::uint64_t* number(std::string_view key) {
-    return key == "port"         ? &port
-           : key == "bytes_up"   ? &bytes_up
-           : key == "bytes_down" ? &bytes_down
-                                 : nullptr;
+    namespace k = chokepoint::audit::key;
+    return key == k::port         ? &port
+           : key == k::bytes_up   ? &bytes_up
+           : key == k::bytes_down ? &bytes_down
+                                  : nullptr;
   }
 };
 
@@ -94,7 +98,7 @@ std::uint64_t fields_of(Object& object) {
       if (!value.get_uint64().get(n)) *number = n;
       continue;
     }
-    if (key == "enforced") {
+    if (key == chokepoint::audit::key::enforced) {
       bool b = true;
       if (!value.get_bool().get(b)) f.enforced = b;
       continue;
@@ -136,7 +140,7 @@ std::uint64_t read_simdjson_raw_keys(simdjson::ondemand::parser& parser, const c
       if (!field.value().get_uint64().get(n)) *number = n;
       continue;
     }
-    if (key == "enforced") {
+    if (key == chokepoint::audit::key::enforced) {
       bool b = true;
       if (!field.value().get_bool().get(b)) f.enforced = b;
       continue;
@@ -175,7 +179,7 @@ std::uint64_t read_simdjson_dom(simdjson::dom::parser& parser, const char* data,
       if (!value.get_uint64().get(n)) *number = n;
       continue;
     }
-    if (key == "enforced") {
+    if (key == chokepoint::audit::key::enforced) {
       bool b = true;
       if (!value.get_bool().get(b)) f.enforced = b;
       continue;
@@ -204,29 +208,31 @@ std::uint64_t read_nlohmann(std::string_view line) {
   const auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return 0;
   Fields f;
-  const auto str = [&](const char* key) -> std::string_view {
-    const auto it = j.find(key);
+  namespace k = chokepoint::audit::key;
+  const auto find = [&](std::string_view key) { return j.find(std::string(key)); };
+  const auto str = [&](std::string_view key) -> std::string_view {
+    const auto it = find(key);
     return it != j.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
                                             : std::string_view();
   };
-  const auto num = [&](const char* key) -> std::uint64_t {
-    const auto it = j.find(key);
+  const auto num = [&](std::string_view key) -> std::uint64_t {
+    const auto it = find(key);
     return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
   };
-  f.ts = str("ts");
-  f.event = str("event");
-  f.client = str("client");
-  f.role = str("role");
-  f.host = str("host");
-  f.decision = str("decision");
-  f.rule = str("rule");
-  f.service = str("service");
-  f.reason = str("reason");
-  f.detail = str("detail");
-  f.port = num("port");
-  f.bytes_up = num("bytes_up");
-  f.bytes_down = num("bytes_down");
-  const auto it = j.find("enforced");
+  f.ts = str(k::ts);
+  f.event = str(k::event);
+  f.client = str(k::client);
+  f.role = str(k::role);
+  f.host = str(k::host);
+  f.decision = str(k::decision);
+  f.rule = str(k::rule);
+  f.service = str(k::service);
+  f.reason = str(k::reason);
+  f.detail = str(k::detail);
+  f.port = num(k::port);
+  f.bytes_up = num(k::bytes_up);
+  f.bytes_down = num(k::bytes_down);
+  const auto it = find(k::enforced);
   f.enforced = it == j.end() || !it->is_boolean() || it->get<bool>();
   return checksum(f);
 }
@@ -239,7 +245,7 @@ struct Sax : nlohmann::json_sax<nlohmann::json> {
   int depth = 0;
   bool null() override { return true; }
   bool boolean(bool b) override {
-    if (key_ == "enforced") f.enforced = b;
+    if (key_ == chokepoint::audit::key::enforced) f.enforced = b;
     return true;
   }
   bool number_integer(number_integer_t) override { return true; }
@@ -385,10 +391,10 @@ std::uint64_t read_flat(std::string_view line, Flat& r) {
       if (std::uint64_t* number = f.number(key)) *number = n;
     } else if (c == 't' && r.end - r.p >= 4 && std::memcmp(r.p, "true", 4) == 0) {
       r.p += 4;
-      if (key == "enforced") f.enforced = true;
+      if (key == chokepoint::audit::key::enforced) f.enforced = true;
     } else if (c == 'f' && r.end - r.p >= 5 && std::memcmp(r.p, "false", 5) == 0) {
       r.p += 5;
-      if (key == "enforced") f.enforced = false;
+      if (key == chokepoint::audit::key::enforced) f.enforced = false;
     } else if (c == 'n' && r.end - r.p >= 4 && std::memcmp(r.p, "null", 4) == 0) {
       r.p += 4;
     } else if (c == '-') {

@@ -1,22 +1,25 @@
-// Private to the audit module: a sink's write failures on stderr, bounded.
-// A full disk fails every batch (about 50 a second); one line per failure
-// would bury everything else on stderr. So the first failure is logged
-// when it happens, the ones after it are counted and summed up at most once
-// per interval, and the recovery gets one line with the totals.
+// Private to the audit module: a sink's write failures, told to the
+// operator and bounded. A full disk fails every batch (about 50 a second);
+// one line per failure would bury everything else on stderr. So the first
+// failure is said when it happens, the ones after it are counted and summed
+// up at most once per interval (log::Throttle), and the recovery gets one
+// line with the totals.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <ostream>
 #include <string>
+
+#include <chokepoint/log/log.hpp>
+#include <chokepoint/log/throttle.hpp>
 
 namespace chokepoint::audit {
 
 class FailureLog {
  public:
-  using Clock = std::chrono::steady_clock;
-  FailureLog(std::string what, std::ostream& out, std::chrono::milliseconds interval)
-      : what_(std::move(what)), out_(out), interval_(interval) {}
+  using Clock = log::Throttle::Clock;
+  FailureLog(std::string what, log::Output& out, std::chrono::milliseconds interval)
+      : what_(std::move(what)), out_(out), interval_(interval), throttle_(interval) {}
 
   // A write failed with `error`, losing `lost` records.
   void failed(const std::string& error, std::uint64_t lost, Clock::time_point now);
@@ -27,14 +30,15 @@ class FailureLog {
   bool failing() const { return failing_; }
 
  private:
+  void say_held(std::uint64_t failures);
+
   std::string what_;
-  std::ostream& out_;
+  log::Output& out_;
   std::chrono::milliseconds interval_;
+  log::Throttle throttle_;  // counts the failed writes since the last line
   bool failing_ = false;
-  Clock::time_point last_line_{};
   std::string last_error_;
-  std::uint64_t held_failures_ = 0;  // since the last line
-  std::uint64_t held_lost_ = 0;
+  std::uint64_t held_lost_ = 0;       // since the last line
   std::uint64_t total_failures_ = 0;  // since the failure began
   std::uint64_t total_lost_ = 0;
 };

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <iostream>
 #include <mutex>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -108,7 +107,8 @@ class FileSink final : public Sink {
       std::string error;
       const int fd = open_file(path_, error);
       if (fd < 0) {
-        std::cerr << "chokepoint: audit: " << error << "; still writing to the old file\n";
+        log::Message(log::Level::Error, *options_.log)
+            << "audit: " << error << "; still writing to the old file";
         return;
       }
       ::close(fd_);

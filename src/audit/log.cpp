@@ -1,6 +1,6 @@
-#include <iostream>
 
 #include <chokepoint/audit/log.hpp>
+#include <chokepoint/log/log.hpp>
 
 namespace chokepoint::audit {
 
@@ -214,17 +214,14 @@ std::uint64_t AuditLog::lost() const {
 
 void AuditLog::report_losses(bool final) {
   const std::uint64_t lost = this->lost();
-  // While a disk is full every batch loses records: one line per interval
-  // says how many, not one per batch.
   const auto now = std::chrono::steady_clock::now();
-  if (!final && now - last_loss_report_ < kLossReportInterval) return;
-  if (lost != lost_reported_) {
-    last_loss_report_ = now;
-    std::cerr << "chokepoint: audit: " << (lost - lost_reported_) << " records lost (" << lost
-              << " in all; " << dropped_.load()
-              << " refused by a full queue, the rest by a sink)\n";
-    lost_reported_ = lost;
-  }
+  std::uint64_t count = losses_.note(now, lost - lost_noted_);
+  lost_noted_ = lost;
+  if (final) count += losses_.take(now);
+  if (count == 0) return;
+  log::Message(log::Level::Error) << "audit: " << count << " records lost (" << lost << " in all; "
+                                  << dropped_.load()
+                                  << " refused by a full queue, the rest by a sink)";
 }
 
 }  // namespace chokepoint::audit

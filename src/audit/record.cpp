@@ -1,4 +1,5 @@
 #include <ctime>
+#include <type_traits>
 
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/json.hpp>
@@ -7,14 +8,11 @@ namespace chokepoint::audit {
 
 std::string_view to_string(Event event) {
   switch (event) {
-    case Event::Open:
-      return "open";
-    case Event::Close:
-      return "close";
-    case Event::Deny:
-      return "deny";
-    case Event::Error:
-      return "error";
+#define CHOKEPOINT_EVENT_TEXT(name, text) \
+  case Event::name:                       \
+    return text;
+    CHOKEPOINT_AUDIT_EVENTS(CHOKEPOINT_EVENT_TEXT)
+#undef CHOKEPOINT_EVENT_TEXT
   }
   return "error";
 }
@@ -190,51 +188,59 @@ std::string to_json_line(const Record& r) {
   return out;
 }
 
+namespace {
+
+// A text field (a string, or a coded field's name: "" for None) as its
+// Presence says.
+template <Presence P>
+void put_text(JsonObject& json, std::string_view key, std::string_view value) {
+  if (!value.empty() || P == Presence::Always) {
+    json.field(key, value);
+  } else if (P == Presence::OrNull) {
+    json.null_field(key);
+  }
+}
+
+// One field of the line, as its row of record_fields.hpp says.
+template <Presence P, class T>
+void put(JsonObject& json, std::string_view key, const T& value) {
+  if constexpr (std::is_same_v<T, Time>) {
+    static_assert(P == Presence::Always);
+    json.field(key, format_timestamp(value));
+  } else if constexpr (std::is_enum_v<T>) {
+    put_text<P>(json, key, to_string(value));
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
+    put_text<P>(json, key, value);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    static_assert(P == Presence::Always);
+    json.field(key, value);
+  } else {
+    static_assert(std::is_integral_v<T>);
+    bool set = value != 0;
+    if constexpr (P == Presence::IfMeasured) {
+      static_assert(std::is_signed_v<T>);
+      set = value >= 0;
+    }
+    if (set || P == Presence::Always) {
+      if constexpr (std::is_signed_v<T>) {
+        json.field(key, std::int64_t{value});
+      } else {
+        json.field(key, std::uint64_t{value});
+      }
+    } else if (P == Presence::OrNull) {
+      json.null_field(key);
+    }
+  }
+}
+
+}  // namespace
+
 void append_json_line(std::string& out, const Record& r) {
   JsonObject json(out);
-  json.field("ts", format_timestamp(r.ts))
-      .field("event", to_string(r.event))
-      .field("id", r.id)
-      .string_or_null("client", r.client)
-      .string_or_null("user", r.user)
-      .string_or_null("role", r.role)
-      .field("mode", to_string(r.mode))
-      .string_or_null("host", r.host);
-  if (r.port != 0) {
-    json.field("port", unsigned{r.port});
-  } else {
-    json.null_field("port");
-  }
-  json.string_or_null("sni", r.sni)
-      .string_or_null("http_host", r.http_host)
-      .string_or_null("orig_dst", r.orig_dst)
-      .string_or_null("upstream", r.upstream)
-      .string_or_null("decision", to_string(r.decision))
-      .string_or_null("rule", r.rule)
-      .string_or_null("reason", to_string(r.reason))
-      .field("enforced", r.enforced)
-      .field("bytes_up", r.bytes_up)
-      .field("bytes_down", r.bytes_down)
-      .field("duration_ms", r.duration_ms);
-  if (!r.version.empty()) json.field("version", r.version);
-  if (!r.service.empty()) json.field("service", r.service);
-  if (!r.dns.empty()) json.field("dns", r.dns);
-  if (r.dns_ms >= 0) json.field("dns_ms", r.dns_ms);
-  if (r.connect_ms >= 0) json.field("connect_ms", r.connect_ms);
-  if (!r.method.empty()) json.field("method", r.method);
-  if (!r.path.empty()) json.field("path", r.path);
-  if (r.status != 0) json.field("status", r.status);
-  if (r.relay != RelayPath::None) json.field("relay", to_string(r.relay));
-  if (r.end != End::None) json.field("end", to_string(r.end));
-  if (r.source != Source::None) json.field("source", to_string(r.source));
-  if (!r.socks_version.empty()) json.field("socks_version", r.socks_version);
-  if (!r.socks_method.empty()) json.field("socks_method", r.socks_method);
-  if (!r.socks_user_id.empty()) json.field("socks_user_id", r.socks_user_id);
-  if (!r.via.empty()) json.field("via", r.via);
-  if (!r.upstream_proxy.empty()) json.field("upstream_proxy", r.upstream_proxy);
-  if (r.upstream_proxy_status != 0) json.field("upstream_proxy_status", r.upstream_proxy_status);
-  if (r.suppressed != 0) json.field("suppressed", r.suppressed);
-  if (!r.detail.empty()) json.field("detail", r.detail);
+#define CHOKEPOINT_RECORD_PUT(Type, name, presence, initial) \
+  put<Presence::presence>(json, key::name, r.name);
+  CHOKEPOINT_RECORD_FIELDS(CHOKEPOINT_RECORD_PUT)
+#undef CHOKEPOINT_RECORD_PUT
   json.close();
   out += '\n';
 }

@@ -104,9 +104,10 @@ std::string format_cef(const Record& r, std::string_view product_version) {
     cef_field(out, "in", std::to_string(r.bytes_down));
     cef_field(out, "out", std::to_string(r.bytes_up));
   }
+  // Labelled with the record's own keys.
   const std::pair<std::string_view, const std::string*> custom[] = {
-      {"rule", &r.rule}, {"role", &r.role}, {"sni", &r.sni},
-      {"mode", nullptr}, {"id", &r.id},     {"orig_dst", &r.orig_dst}};
+      {key::rule, &r.rule}, {key::role, &r.role}, {key::sni, &r.sni},
+      {key::mode, nullptr}, {key::id, &r.id},     {key::orig_dst, &r.orig_dst}};
   int n = 1;
   for (const auto& [label, value] : custom) {
     const std::string text = value ? *value : std::string(to_string(r.mode));
@@ -118,7 +119,7 @@ std::string format_cef(const Record& r, std::string_view product_version) {
   }
   // cs1-cs6 are taken; CEF's two flex strings carry who stood in between.
   const std::pair<std::string_view, const std::string*> between[] = {
-      {"via", &r.via}, {"upstream_proxy", &r.upstream_proxy}};
+      {key::via, &r.via}, {key::upstream_proxy, &r.upstream_proxy}};
   n = 1;
   for (const auto& [label, value] : between) {
     if (!value->empty()) {

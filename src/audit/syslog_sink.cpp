@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <iostream>
 #include <mutex>
 #include <netdb.h>
 #include <poll.h>
@@ -17,6 +16,7 @@
 
 #include <chokepoint/audit/sink.hpp>
 #include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/log/log.hpp>
 
 namespace chokepoint::audit {
 namespace {
@@ -126,8 +126,8 @@ class SyslogSink final : public Sink {
       if (stop_deadline && std::chrono::steady_clock::now() >= *stop_deadline) {
         std::lock_guard lock(mutex_);
         lost_.fetch_add(batch.size() + queue_.size(), std::memory_order_relaxed);
-        std::cerr << "chokepoint: audit: " << name() << " unreachable at shutdown; "
-                  << batch.size() + queue_.size() << " records not delivered\n";
+        log::Message(log::Level::Error) << "audit: " << name() << " unreachable at shutdown; "
+                                        << batch.size() + queue_.size() << " records not delivered";
         queue_.clear();
         return;
       }
@@ -175,7 +175,7 @@ class SyslogSink final : public Sink {
       return false;
     }
     if (!said_connected_) {
-      std::cerr << "chokepoint: audit: connected to " << name() << '\n';
+      log::Message(log::Level::Info) << "audit: connected to " << name();
       said_connected_ = true;
     }
     return true;
@@ -257,8 +257,10 @@ class SyslogSink final : public Sink {
   // Says once per outage what went wrong; returns false for the caller.
   bool complain(const std::string& what) {
     if (said_connected_ || !said_down_) {
-      std::cerr << "chokepoint: audit: " << name() << ": " << what << " (" << std::strerror(errno)
-                << "); records wait, within a bound, and are retried\n";
+      const int error = errno;  // before anything else can change it
+      log::Message(log::Level::Warning)
+          << "audit: " << name() << ": " << what << " (" << std::strerror(error)
+          << "); records wait, within a bound, and are retried";
       said_down_ = true;
       said_connected_ = false;
     }

@@ -1,7 +1,6 @@
 #include "admin.hpp"
 
 #include <fcntl.h>
-#include <iostream>
 #include <unistd.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +10,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <chokepoint/control/controller.hpp>
+#include <chokepoint/log/log.hpp>
 #include <chokepoint/net/dialer.hpp>
 
 #include "admin_hosts.hpp"
@@ -23,8 +23,6 @@ namespace bhttp = boost::beast::http;
 
 constexpr std::chrono::seconds kAdminIdle{30};
 constexpr int kAdminBacklog = 64;
-// Accept failed for want of descriptors or memory: wait this long before the next try.
-constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 std::string machine_name() {
   char name[256] = {};
@@ -166,8 +164,8 @@ bool AdminEndpoint::bind(const Endpoint& at, bool allow_public, bool required, s
       error = "cannot listen on " + at.to_string() + " (admin): " + ec.message();
       return false;
     }
-    std::cerr << "chokepoint: admin endpoint not started: " << at.to_string() << ": "
-              << ec.message() << '\n';
+    log::Message(log::Level::Warning)
+        << "admin endpoint not started: " << at.to_string() << ": " << ec.message();
     return true;
   }
   bound_ = Endpoint{at.address, acceptor_->local_endpoint(ec).port()};
@@ -175,7 +173,18 @@ bool AdminEndpoint::bind(const Endpoint& at, bool allow_public, bool required, s
 }
 
 void AdminEndpoint::start() {
-  if (acceptor_) asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (!acceptor_) return;
+  loop_ = std::make_unique<net::AcceptLoop>(
+      *acceptor_,
+      [this](tcp::socket socket, const tcp::endpoint&) {
+        // A worker's accept may have taken the descriptor the spare gave
+        // back: descriptors are free again now, so hold one for the next
+        // exhaustion.
+        spare_.retake();
+        asio::co_spawn(io_, serve(controller_, *hosts_, std::move(socket)), asio::detached);
+      },
+      [this](const error_code& ec) { return accept_on_spare(ec); });
+  loop_->start();
 }
 
 void AdminEndpoint::stop() {
@@ -184,34 +193,19 @@ void AdminEndpoint::stop() {
   acceptor_->close(ignored);
 }
 
-asio::awaitable<void> AdminEndpoint::accept_loop() {
-  asio::steady_timer backoff(io_);
-  while (acceptor_->is_open()) {
-    error_code ec;
-    tcp::socket socket = co_await acceptor_->async_accept(await_into(ec));
-    if (ec == asio::error::operation_aborted) co_return;
-    if (!ec) {
-      // A worker's accept may have taken the descriptor the spare gave back:
-      // descriptors are free again now, so hold one for the next exhaustion.
-      spare_.retake();
-      asio::co_spawn(io_, serve(controller_, *hosts_, std::move(socket)), asio::detached);
-      continue;
-    }
-    if ((ec == asio::error::no_descriptors || ec.value() == ENFILE) && spare_.release()) {
-      // Out of descriptors: the spare one lets this probe in, so /healthz
-      // stays truthful (alive) and /readyz can say why it is not ready.
-      socket = acceptor_->accept(ec);
-      if (!ec) {
-        asio::co_spawn(io_, serve_on_spare(std::move(socket)), asio::detached);
-        continue;
-      }
-      spare_.retake();
-    }
-    // The connection stays queued, so an immediate retry would spin. Wait,
-    // then try again.
-    backoff.expires_after(kAcceptBackoff);
-    co_await backoff.async_wait(await_into(ec));
+bool AdminEndpoint::accept_on_spare(const error_code& refused) {
+  if ((refused != asio::error::no_descriptors && refused.value() != ENFILE) || !spare_.release())
+    return false;
+  // Out of descriptors: the spare one lets this probe in, so /healthz stays
+  // truthful (alive) and /readyz can say why it is not ready.
+  error_code ec;
+  tcp::socket socket = acceptor_->accept(ec);
+  if (ec) {
+    spare_.retake();
+    return false;
   }
+  asio::co_spawn(io_, serve_on_spare(std::move(socket)), asio::detached);
+  return true;
 }
 
 asio::awaitable<void> AdminEndpoint::serve_on_spare(tcp::socket socket) {

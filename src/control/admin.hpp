@@ -11,6 +11,7 @@
 
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/net/accept_loop.hpp>
 
 namespace chokepoint::control {
 
@@ -33,7 +34,9 @@ class AdminEndpoint {
   void stop();
 
  private:
-  asio::awaitable<void> accept_loop();
+  // An accept refused for want of descriptors: lets the waiting request in
+  // on the spare descriptor. False when it could not (the loop backs off).
+  bool accept_on_spare(const error_code& refused);
   asio::awaitable<void> serve_on_spare(tcp::socket socket);
 
   // A descriptor held in reserve (on /dev/null) for when the process has
@@ -54,6 +57,7 @@ class AdminEndpoint {
   Controller& controller_;
   std::unique_ptr<const AdminHosts> hosts_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<net::AcceptLoop> loop_;
   std::optional<Endpoint> bound_;
   Spare spare_;
 };

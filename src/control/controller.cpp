@@ -1,14 +1,16 @@
-#include <iostream>
 #include <limits>
 
 #include <chokepoint/control/controller.hpp>
-#include <chokepoint/core/json.hpp>
+#include <chokepoint/log/log.hpp>
 #include <chokepoint/pac/pac_file.hpp>
 #include <chokepoint/policy/catalogs.hpp>
 
 #include "admin.hpp"
+#include "connections_page.hpp"
+#include "dns_page.hpp"
 #include "file_watch.hpp"
 #include "metrics_page.hpp"
+#include "policy_page.hpp"
 #include "status_page.hpp"
 
 namespace chokepoint::control {
@@ -77,15 +79,15 @@ void Controller::wait_signal() {
         break;
       default:
         if (draining_) {
-          std::cerr << "chokepoint: stopping now (second "
-                    << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")" << std::endl;
+          log::Message(log::Level::Notice)
+              << "stopping now (second " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ")";
           finish();
           return;
         }
-        std::cerr << "chokepoint: draining for up to "
-                  << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count()
-                  << " s (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
-                  << "; again to stop at once)" << std::endl;
+        log::Message(log::Level::Notice)
+            << "draining for up to "
+            << std::chrono::duration_cast<std::chrono::seconds>(options_.drain).count() << " s ("
+            << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << "; again to stop at once)";
         begin_drain();
     }
     wait_signal();
@@ -113,8 +115,8 @@ void Controller::begin_drain() {
           std::uint64_t live = 0;
           for (const auto n : parts)
             live += n;
-          std::cerr << "chokepoint: drain period over; ending " << live << " connections"
-                    << std::endl;
+          log::Message(log::Level::Notice)
+              << "drain period over; ending " << live << " connections";
           finish();
         },
         asio::detached);
@@ -146,10 +148,11 @@ ReloadOutcome Controller::reload(std::string_view why) {
   last_reload_->ok = outcome.ok;
   last_reload_->message = outcome.message;
   if (outcome.ok) {
-    std::cerr << "chokepoint: reload (" << why << "): " << outcome.message << std::flush;
+    log::Message(log::Level::Notice) << "reload (" << why << "): " << outcome.message;
   } else {
-    std::cerr << "chokepoint: reload (" << why << ") refused; the running policy stays:\n"
-              << outcome.message;
+    log::Message(log::Level::Warning)
+        << "reload (" << why << ") refused; the running policy stays:\n"
+        << outcome.message;
   }
   return outcome;
 }
@@ -177,69 +180,16 @@ std::optional<std::string> Controller::auto_config(std::string_view host_header)
 }
 
 std::string Controller::policy_json() const {
-  // Which built-in catalogs the policy includes, and how the site set them.
-  std::string catalogs = "[";
-  for (const auto& loaded : policy::loaded_catalogs(running_.snapshot->policy())) {
-    if (catalogs.size() > 1) catalogs += ',';
-    JsonObject catalog(catalogs);
-    catalog.field("name", loaded.catalog->name).field("edition", loaded.catalog->edition);
-    for (const auto& [name, values] : loaded.variables) {
-      std::string list = "[";
-      for (const auto& value : values) {
-        if (list.size() > 1) list += ',';
-        append_json_string(list, value);
-      }
-      catalog.raw_field(name, list + "]");
-    }
-    catalog.close();
-  }
-  std::string out;
-  JsonObject json(out);
-  json.field("source", running_.source)
-      .raw_field("catalogs", catalogs + "]")
-      .field("sha256", running_.sha256)
-      .field("loaded_at", audit::format_timestamp(running_.loaded_at))
-      .field("rules", std::uint64_t{running_.rules})
-      .field("generation", running_.generation)
-      .field("reloads", running_.reloads)
-      .field("reload_failures", running_.reload_failures);
-  json.close();
-  return out + "\n";
+  return render_policy(running_, policy::loaded_catalogs(running_.snapshot->policy()));
 }
 
 asio::awaitable<std::string> Controller::connections_json() {
-  const auto lists = co_await server_.ask_workers(
+  auto lists = co_await server_.ask_workers(
       [](proxy::Worker& w) { return w.tunnels(std::numeric_limits<std::size_t>::max()); });
-  const auto seconds = [](std::chrono::steady_clock::duration d) {
-    return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
-  };
-  std::string out = "[";
-  for (const auto& list : lists) {
-    for (const proxy::Worker::OpenTunnel& t : list) {
-      if (out.size() > 1) out += ",\n";
-      const audit::Record& r = t.facts;
-      JsonObject json(out);
-      json.field("id", r.id)
-          .field("client", r.client)
-          .string_or_null("user", r.user)
-          .string_or_null("role", r.role)
-          .field("mode", audit::to_string(r.mode))
-          .field("host", r.host)
-          .field("port", unsigned{r.port})
-          .string_or_null("sni", r.sni)
-          .string_or_null("upstream", r.upstream)
-          .string_or_null("rule", r.rule)
-          .field("state", t.waiting_for_client ? "waiting_for_client" : "relaying")
-          .field("bytes_up", t.bytes_up)
-          .field("bytes_down", t.bytes_down)
-          .field("age_s", seconds(t.age))
-          .field("idle_s", seconds(t.idle));
-      if (!r.via.empty()) json.field("via", r.via);
-      if (!r.upstream_proxy.empty()) json.field("upstream_proxy", r.upstream_proxy);
-      json.close();
-    }
-  }
-  co_return out + "]\n";
+  std::vector<proxy::Worker::OpenTunnel> tunnels;
+  for (auto& list : lists)
+    std::move(list.begin(), list.end(), std::back_inserter(tunnels));
+  co_return render_connections(tunnels);
 }
 
 asio::awaitable<std::string> Controller::metrics_text() {
@@ -304,42 +254,8 @@ asio::awaitable<std::string> Controller::status_html() {
 }
 
 std::string Controller::dns_json() const {
-  // list() copies every name: the cache is bounded (--dns-cache-size), and
-  // this answer by kDnsListed.
-  std::vector<net::DnsCacheItem> items = server_.dns().list();
-  std::sort(items.begin(), items.end(),
-            [](const auto& a, const auto& b) { return a.hits > b.hits; });
-  const net::DnsStats stats = server_.dns().stats();
-  std::string out;
-  JsonObject json(out);
-  json.field("names", std::uint64_t{items.size()})
-      .field("listed", std::uint64_t{std::min(items.size(), kDnsListed)})
-      .field("lookups", stats.lookups)
-      .field("hits", stats.hits)
-      .field("misses", stats.misses)
-      .field("queries", stats.queries);
-  std::string entries = "[";
-  for (std::size_t i = 0; i < items.size() && i < kDnsListed; ++i) {
-    const auto& item = items[i];
-    if (i) entries += ",\n";
-    JsonObject entry(entries);
-    std::string addresses = "[";
-    for (std::size_t j = 0; j < item.addresses.size(); ++j) {
-      if (j) addresses += ',';
-      append_json_string(addresses, item.addresses[j].to_string());
-    }
-    addresses += ']';
-    entry.field("name", item.name)
-        .field("status", net::to_string(item.status))
-        .raw_field("addresses", addresses)
-        .field("ttl_left_s", item.ttl_left_ms / 1000)
-        .field("hits", item.hits);
-    entry.close();
-  }
-  entries += "]";
-  json.raw_field("entries", entries);
-  json.close();
-  return out + "\n";
+  // list() copies every name: the cache is bounded (--dns-cache-size).
+  return render_dns(DnsPage{server_.dns().stats(), server_.dns().list()});
 }
 
 }  // namespace chokepoint::control

@@ -3,10 +3,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <chokepoint/log/log.hpp>
 #include <chokepoint/policy/loader.hpp>
 
 namespace chokepoint::control {
@@ -40,8 +40,10 @@ bool FileWatch::start(const std::vector<std::string>& files, std::string& error)
   for (const auto& directory : directories) {
     if (::inotify_add_watch(fd, directory.c_str(),
                             IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
-      std::cerr << "chokepoint: cannot watch " << directory << ": " << std::strerror(errno)
-                << "; reload with SIGHUP or POST /reload\n";
+      const int error = errno;
+      log::Message(log::Level::Warning)
+          << "cannot watch " << directory << ": " << std::strerror(error)
+          << "; reload with SIGHUP or POST /reload";
     }
   }
   inotify_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd);

@@ -1,6 +1,5 @@
-#include <iostream>
-
 #include <chokepoint/inventory/refresher.hpp>
+#include <chokepoint/log/log.hpp>
 
 namespace chokepoint::inventory {
 namespace {
@@ -42,7 +41,7 @@ void Refresher::log_once(const std::string& message) {
   // The same failure again says nothing new: one line until it changes.
   if (message == last_logged_) return;
   last_logged_ = message;
-  std::cerr << "chokepoint: inventory: " << message << std::endl;
+  log::Message(log::Level::Warning) << "inventory: " << message;
 }
 
 asio::awaitable<void> Refresher::run() {
@@ -101,17 +100,18 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
     publish_(built);
     backoff_steps_ = 0;
     if (!last_logged_.empty()) {
-      std::cerr << "chokepoint: inventory: refreshed again (" << built->computers() << " computers)"
-                << std::endl;
+      log::Message(log::Level::Notice)
+          << "inventory: refreshed again (" << built->computers() << " computers)";
       last_logged_.clear();
     }
     co_return source_.refresh;
   }
   if (stopped_applying) {
     publish_(nullptr);
-    std::cerr << "chokepoint: inventory: no good refresh for the last "
-              << std::chrono::duration_cast<std::chrono::seconds>(source_.stale_for).count()
-              << " s; it no longer applies (clients fall back to the clients entries)" << std::endl;
+    log::Message(log::Level::Error)
+        << "inventory: no good refresh for the last "
+        << std::chrono::duration_cast<std::chrono::seconds>(source_.stale_for).count()
+        << " s; it no longer applies (clients fall back to the clients entries)";
   }
   log_once("refresh failed: " + fetched.detail);
   if (fetched.error == FetchError::Refused) co_return source_.refresh;

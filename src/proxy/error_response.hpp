@@ -1,4 +1,4 @@
-// Answers a client can act on (issue 3): the status, a Proxy-Status header
+// Answers a client can act on: the status, a Proxy-Status header
 // (RFC 9209) naming the error type and the rule or reason, and a short text
 // body. Rendered as bytes: these go out before any upstream exists.
 #pragma once

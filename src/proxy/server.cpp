@@ -1,4 +1,3 @@
-#include <iostream>
 #include <netinet/tcp.h>
 #include <random>
 #include <sys/socket.h>
@@ -6,6 +5,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include <chokepoint/log/log.hpp>
 #include <chokepoint/net/options.hpp>
 #include <chokepoint/net/original_dst.hpp>
 #include <chokepoint/proxy/server.hpp>
@@ -15,10 +15,8 @@ namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 constexpr int kBacklog = 4096;
-// After a failed accept (out of descriptors or memory): wait before trying
-// again, log at most once per interval, and count as not ready for a while.
-constexpr std::chrono::milliseconds kAcceptBackoff{100};
-constexpr std::chrono::milliseconds kAcceptLogInterval{10'000};
+// After a failed accept (out of descriptors or memory): count as not ready
+// for a while.
 constexpr std::chrono::milliseconds kAcceptFailingFor{2'000};
 
 // A short tag unique to this process start, so ids never repeat across restarts.
@@ -103,7 +101,7 @@ bool Server::bind_one(ListenerKind kind, const Endpoint& wanted, std::string& er
     // Port 0: every other thread joins the port the kernel gave the first.
     endpoint = acceptor->local_endpoint(ec);
     listeners_[static_cast<std::size_t>(worker->index())].push_back(
-        Listener{std::move(acceptor), kind, endpoint, tcp::endpoint()});
+        Listener{std::move(acceptor), kind, endpoint, nullptr});
   }
   bound_.push_back(Bound{kind, Endpoint{wanted.address, endpoint.port()}});
   return true;
@@ -118,38 +116,30 @@ void Server::start() {
 }
 
 void Server::accept(Worker& worker, Listener& listener) {
-  listener.acceptor->async_accept(
-      worker.io(), listener.peer,
-      [this, &worker, &listener](const error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || worker.stopping()) return;
-        if (!ec) {
-          worker.serve(listener.kind, std::move(socket), listener.peer, listener.local);
-          accept(worker, listener);
-          return;
-        }
-        accept_failed(worker, listener, ec);
+  listener.loop = std::make_unique<net::AcceptLoop>(
+      *listener.acceptor,
+      [&worker, &listener](tcp::socket socket, const tcp::endpoint& peer) {
+        if (worker.stopping()) return;
+        worker.serve(listener.kind, std::move(socket), peer, listener.local);
+      },
+      [this, &worker](const error_code& ec) {
+        accept_failed(worker, ec);
+        return false;
       });
+  listener.loop->start();
 }
 
-void Server::accept_failed(Worker& worker, Listener& listener, const error_code& ec) {
+void Server::accept_failed(Worker& worker, const error_code& ec) {
   worker.accept_failed(ec);
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  last_accept_failure_ms_.store(now_ms);
-  const std::uint64_t failures = accept_failures_unlogged_.fetch_add(1) + 1;
-  std::int64_t logged = last_accept_log_ms_.load();
-  if (now_ms - logged >= kAcceptLogInterval.count() &&
-      last_accept_log_ms_.compare_exchange_strong(logged, now_ms)) {
-    accept_failures_unlogged_.fetch_sub(failures);
-    std::cerr << "chokepoint: cannot accept connections: " << ec.message() << " (" << failures
-              << (failures == 1 ? " failure" : " failures")
-              << " since the last report); new connections wait in the listen queue\n";
+  const auto now = std::chrono::steady_clock::now();
+  last_accept_failure_ms_.store(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  if (const std::uint64_t failures = accept_failures_.note(now)) {
+    log::Message(log::Level::Error)
+        << "cannot accept connections: " << ec.message() << " (" << failures
+        << (failures == 1 ? " failure" : " failures")
+        << " since the last report); new connections wait in the listen queue";
   }
-  // Back off instead of spinning on accept.
-  auto timer = std::make_shared<asio::steady_timer>(worker.io(), kAcceptBackoff);
-  timer->async_wait(
-      [this, &worker, &listener, timer](const error_code&) { accept(worker, listener); });
 }
 
 bool Server::accepts_succeed() const {

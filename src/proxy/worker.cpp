@@ -1,5 +1,4 @@
-#include <iostream>
-
+#include <chokepoint/log/log.hpp>
 #include <chokepoint/net/options.hpp>
 #include <chokepoint/proxy/worker.hpp>
 #include <chokepoint/relay/tunnel.hpp>
@@ -106,8 +105,8 @@ void Worker::run() {
   std::size_t left = 0;
   for ([[maybe_unused]] const ConnectionSlot& slot : live_.list())
     ++left;
-  std::cerr << "chokepoint: thread " << index_ << ": " << left
-            << " connections did not end in time; ending them unfinished\n";
+  log::Message(log::Level::Warning) << "thread " << index_ << ": " << left
+                                    << " connections did not end in time; ending them unfinished";
   io_.end_pending();
   records_.loop_ended();
 }

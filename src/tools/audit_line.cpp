@@ -31,9 +31,10 @@ std::int64_t days_from_civil(int y, int m, int d) {
   return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
 }
 
-// The fields a report or learn reads. Keys are told apart by their bytes
-// packed into one integer (every key of eight bytes or fewer): one switch,
-// no string comparisons, on the hottest path of `report`.
+// The fields a report or learn reads, by their keys (audit/record_fields.hpp).
+// Keys are told apart by their bytes packed into one integer (every key of
+// eight bytes or fewer): one switch, no string comparisons, on the hottest
+// path of `report`.
 enum class Field : std::uint8_t {
   None,
   Ts,
@@ -70,51 +71,51 @@ constexpr std::uint64_t pack(std::string_view key) {
 
 Field field_of(std::string_view key) {
   if (key.size() > 8) {
-    if (key == "bytes_down") return Field::BytesDown;
-    if (key == "duration_ms") return Field::DurationMs;
-    if (key == "suppressed") return Field::Suppressed;
+    if (key == audit::key::bytes_down) return Field::BytesDown;
+    if (key == audit::key::duration_ms) return Field::DurationMs;
+    if (key == audit::key::suppressed) return Field::Suppressed;
     return Field::None;
   }
   switch (pack(key)) {
-    case pack("ts"):
+    case pack(audit::key::ts):
       return Field::Ts;
-    case pack("event"):
+    case pack(audit::key::event):
       return Field::Event;
-    case pack("id"):
+    case pack(audit::key::id):
       return Field::Id;
-    case pack("client"):
+    case pack(audit::key::client):
       return Field::Client;
-    case pack("user"):
+    case pack(audit::key::user):
       return Field::User;
-    case pack("role"):
+    case pack(audit::key::role):
       return Field::Role;
-    case pack("version"):
+    case pack(audit::key::version):
       return Field::Version;
-    case pack("mode"):
+    case pack(audit::key::mode):
       return Field::Mode;
-    case pack("host"):
+    case pack(audit::key::host):
       return Field::Host;
-    case pack("sni"):
+    case pack(audit::key::sni):
       return Field::Sni;
-    case pack("decision"):
+    case pack(audit::key::decision):
       return Field::Decision;
-    case pack("rule"):
+    case pack(audit::key::rule):
       return Field::Rule;
-    case pack("service"):
+    case pack(audit::key::service):
       return Field::Service;
-    case pack("reason"):
+    case pack(audit::key::reason):
       return Field::Reason;
-    case pack("detail"):
+    case pack(audit::key::detail):
       return Field::Detail;
-    case pack("path"):
+    case pack(audit::key::path):
       return Field::Path;
-    case pack("end"):
+    case pack(audit::key::end):
       return Field::End;
-    case pack("port"):
+    case pack(audit::key::port):
       return Field::Port;
-    case pack("bytes_up"):
+    case pack(audit::key::bytes_up):
       return Field::BytesUp;
-    case pack("enforced"):
+    case pack(audit::key::enforced):
       return Field::Enforced;
     default:
       return Field::None;
@@ -156,14 +157,6 @@ std::string_view* string_slot(AuditRecord& r, Field field) {
     default:
       return nullptr;
   }
-}
-
-AuditEvent event_of(std::string_view text) {
-  if (text == "open") return AuditEvent::Open;
-  if (text == "close") return AuditEvent::Close;
-  if (text == "deny") return AuditEvent::Deny;
-  if (text == "error") return AuditEvent::Error;
-  return AuditEvent::Other;
 }
 
 }  // namespace
@@ -258,7 +251,7 @@ LineError AuditLineParser::parse(const char* data, std::size_t size, std::size_t
           out.ts = text;
           break;
         case Field::Event:
-          out.event = event_of(text);
+          out.event = audit::event_from(text);
           has_event = true;
           break;
         default:

@@ -262,11 +262,11 @@ void Learner::State::add(const AuditRecord& r, std::string_view where) {
       (o.until_micros && r.ts_micros >= *o.until_micros))
     return;
   ++learned.records;
-  if (r.event == AuditEvent::Deny && r.enforced) ++learned.refused_records;
+  if (r.event == audit::Event::Deny && r.enforced) ++learned.refused_records;
   // Allowed or logged, or let out by audit mode; `open`, or `error` after
   // such a decision (the destination failed, the policy had said yes).
   const bool learnable =
-      (r.event == AuditEvent::Open || r.event == AuditEvent::Error) &&
+      (r.event == audit::Event::Open || r.event == audit::Event::Error) &&
       (r.decision == "allow" || r.decision == "log" || (r.decision == "deny" && !r.enforced));
   if (!learnable || r.host.empty() || r.port == 0) return;
   if (const std::string why = unusable(r); !why.empty()) {

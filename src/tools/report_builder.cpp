@@ -88,19 +88,13 @@ struct ReportBuilder::State {
     auto [it, inserted] = series.try_emplace(floor_to(ts, bucket));
     ReportBucket& b = it->second;
     b.start_micros = it->first;
-    switch (r.event) {
-      case AuditEvent::Open:
-        ++b.connections;
-        if (would_deny) ++b.would_deny;
-        break;
-      case AuditEvent::Deny:
-        b.denied += times;
-        break;
-      case AuditEvent::Error:
-        b.errors += times;
-        break;
-      default:
-        break;
+    if (r.event == audit::Event::Open) {
+      ++b.connections;
+      if (would_deny) ++b.would_deny;
+    } else if (r.event == audit::Event::Deny) {
+      b.denied += times;
+    } else if (r.event == audit::Event::Error) {
+      b.errors += times;
     }
     if (inserted && series.size() > limits.max_buckets) widen_series();
   }
@@ -178,7 +172,7 @@ void ReportBuilder::State::add(const AuditRecord& r) {
   const std::string_view address = client_address(r.client);
   std::uint64_t client = std::hash<std::string_view>{}(address);
   if (!r.user.empty()) client ^= std::hash<std::string_view>{}(r.user) * 0x9e3779b97f4a7c15ULL;
-  const bool would_deny = r.event == AuditEvent::Open && r.decision == "deny" && !r.enforced;
+  const bool would_deny = r.event == audit::Event::Open && r.decision == "deny" && !r.enforced;
   // A summary record stands for itself and the refusals it suppressed.
   const std::uint64_t times = 1 + std::min<std::uint64_t>(r.suppressed, 1'000'000'000'000ULL);
   const std::string_view role = r.role.empty() ? std::string_view("(none)") : r.role;
@@ -215,8 +209,10 @@ void ReportBuilder::State::add(const AuditRecord& r) {
     client_row.touch(ts);
   };
 
-  switch (r.event) {
-    case AuditEvent::Open: {
+  count_in_series(ts, r, would_deny, times);
+  if (!r.event) return;  // an event this reader does not know: in the time series only
+  switch (*r.event) {
+    case audit::Event::Open: {
       ++report.connections;
       Row& service = by_service();
       ++service.data.connections;
@@ -238,7 +234,7 @@ void ReportBuilder::State::add(const AuditRecord& r) {
       }
       break;
     }
-    case AuditEvent::Close: {
+    case audit::Event::Close: {
       report.bytes_up += r.bytes_up;
       report.bytes_down += r.bytes_down;
       for (Row* row : {&by_service(), &by_role(), &by_client()}) {
@@ -247,20 +243,17 @@ void ReportBuilder::State::add(const AuditRecord& r) {
       }
       break;
     }
-    case AuditEvent::Deny:
+    case audit::Event::Deny:
       report.denied += times;
       count_failure(denials, denials.find(destination_key(r)), &ReportRow::denied);
       break;
-    case AuditEvent::Error:
+    case audit::Event::Error:
       report.errors += times;
       count_failure(errors,
                     errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason})),
                     &ReportRow::errors);
       break;
-    case AuditEvent::Other:
-      break;
   }
-  count_in_series(ts, r, would_deny, times);
 }
 
 ReportBuilder::ReportBuilder(ReportLimits limits) : state_(std::make_unique<State>(limits)) {}

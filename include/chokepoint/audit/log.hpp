@@ -25,6 +25,7 @@
 
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/audit/sink.hpp>
+#include <chokepoint/log/throttle.hpp>
 
 namespace chokepoint::audit {
 
@@ -129,9 +130,10 @@ class AuditLog {
   mutable std::mutex recent_mutex_;
   std::deque<Record> recent_;  // newest first
   std::chrono::steady_clock::time_point last_retry_{};
-  std::uint64_t lost_reported_ = 0;
-  std::chrono::steady_clock::time_point last_loss_report_{};
-  static constexpr std::chrono::seconds kLossReportInterval{10};
+  // While a disk is full every batch loses records: one line per interval
+  // says how many, not one per batch.
+  log::Throttle losses_{std::chrono::seconds(10)};
+  std::uint64_t lost_noted_ = 0;
   std::thread thread_;
 };
 

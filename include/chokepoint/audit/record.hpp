@@ -10,12 +10,26 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include <chokepoint/audit/record_fields.hpp>
+
 namespace chokepoint::audit {
 
-enum class Event : std::uint8_t { Open, Close, Deny, Error };
+// The events, and their names in the log.
+#define CHOKEPOINT_AUDIT_EVENTS(X) \
+  X(Open, "open")                  \
+  X(Close, "close")                \
+  X(Deny, "deny")                  \
+  X(Error, "error")
+
+enum class Event : std::uint8_t {
+#define CHOKEPOINT_EVENT_ENUM(name, text) name,
+  CHOKEPOINT_AUDIT_EVENTS(CHOKEPOINT_EVENT_ENUM)
+#undef CHOKEPOINT_EVENT_ENUM
+};
 enum class Mode : std::uint8_t { Connect, Http, Transparent, Sni, Socks };
 enum class Decision : std::uint8_t { None, Allow, Deny, Log };
 
@@ -104,6 +118,15 @@ enum class End : std::uint8_t {
 enum class RelayPath : std::uint8_t { None, Splice, Copy };
 
 std::string_view to_string(Event event);
+// The event named `text` ("open", ...), as a reader of the log finds it;
+// inline, for `report` calls it on every line.
+constexpr std::optional<Event> event_from(std::string_view text) {
+#define CHOKEPOINT_EVENT_FROM(name, spelt) \
+  if (text == spelt) return Event::name;
+  CHOKEPOINT_AUDIT_EVENTS(CHOKEPOINT_EVENT_FROM)
+#undef CHOKEPOINT_EVENT_FROM
+  return std::nullopt;
+}
 std::string_view to_string(Mode mode);
 std::string_view to_string(Decision decision);  // "" for None
 std::string_view to_string(Source source);      // "" for None
@@ -115,57 +138,19 @@ Source source_of(Reason reason);
 // The record a refusal for `reason` leaves: Deny or Error.
 Event event_of(Reason reason);
 
+using Time = std::chrono::system_clock::time_point;
+
+// One record: a member per row of record_fields.hpp, of the type, name and
+// initial value the row gives.
 struct Record {
-  std::chrono::system_clock::time_point ts;
-  Event event = Event::Error;
-  std::string id;
-  std::string client;  // "ip:port" of the client
-  std::string user;    // proxy user, when auth is on
-  std::string role;
-  std::string version;  // the client's Deep Security version, when known
-  Mode mode = Mode::Connect;
-  std::string host;  // the destination as decided on
-  std::uint16_t port = 0;
-  std::string sni;
-  std::string http_host;  // the Host header, when one was read
-  std::string orig_dst;   // transparent mode: the original destination
-  std::string upstream;   // the address dialled, "ip:port"
-  Decision decision = Decision::None;
-  std::string rule;
-  std::string service;  // the rule's service, e.g. "Smart Protection Network: Smart Scan Service"
-  Reason reason = Reason::None;
-  Source source = Source::None;  // terminal records: who ended it
-  std::string detail;            // a sentence for people, optional
-  bool enforced = true;
-  std::string method;  // plain HTTP: the request method and path
-  std::string path;
-  int status = 0;                     // the HTTP status chokepoint answered, when it answered one
-  RelayPath relay = RelayPath::None;  // close records: splice | copy
-  End end = End::None;                // close records
-  std::uint64_t bytes_up = 0;         // client to destination
-  std::uint64_t bytes_down = 0;       // destination to client
-  std::int64_t duration_ms = 0;
-  std::string dns;               // how the name was resolved: hit | miss | coalesced | stale
-  std::int64_t dns_ms = -1;      // name resolution, when one was made (0 on a hit)
-  std::int64_t connect_ms = -1;  // connecting upstream, when one was made
-  // SOCKS listener: "4", "4a" or "5", and the SOCKS5 method used
-  // ("no_auth", "username_password").
-  std::string_view socks_version;
-  std::string_view socks_method;
-  std::string socks_user_id;  // SOCKS4's user id: recorded, never an identity
-  // A summary record: how many further refusals of this kind from this
-  // client it stands for (not written one by one).
-  std::uint64_t suppressed = 0;
-  // The load balancer ("ip:port") whose PROXY header named `client`.
-  std::string via;
-  // The parent proxy ("host:port") the exchange went through, and the
-  // status it answered our CONNECT with (0: no answer).
-  std::string upstream_proxy;
-  int upstream_proxy_status = 0;
+#define CHOKEPOINT_RECORD_MEMBER(Type, name, presence, initial) Type name = initial;
+  CHOKEPOINT_RECORD_FIELDS(CHOKEPOINT_RECORD_MEMBER)
+#undef CHOKEPOINT_RECORD_MEMBER
 };
 
-// The record as one line of JSON, newline included. Every DESIGN.md key is
-// always present (null when unknown), so consumers see one schema.
+// The record as one line of JSON, newline included: its keys in the table's
+// order, each as its Presence says. Every DESIGN.md key is always present
+// (null when unknown), so consumers see one schema.
 std::string to_json_line(const Record& record);
 // The same, appended to `out` (a batch of lines being built).
 void append_json_line(std::string& out, const Record& record);

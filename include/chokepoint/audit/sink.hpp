@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/audit/siem_format.hpp>
 #include <chokepoint/core/syslog_target.hpp>
+#include <chokepoint/log/log.hpp>
 
 namespace chokepoint::audit {
 
@@ -61,7 +61,7 @@ class Sink {
 // exactly; the failure is logged once when it starts, then at most once per
 // log_interval with a count, and once when writing works again.
 struct FileSinkOptions {
-  std::ostream* log = &std::cerr;                  // where failures are said
+  chokepoint::log::Output* log = &chokepoint::log::standard_error();  // where failures are said
   std::chrono::milliseconds log_interval{10'000};  // a summary line at most this often
   std::uint64_t retry_room = 64 * 1024;            // free bytes that make a failing file retry
 };

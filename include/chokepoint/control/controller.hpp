@@ -82,9 +82,8 @@ class Controller {
   asio::awaitable<std::string> connections_json();
   // The status page (GET /), HTML.
   asio::awaitable<std::string> status_html();
-  // The DNS cache's names (GET /dns), the most looked-up first, at most kDnsListed.
+  // The DNS cache's names (GET /dns), the most looked-up first.
   std::string dns_json() const;
-  static constexpr std::size_t kDnsListed = 1000;
 
  private:
   void wait_signal();

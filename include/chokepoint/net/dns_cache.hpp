@@ -1,4 +1,4 @@
-// Names and what DNS said about them, shared by every I/O thread (issue 11):
+// Names and what DNS said about them, shared by every I/O thread:
 // answers kept for their TTL, negative answers for their SOA's (RFC 2308),
 // one flight of queries per name however many threads ask (single flight),
 // a bounded size with least-recently-used eviction (negative answers in a

@@ -1,4 +1,4 @@
-// Name resolution on the I/O threads (issue 11): one Resolver per
+// Name resolution on the I/O threads: one Resolver per
 // io_context, all of them sharing one DnsCache.
 //
 // A lookup answers from /etc/hosts (when the system's lookup order names

@@ -1,4 +1,4 @@
-// What the process's descriptor limit allows (issue 12): the proxy must
+// What the process's descriptor limit allows: the proxy must
 // refuse a connection itself, with an answer and a record, before the
 // kernel refuses it an accept and the client is left hanging. Every tunnel
 // holds two sockets; the rest is a reserve for what the process holds

@@ -12,6 +12,8 @@
 #include <chokepoint/audit/log.hpp>
 #include <chokepoint/auth/authenticator.hpp>
 #include <chokepoint/core/async_event.hpp>
+#include <chokepoint/log/throttle.hpp>
+#include <chokepoint/net/accept_loop.hpp>
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 #include <chokepoint/proxy/listener.hpp>
@@ -72,12 +74,13 @@ class Server {
     std::unique_ptr<tcp::acceptor> acceptor;
     ListenerKind kind;
     tcp::endpoint local;
-    tcp::endpoint peer;  // filled by each accept: no getpeername per connection
+    std::unique_ptr<net::AcceptLoop> loop;  // from start()
   };
   bool bind_one(ListenerKind kind, const Endpoint& wanted, std::string& error);
+  // Starts the listener's accept loop on the worker.
   void accept(Worker& worker, Listener& listener);
-  // Counts, logs (once per interval, with a count) and backs off.
-  void accept_failed(Worker& worker, Listener& listener, const error_code& ec);
+  // Counts, and logs once per interval with a count (the loop backs off).
+  void accept_failed(Worker& worker, const error_code& ec);
 
   ProxyOptions options_;
   std::shared_ptr<const policy::Snapshot> snapshot_;
@@ -92,9 +95,8 @@ class Server {
   std::mutex stop_mutex_;
   bool stopped_ = false;
   std::atomic<bool> accepting_{true};
-  std::atomic<std::int64_t> last_accept_failure_ms_{0};  // steady clock
-  std::atomic<std::int64_t> last_accept_log_ms_{0};
-  std::atomic<std::uint64_t> accept_failures_unlogged_{0};
+  std::atomic<std::int64_t> last_accept_failure_ms_{0};      // steady clock
+  log::Throttle accept_failures_{std::chrono::seconds(10)};  // every worker's
 };
 
 template <class Ask>

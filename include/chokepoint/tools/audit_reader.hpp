@@ -24,9 +24,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <chokepoint/audit/record.hpp>
 
 namespace chokepoint::tools {
 
@@ -83,14 +86,12 @@ class AuditFile {
   std::uint64_t oversized_ = 0;
 };
 
-enum class AuditEvent : std::uint8_t { Open, Close, Deny, Error, Other };
-
 // One record's fields. Views into the line or the parser; valid until the
 // parser's next parse. Absent and null strings are empty; absent numbers 0.
 struct AuditRecord {
-  std::string_view ts;         // as written: 2026-11-25T21:04:12.103377Z
-  std::int64_t ts_micros = 0;  // the same, since the epoch
-  AuditEvent event = AuditEvent::Other;
+  std::string_view ts;                // as written: 2026-11-25T21:04:12.103377Z
+  std::int64_t ts_micros = 0;         // the same, since the epoch
+  std::optional<audit::Event> event;  // none: an event this reader does not know
   std::string_view id, client, user, role, version, mode, host, sni, decision, rule, service,
       reason, detail, path, end;
   std::uint16_t port = 0;

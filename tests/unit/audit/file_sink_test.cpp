@@ -110,7 +110,7 @@ TEST_CASE("file sink: a disk that fills up and gets space back leaves only whole
   const std::string path = tmpfs.dir + "/audit.jsonl";
   const std::string filler = tmpfs.dir + "/filler";
   fill(filler, 200 * 1024);
-  std::ostringstream log;
+  chokepoint::log::Recorded log;
   std::string error;
   FileSinkOptions options;
   options.log = &log;
@@ -158,7 +158,7 @@ TEST_CASE("file sink: a disk that fills up and gets space back leaves only whole
   REQUIRE(lines.size() >= 5);
   CHECK(lines.back().find("\"id\":\"t-0-" + std::to_string(next - 1) + "\"") != std::string::npos);
   // Twenty failed writes, one line when it began and one when it ended.
-  const std::string said = log.str();
+  const std::string said = log.text();
   CHECK(std::count(said.begin(), said.end(), '\n') == 2);
   CHECK(said.find("failed: No space left on device") != std::string::npos);
   CHECK(said.find("works again after 20 failed writes") != std::string::npos);
@@ -166,7 +166,7 @@ TEST_CASE("file sink: a disk that fills up and gets space back leaves only whole
 
 TEST_CASE("file sink: /dev/full loses every record, counted, and says so once per interval",
           "[audit][file_sink]") {
-  std::ostringstream log;
+  chokepoint::log::Recorded log;
   std::string error;
   FileSinkOptions options;
   options.log = &log;
@@ -179,7 +179,7 @@ TEST_CASE("file sink: /dev/full loses every record, counted, and says so once pe
   CHECK(sink->stats().written == 0);
   CHECK(sink->stats().lost == 3000);
   CHECK(sink->health().failing);
-  const std::string said = log.str();
+  const std::string said = log.text();
   CHECK(std::count(said.begin(), said.end(), '\n') == 1);
 }
 
@@ -193,7 +193,7 @@ TEST_CASE("file sink: a pipe cut mid-record gets a newline before the next recor
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   REQUIRE(reader >= 0);
   REQUIRE(::fcntl(reader, F_SETPIPE_SZ, 4096) >= 0);
-  std::ostringstream log;
+  chokepoint::log::Recorded log;
   std::string error;
   FileSinkOptions options;
   options.log = &log;
@@ -257,7 +257,7 @@ TEST_CASE("audit log: available while the sinks write, acknowledges each produce
   char templ[] = "/tmp/chokepoint-log-XXXXXX";
   REQUIRE(::mkdtemp(templ));
   const std::string good = std::string(templ) + "/audit.jsonl";
-  std::ostringstream quiet;
+  chokepoint::log::Recorded quiet;
   FileSinkOptions options;
   options.log = &quiet;
 
@@ -310,7 +310,7 @@ TEST_CASE("audit log: available while the sinks write, acknowledges each produce
 TEST_CASE("audit log: a full queue makes it unavailable, and its records are acknowledged lost",
           "[audit][log]") {
   std::string error;
-  std::ostringstream quiet;
+  chokepoint::log::Recorded quiet;
   FileSinkOptions options;
   options.log = &quiet;
   std::vector<std::unique_ptr<Sink>> sinks;

@@ -92,3 +92,75 @@ TEST_CASE("balancer and parent proxy keys appear only when they apply", "[audit]
   CHECK(event_of(Reason::ProxyHeaderMissing) == Event::Error);
   CHECK(source_of(Reason::UpstreamProxyRefused) == Source::Upstream);
 }
+
+TEST_CASE("a record with every field set keeps every key, in its order", "[audit]") {
+  // The whole contract in one line: the keys, their order, and how each is
+  // written. A row of record_fields.hpp moved, renamed or given another
+  // Presence changes this line.
+  Record r;
+  r.ts = std::chrono::system_clock::time_point(std::chrono::microseconds(1764100731000001));
+  r.event = Event::Close;
+  r.id = "abc-0-2";
+  r.client = "10.0.0.9:50000";
+  r.user = "relay01";
+  r.role = "relay";
+  r.version = "20.0";
+  r.mode = Mode::Socks;
+  r.host = "ds20.icrc.trendmicro.com";
+  r.port = 443;
+  r.sni = "ds20.icrc.trendmicro.com";
+  r.http_host = "ds20.icrc.trendmicro.com:443";
+  r.orig_dst = "203.0.113.9:443";
+  r.upstream = "203.0.113.7:3128";
+  r.decision = Decision::Log;
+  r.rule = "spn-smart-scan";
+  r.service = "Smart Scan";
+  r.reason = Reason::RuleLogs;
+  r.source = Source::Client;
+  r.detail = "a sentence";
+  r.enforced = false;
+  r.method = "GET";
+  r.path = "/x";
+  r.status = 200;
+  r.relay = RelayPath::Copy;
+  r.end = End::HalfCloseTimeout;
+  r.bytes_up = 18446744073709551615ULL;
+  r.bytes_down = 7;
+  r.duration_ms = 915;
+  r.dns = "coalesced";
+  r.dns_ms = 0;
+  r.connect_ms = 12;
+  r.socks_version = "5";
+  r.socks_method = "username_password";
+  r.socks_user_id = "agent";
+  r.suppressed = 3;
+  r.via = "10.0.0.2:40000";
+  r.upstream_proxy = "proxy.corp.example:3128";
+  r.upstream_proxy_status = 200;
+  CHECK(to_json_line(r) ==
+        R"({"ts":"2025-11-25T19:58:51.000001Z","event":"close","id":"abc-0-2",)"
+        R"("client":"10.0.0.9:50000","user":"relay01","role":"relay","mode":"socks",)"
+        R"("host":"ds20.icrc.trendmicro.com","port":443,"sni":"ds20.icrc.trendmicro.com",)"
+        R"("http_host":"ds20.icrc.trendmicro.com:443","orig_dst":"203.0.113.9:443",)"
+        R"("upstream":"203.0.113.7:3128","decision":"log","rule":"spn-smart-scan",)"
+        R"("reason":"rule_logs","enforced":false,"bytes_up":18446744073709551615,)"
+        R"("bytes_down":7,"duration_ms":915,"version":"20.0","service":"Smart Scan",)"
+        R"("dns":"coalesced","dns_ms":0,"connect_ms":12,"method":"GET","path":"/x",)"
+        R"("status":200,"relay":"copy","end":"half_close_timeout","source":"client",)"
+        R"("socks_version":"5","socks_method":"username_password","socks_user_id":"agent",)"
+        R"("via":"10.0.0.2:40000","upstream_proxy":"proxy.corp.example:3128",)"
+        R"("upstream_proxy_status":200,"suppressed":3,"detail":"a sentence"})"
+        "\n");
+  // Unset, each key as its Presence says: null, absent, or written as it is.
+  Record empty;
+  empty.ts = r.ts;
+  CHECK(to_json_line(empty) ==
+        R"({"ts":"2025-11-25T19:58:51.000001Z","event":"error","id":"","client":null,)"
+        R"("user":null,"role":null,"mode":"connect","host":null,"port":null,"sni":null,)"
+        R"("http_host":null,"orig_dst":null,"upstream":null,"decision":null,"rule":null,)"
+        R"("reason":null,"enforced":true,"bytes_up":0,"bytes_down":0,"duration_ms":0})"
+        "\n");
+  CHECK(event_from("close") == Event::Close);
+  CHECK(event_from("deny") == Event::Deny);
+  CHECK(!event_from("Open"));
+}

@@ -272,7 +272,7 @@ TEST_CASE("AuditLineParser: the proxy's own records", "[tools][reader]") {
   REQUIRE(parse(parser, line, out) == LineError::None);
   CHECK(out.ts == "2026-11-30T00:00:12.103377Z");
   CHECK(out.ts_micros == 1795996812103377LL);
-  CHECK(out.event == AuditEvent::Close);
+  CHECK(out.event == audit::Event::Close);
   CHECK(out.id == "5f1c09a2-0-17");
   CHECK(out.client == "10.0.8.23:51514");
   CHECK(out.user.empty());  // null

@@ -30,7 +30,7 @@ AuditRecord seen(std::string_view client, std::string_view host, std::uint16_t p
                  std::string_view decision = "allow", std::string_view user = "") {
   AuditRecord r;
   r.ts_micros = kStart;
-  r.event = AuditEvent::Open;
+  r.event = audit::Event::Open;
   r.client = client;
   r.user = user;
   r.role = "any";
@@ -71,7 +71,7 @@ TEST_CASE("learn: role and version from the traffic, rules for the rest", "[tool
   learner.add(seen("10.0.0.5:1001", "sts.amazonaws.com", 443));
   // An enforced refusal is not learned.
   auto refused = seen("10.0.8.5:1005", "exfil.example", 443, "deny");
-  refused.event = AuditEvent::Deny;
+  refused.event = audit::Event::Deny;
   refused.enforced = true;
   learner.add(refused);
   const LearnResult result = learn(learner);

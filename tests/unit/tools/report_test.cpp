@@ -13,7 +13,7 @@ namespace {
 constexpr std::int64_t kDay = 86400LL * 1000000;
 constexpr std::int64_t kStart = 1795996800LL * 1000000;  // 2026-11-30T00:00:00Z
 
-AuditRecord record(AuditEvent event, std::string_view host, std::string_view client,
+AuditRecord record(audit::Event event, std::string_view host, std::string_view client,
                    std::int64_t ts) {
   AuditRecord r;
   r.ts_micros = ts;
@@ -22,10 +22,10 @@ AuditRecord record(AuditEvent event, std::string_view host, std::string_view cli
   r.port = 443;
   r.client = client;
   r.role = "agent";
-  r.decision = event == AuditEvent::Deny ? "deny" : "allow";
-  r.reason = event == AuditEvent::Deny ? "no_matching_rule" : "rule_allows";
-  r.rule = event == AuditEvent::Deny ? "" : "spn-smart-scan";
-  r.service = event == AuditEvent::Deny ? "" : "Smart Scan";
+  r.decision = event == audit::Event::Deny ? "deny" : "allow";
+  r.reason = event == audit::Event::Deny ? "no_matching_rule" : "rule_allows";
+  r.rule = event == audit::Event::Deny ? "" : "spn-smart-scan";
+  r.service = event == audit::Event::Deny ? "" : "Smart Scan";
   return r;
 }
 
@@ -40,14 +40,14 @@ const ReportRow* find_row(const ReportTable& table, std::string_view first_key) 
 
 TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
   ReportBuilder builder;
-  auto open = record(AuditEvent::Open, "ds20.icrc.trendmicro.com", "10.0.8.1:1000", kStart);
+  auto open = record(audit::Event::Open, "ds20.icrc.trendmicro.com", "10.0.8.1:1000", kStart);
   builder.add(open);
   auto close = open;
-  close.event = AuditEvent::Close;
+  close.event = audit::Event::Close;
   close.bytes_up = 100;
   close.bytes_down = 1000;
   builder.add(close);
-  auto would = record(AuditEvent::Open, "github.com", "10.0.8.2:1000", kStart + 1);
+  auto would = record(audit::Event::Open, "github.com", "10.0.8.2:1000", kStart + 1);
   would.decision = "deny";
   would.enforced = false;
   would.rule = "";
@@ -55,12 +55,12 @@ TEST_CASE("report: totals, refusals, audit mode, bytes", "[tools][report]") {
   would.reason = "port_not_allowed";
   would.detail = "rule 'download-center' names it on ports 80,443, not on port 8443";
   builder.add(would);
-  builder.add(record(AuditEvent::Deny, "evil.example", "10.0.8.2:1001", kStart + 2));
+  builder.add(record(audit::Event::Deny, "evil.example", "10.0.8.2:1001", kStart + 2));
   // A summary record: itself and three refusals it stands for.
-  auto summary = record(AuditEvent::Deny, "evil.example", "10.0.8.3:1001", kStart + 3);
+  auto summary = record(audit::Event::Deny, "evil.example", "10.0.8.3:1001", kStart + 3);
   summary.suppressed = 3;
   builder.add(summary);
-  auto error = record(AuditEvent::Error, "files.trendmicro.com", "10.0.8.3:1002", kStart + 4);
+  auto error = record(audit::Event::Error, "files.trendmicro.com", "10.0.8.3:1002", kStart + 4);
   error.reason = "connect_timeout";
   builder.add(error);
   builder.add_malformed();
@@ -113,8 +113,8 @@ TEST_CASE("report: bounded tables fold into (other) and say so", "[tools][report
   for (int i = 0; i < 10; ++i) {
     const std::string host = "host" + std::to_string(i) + ".example";
     const std::string client = "10.0.0." + std::to_string(i) + ":1";
-    builder.add(record(AuditEvent::Deny, host, client, kStart + i));
-    builder.add(record(AuditEvent::Deny, "host0.example", client, kStart + i));
+    builder.add(record(audit::Event::Deny, host, client, kStart + i));
+    builder.add(record(audit::Event::Deny, "host0.example", client, kStart + i));
   }
   const Report report = std::move(builder).finish();
   REQUIRE(report.denials.rows.size() == 4);
@@ -138,7 +138,7 @@ TEST_CASE("report: the time series widens to stay bounded", "[tools][report]") {
   ReportBuilder builder(limits);
   for (int hour = 0; hour < 24 * 30; ++hour) {
     builder.add(
-        record(AuditEvent::Open, "a.example", "10.0.0.1:1", kStart + hour * 3600LL * 1000000));
+        record(audit::Event::Open, "a.example", "10.0.0.1:1", kStart + hour * 3600LL * 1000000));
   }
   const Report report = std::move(builder).finish();
   CHECK(report.series.size() <= 50);
@@ -166,7 +166,7 @@ TEST_CASE("report: --since and --until", "[tools][report]") {
   limits.until_micros = kStart + 20;
   ReportBuilder builder(limits);
   for (int i = 0; i < 30; ++i)
-    builder.add(record(AuditEvent::Open, "a.example", "10.0.0.1:1", kStart + i));
+    builder.add(record(audit::Event::Open, "a.example", "10.0.0.1:1", kStart + i));
   const Report report = std::move(builder).finish();
   CHECK(report.records == 10);
   CHECK(report.skipped_by_time == 20);

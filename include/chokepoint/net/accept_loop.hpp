@@ -1,0 +1,47 @@
+// Accepting connections on a listening socket, with the one answer to an
+// accept the kernel refuses (out of descriptors, or of memory): the
+// connection stays in the listen queue, so trying again at once would spin
+// on it; the next try waits kAcceptBackoff. The proxy's listeners and the
+// admin endpoint both accept through this loop.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include <chokepoint/core/asio.hpp>
+
+namespace chokepoint::net {
+
+inline constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+class AcceptLoop {
+ public:
+  // A connection, and the address it came from (filled by the accept
+  // itself: no getpeername per connection).
+  using Accepted = std::function<void(tcp::socket socket, const tcp::endpoint& peer)>;
+  // An accept the kernel refused with `ec`. Returns true when the caller
+  // dealt with it so that accepting again at once makes sense (the admin
+  // endpoint's spare descriptor), false to wait kAcceptBackoff first.
+  using Refused = std::function<bool(const error_code& ec)>;
+
+  // `acceptor` is listening and outlives the loop; the loop outlives its
+  // pending operations (or the io_context running them).
+  AcceptLoop(tcp::acceptor& acceptor, Accepted accepted, Refused refused);
+  AcceptLoop(const AcceptLoop&) = delete;
+  AcceptLoop& operator=(const AcceptLoop&) = delete;
+
+  // Accepts until the acceptor is closed, on the acceptor's executor (close
+  // it there, and the loop ends).
+  void start();
+
+ private:
+  void on_accept(const error_code& ec, tcp::socket socket);
+
+  tcp::acceptor& acceptor_;
+  Accepted accepted_;
+  Refused refused_;
+  tcp::endpoint peer_;
+  asio::steady_timer backoff_;
+};
+
+}  // namespace chokepoint::net
