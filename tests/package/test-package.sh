@@ -48,6 +48,9 @@ fatal() {
   failed=$((failed + 1))
   finish
 }
+same() {  # same GOT EXPECTED
+  [[ $1 == "$2" ]] || { echo "got '$1', expected '$2'"; return 1; }
+}
 finish() {
   echo "package: $passed passed, $failed failed"
   exit $((failed > 0))
@@ -75,8 +78,12 @@ if dpkg-query -W -f='${Status}' chokepoint 2>/dev/null | grep -qv "not-installed
   echo "== purging the chokepoint package installed before this test"
   dpkg --purge chokepoint >/dev/null
 fi
+# What a purge must remove must not be there before the install, or the test could not tell.
 getent passwd chokepoint >/dev/null &&
   fatal "a user chokepoint exists without the package: the purge check could not tell (userdel chokepoint)"
+leftovers=$(ls -d /etc/chokepoint /var/log/chokepoint /lib/systemd/system/chokepoint.service \
+  /var/lib/systemd/deb-systemd-helper-enabled/*chokepoint* 2>/dev/null)
+[[ -z $leftovers ]] || fatal "left over without the package (remove them first): $leftovers"
 
 # --- 1. build and lintian ---------------------------------------------------
 echo "== build (deploy/package.sh)"
@@ -86,7 +93,7 @@ deb=$(tail -1 "$work/build.log")
 echo "built $deb in $((SECONDS - start)) s ($(du -k "$deb" | cut -f1) KiB)"
 version=$(dpkg-deb -f "$deb" Version)
 project_version=$(sed -n 's/^project(chokepoint VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
-check "the package's version is CMakeLists.txt's ($project_version)" test "$version" = "$project_version"
+check "the package's version is CMakeLists.txt's ($project_version)" same "$version" "$project_version"
 check "Depends is computed from the binary (libc6, libssl3, libre2-9, ...)" \
   bash -c "dpkg-deb -f '$deb' Depends | grep -q 'libc6 (>=' && dpkg-deb -f '$deb' Depends | grep -q libre2"
 check "no -dev package among the dependencies" \
@@ -103,8 +110,6 @@ check "lintian: no error, no warning" test "$lintian_status" = 0
 echo "== dpkg -i"
 dpkg -i "$deb" >"$work/install.log" 2>&1 || { cat "$work/install.log"; fatal "dpkg -i $deb"; }
 check "installed files match the package (dpkg --verify)" bash -c '[[ -z $(dpkg --verify chokepoint) ]]'
-check "/usr/bin/chokepoint is the package's version" \
-  bash -c "[[ \$(/usr/bin/chokepoint --version) == 'chokepoint $project_version' ]]"
 check "/usr/bin/chokepoint: root, 0755" test "$(stat -c %U:%a /usr/bin/chokepoint)" = root:755
 check "/etc/chokepoint/chokepoint.yaml is a conffile" \
   bash -c "dpkg-query -W -f='\${Conffiles}' chokepoint | grep -q '^ /etc/chokepoint/chokepoint.yaml '"
@@ -131,8 +136,6 @@ for command in $(/usr/bin/chokepoint --help | sed -n 's/^  chokepoint \[\{0,1\}\
       test -s "/usr/share/man/man1/chokepoint-$command.1.gz"
   fi
 done
-check "no compiler came with it (g++ is the build's, not a dependency)" \
-  bash -c "! apt-cache depends --recurse --important chokepoint 2>/dev/null | grep -qE '^(g\\+\\+|gcc|cpp)\$'"
 
 # --- 3. check ---------------------------------------------------------------
 echo "== chokepoint check"
@@ -183,30 +186,32 @@ for _ in $(seq 100); do
 done
 sed 's/^/     | /' "$work/proxy.log"
 check "it serves: ${exec_start[*]} ..." grep -q "listening on 127.0.0.1:$proxy_port" "$work/proxy.log"
-check "it runs as $user, with no capability left after binding" \
-  bash -c "[[ \$(stat -c %U /proc/$proxy_pid) == $user ]] &&
+check "it runs as chokepoint, with no capability left after binding" \
+  bash -c "[[ \$(stat -c %U /proc/$proxy_pid) == chokepoint ]] &&
            grep -q '^CapEff:\s*0*$' /proc/$proxy_pid/status && grep -q '^CapAmb:\s*0*$' /proc/$proxy_pid/status"
 
 curl_proxy() { curl -sS --max-time 10 --noproxy '' -x "http://127.0.0.1:$proxy_port" "$@"; }
 allowed=$(curl_proxy -k -o "$work/page.html" -w '%{http_connect} %{http_code}' \
-  https://iaus.activeupdate.trendmicro.com/ 2>&1)
-check "CONNECT iaus.activeupdate.trendmicro.com:443: 200, and the upstream's page through the tunnel ($allowed)" \
-  bash -c "[[ '$allowed' == '200 200' ]] && grep -q 's_server' '$work/page.html'"
-denied=$(curl_proxy -o /dev/null -w '%{http_connect}' https://evil.example.com/ 2>/dev/null)
-check "CONNECT evil.example.com:443: 403 ($denied)" test "$denied" = 403
+  https://iaus.activeupdate.trendmicro.com/ 2>"$work/curl.err")
+check "CONNECT iaus.activeupdate.trendmicro.com:443: 200, then 200 from the upstream through the tunnel" \
+  same "$allowed" "200 200"
+check "... and the upstream's page (openssl s_server -www)" grep -q 's_server' "$work/page.html"
+denied=$(curl_proxy -o /dev/null -w '%{http_connect}' https://evil.example.com/ 2>"$work/curl.err")
+check "CONNECT evil.example.com:443: 403" same "$denied" 403
 audit=/var/log/chokepoint/audit.jsonl
 for _ in $(seq 50); do grep -q '"event":"deny"' "$audit" 2>/dev/null && break; sleep 0.1; done
 check "the audit records are in $audit: the open and the deny" \
   bash -c "grep -q '\"event\":\"open\".*iaus.activeupdate' $audit && grep -q '\"event\":\"deny\".*evil.example.com' $audit"
-check "$audit: written by $user, 0640 (the unit's UMask)" test "$(stat -c %U:%a "$audit")" = "$user:640"
+check "$audit: written by chokepoint, 0640 (the unit's UMask)" same "$(stat -c %U:%a "$audit")" chokepoint:640
 
 # A reload re-reads the conffile as the user (the unit's ExecReload is SIGHUP).
 generation() { curl -sS --noproxy '' "http://127.0.0.1:$admin_port/policy" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])'; }
 before=$(generation)
 kill -HUP "$proxy_pid"
 for _ in $(seq 50); do [[ $(generation) != "$before" ]] && break; sleep 0.1; done
-check "SIGHUP: the policy is reloaded from the conffile as $user (generation $before -> $(generation))" \
-  bash -c "[[ '$(generation)' != '$before' ]]"
+after=$(generation)
+check "SIGHUP: the policy is reloaded from the conffile as $user (generation $before -> $after)" \
+  test -n "$after" -a "$after" != "$before"
 kill -TERM "$proxy_pid"
 wait "$proxy_pid"
 status=$?
@@ -254,15 +259,13 @@ check "... and keeps the conffile, the user and the logs" \
   bash -c 'test -f /etc/chokepoint/chokepoint.yaml && getent passwd chokepoint && test -d /var/log/chokepoint'
 dpkg --purge chokepoint >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fatal "dpkg --purge"; }
 sed 's/^/     | /' "$work/purge.log"
-check "dpkg --purge: the package is gone" \
-  bash -c "! dpkg-query -W -f='\${Status}' chokepoint 2>/dev/null | grep -qv not-installed"
-check "... the user chokepoint and its group" bash -c '! getent passwd chokepoint && ! getent group chokepoint'
+check "dpkg --purge removes the user chokepoint and its group" bash -c '! getent passwd chokepoint && ! getent group chokepoint'
 check "... /etc/chokepoint" test ! -e /etc/chokepoint
 check "... /var/log/chokepoint" test ! -e /var/log/chokepoint
 check "... the unit, its enablement and the logrotate file" \
   bash -c '! ls /lib/systemd/system/chokepoint.service /etc/systemd/system/multi-user.target.wants/chokepoint.service \
              /etc/logrotate.d/chokepoint /var/lib/systemd/deb-systemd-helper-enabled/*chokepoint* 2>/dev/null | grep .'
 check "... and no file owned by its old uid $uid or gid $gid" \
-  bash -c "! find /etc /var /usr /opt /srv /run /tmp -xdev \\( -uid $uid -o -gid $gid \\) -print 2>/dev/null | grep ."
+  bash -c "! find /etc /var /usr /opt /srv /run /tmp /home -xdev \\( -uid $uid -o -gid $gid \\) -print 2>/dev/null | grep ."
 
 finish
