@@ -36,4 +36,6 @@ for target in client_hello host request_head connect_response policy_yaml socks 
   fi
   rm -rf "$work"
 done
+echo "== the Debian package: build, lintian, install, serve, upgrade, purge"
+tests/package/test-package.sh
 echo "== all tests passed"
