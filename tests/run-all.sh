@@ -33,4 +33,6 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=
   -DCHOKEPOINT_WERROR=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
 tests/fuzz/run-fuzzers.sh build-fuzz/tests/fuzz tests/fuzz/corpus build-fuzz/fuzz-work
+echo "== the Debian package: build, lintian, install, serve, upgrade, purge"
+tests/package/test-package.sh
 echo "== all tests passed"
