@@ -6,8 +6,8 @@
 
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
-#include <chokepoint/core/json.hpp>
 #include <chokepoint/inventory/inventory.hpp>
+#include <chokepoint/inventory/listing.hpp>
 #include <chokepoint/inventory/manager_client.hpp>
 
 namespace chokepoint::app {
@@ -54,39 +54,6 @@ void print_text(const inventory::Inventory& inventory) {
             << inventory.ambiguous().size() << " ambiguous\n";
 }
 
-void print_json(const inventory::Inventory& inventory) {
-  std::string out;
-  JsonObject json(out);
-  json.field("computers", std::uint64_t{inventory.computers()})
-      .field("clients", std::uint64_t{inventory.clients()})
-      .field("relays", std::uint64_t{inventory.relays()});
-  std::string addresses = "[";
-  for (const auto& [address, client] : inventory.entries()) {
-    if (addresses.size() > 1) addresses += ',';
-    JsonObject entry(addresses);
-    entry.field("address", address.to_string())
-        .field("computer", client->name)
-        .field("computer_id", std::uint64_t{client->id})
-        .field("role", inventory::to_string(client->role))
-        .string_or_null("version", client->version ? client->version->to_string() : "");
-    entry.close();
-  }
-  json.raw_field("addresses", addresses + "]");
-  std::string ambiguous = "[";
-  for (const auto& shared : inventory.ambiguous()) {
-    if (ambiguous.size() > 1) ambiguous += ',';
-    std::string ids = "[";
-    for (const auto id : shared.computer_ids)
-      ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
-    JsonObject entry(ambiguous);
-    entry.field("address", shared.address.to_string()).raw_field("computer_ids", ids + "]");
-    entry.close();
-  }
-  json.raw_field("ambiguous", ambiguous + "]");
-  json.close();
-  std::cout << out << '\n';
-}
-
 int inventory_command(const Words& words) {
   InventoryArgs args;
   if (const auto exit = read_args(command_line(), words, args)) return *exit;
@@ -118,7 +85,7 @@ int inventory_command(const Words& words) {
   const auto inventory = inventory::Inventory::build(
       std::move(fetched.computers), source->relay_host_names, std::chrono::system_clock::now());
   if (args.format == "json") {
-    print_json(*inventory);
+    std::cout << inventory::listing_json(*inventory) << '\n';
   } else {
     print_text(*inventory);
   }

@@ -97,6 +97,8 @@ std::string format_cef(const Record& r, std::string_view product_version) {
   cef_field(out, "dpt", r.port ? std::to_string(r.port) : std::string(dst_port));
   cef_field(out, "dhost", r.host);
   cef_field(out, "suser", r.user);
+  // The manager's name for the client's computer is the source's host name.
+  cef_field(out, "shost", r.computer);
   cef_field(out, "act", to_string(r.decision));
   cef_field(out, "reason", to_string(r.reason));
   cef_field(out, "outcome", denied || r.event == Event::Error ? "failure" : "success");
@@ -128,6 +130,14 @@ std::string format_cef(const Record& r, std::string_view product_version) {
     }
     ++n;
   }
+  if (r.computer_id) {
+    cef_field(out, "cn1Label", key::computer_id);
+    cef_field(out, "cn1", std::to_string(r.computer_id));
+  }
+  // Every custom string is taken: how the role was found goes under the
+  // record's own key (CEF readers keep extension keys outside the
+  // dictionary as they are).
+  cef_field(out, key::identity, r.identity);
   return out;
 }
 

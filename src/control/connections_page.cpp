@@ -34,6 +34,8 @@ std::string render_connections(const std::vector<proxy::Worker::OpenTunnel>& tun
         .field(key::bytes_down, t.bytes_down)
         .field("age_s", seconds(t.age))
         .field("idle_s", seconds(t.idle));
+    if (!r.computer.empty()) json.field(key::computer, r.computer);
+    if (r.computer_id != 0) json.field(key::computer_id, r.computer_id);
     if (!r.via.empty()) json.field(key::via, r.via);
     if (!r.upstream_proxy.empty()) json.field(key::upstream_proxy, r.upstream_proxy);
     json.close();

@@ -9,6 +9,7 @@
 #include "connections_page.hpp"
 #include "dns_page.hpp"
 #include "file_watch.hpp"
+#include "inventory_page.hpp"
 #include "metrics_page.hpp"
 #include "policy_page.hpp"
 #include "status_page.hpp"
@@ -16,6 +17,24 @@
 namespace chokepoint::control {
 
 struct Controller::LastReloadState : LastReload {};
+
+namespace {
+
+// Whether two inventory sections ask for the same refreshes (a reload that
+// changes nothing here keeps the refresher and its inventory).
+bool same_source(const policy::InventorySource& a, const policy::InventorySource& b) {
+  const auto pattern_texts = [](const policy::InventorySource& s) {
+    std::vector<std::string> texts;
+    for (const auto& p : s.relay_host_names)
+      texts.push_back(p.text);
+    return texts;
+  };
+  return a.url == b.url && a.auth == b.auth && a.key_file == b.key_file &&
+         a.ca_file == b.ca_file && a.refresh == b.refresh && a.stale_for == b.stale_for &&
+         a.required == b.required && pattern_texts(a) == pattern_texts(b);
+}
+
+}  // namespace
 
 ControlOptions ControlOptions::from(const config::Settings& settings, std::string config_path) {
   ControlOptions o;
@@ -54,7 +73,27 @@ bool Controller::start(std::string& error) {
     if (!options_.users_file.empty()) files.push_back(options_.users_file);
     if (!watch_->start(files, error)) return false;
   }
+  follow_inventory();
   return true;
+}
+
+void Controller::follow_inventory() {
+  const auto& wanted = running_.snapshot->policy().inventory;
+  if (refresher_ && wanted && same_source(refresher_->source(), *wanted)) return;
+  if (refresher_) {
+    refresher_->stop();
+    refresher_.reset();
+    // Another manager, or another key, says nothing yet: until it does,
+    // clients are who the CIDR entries say.
+    server_.replace_inventory(nullptr);
+  }
+  if (!wanted) return;
+  refresher_ = std::make_unique<inventory::Refresher>(
+      *wanted, inventory::FetchLimits{},
+      [this](std::shared_ptr<const inventory::Inventory> inventory) {
+        server_.replace_inventory(std::move(inventory));
+      });
+  refresher_->start();
 }
 
 std::optional<Endpoint> Controller::admin_endpoint() const {
@@ -126,6 +165,8 @@ void Controller::begin_drain() {
 void Controller::finish() {
   if (stopping_) return;
   stopping_ = true;
+  // Nothing is published into a server that is stopping.
+  if (refresher_) refresher_->stop();
   // Server::stop ends what is left (each with its record) and joins the workers.
   server_.stop();
   signals_.cancel();
@@ -149,6 +190,7 @@ ReloadOutcome Controller::reload(std::string_view why) {
   last_reload_->message = outcome.message;
   if (outcome.ok) {
     log::Message(log::Level::Notice) << "reload (" << why << "): " << outcome.message;
+    follow_inventory();
   } else {
     log::Message(log::Level::Warning)
         << "reload (" << why << ") refused; the running policy stays:\n"
@@ -203,6 +245,7 @@ asio::awaitable<std::string> Controller::metrics_text() {
   page.audit_dropped = audit_.dropped();
   page.dns = server_.dns().stats();
   if (const auth::Authenticator* a = server_.authenticator()) page.auth = a->stats();
+  if (refresher_) page.inventory = inventory_page();
   page.policy = &running_;
   page.ready = ready();
   co_return render(page);
@@ -213,6 +256,11 @@ std::string Controller::not_ready() const {
   if (!server_.accepts_succeed()) return "not accepting: out of descriptors";
   if (options_.audit_refuse && !audit_.available())
     return "audit_unavailable: " + audit_.unavailable_reason();
+  if (refresher_ && refresher_->source().required && !refresher_->current()) {
+    const std::string error = refresher_->status().last_error;
+    return "inventory_unavailable: the manager's computer list does not apply" +
+           (error.empty() ? std::string(" yet") : ": " + error);
+  }
   return {};
 }
 
@@ -250,7 +298,23 @@ asio::awaitable<std::string> Controller::status_html() {
   std::sort(page.dns_names.begin(), page.dns_names.end(),
             [](const auto& a, const auto& b) { return a.hits > b.hits; });
   if (page.dns_names.size() > kShownNames) page.dns_names.resize(kShownNames);
+  if (refresher_) page.inventory = inventory_page();
   co_return render_html(page);
+}
+
+InventoryPage Controller::inventory_page() const {
+  InventoryPage page;
+  page.now = std::chrono::system_clock::now();
+  if (!refresher_) return page;
+  page.url = refresher_->source().url;
+  page.required = refresher_->source().required;
+  page.status = refresher_->status();
+  page.inventory = refresher_->current();
+  return page;
+}
+
+std::string Controller::inventory_json() const {
+  return render_inventory(inventory_page());
 }
 
 std::string Controller::dns_json() const {

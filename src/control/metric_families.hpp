@@ -49,6 +49,15 @@ namespace chokepoint::control {
   X(audit_records_written_total, Counter, "sink", "Audit records delivered, by sink.") \
   X(audit_records_lost_total, Counter, "sink", "Audit records a sink could not deliver.") \
   X(audit_records_dropped_total, Counter, "", "Audit records refused by a full queue.") \
+  X(inventory_refreshes_total, Counter, "", \
+    "Good refreshes of the manager's computer list (with an inventory section).") \
+  X(inventory_refresh_failures_total, Counter, "error", \
+    "Refreshes of the manager's computer list that failed, by why (connect, refused, rate_limited, status, malformed, too_large).") \
+  X(inventory_applies, Gauge, "", "1 while an inventory decides clients' roles; 0 when none applies (never fetched, or stale).") \
+  X(inventory_computers, Gauge, "", "Computers in the inventory in use.") \
+  X(inventory_addresses, Gauge, "", "Client addresses the inventory in use maps to a computer.") \
+  X(inventory_ambiguous_addresses, Gauge, "", "Addresses two or more computers claim (mapped to none).") \
+  X(inventory_age_seconds, Gauge, "", "Seconds since the inventory in use was fetched.") \
   X(policy_reloads_total, Counter, "", "Policy reloads that took effect.") \
   X(policy_reload_failures_total, Counter, "", "Policy reloads refused (the old policy stayed).") \
   X(policy_rules, Gauge, "", "Rules in the running policy.") \

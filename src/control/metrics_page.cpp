@@ -1,5 +1,6 @@
 #include "metrics_page.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -82,6 +83,24 @@ std::string render(const MetricsPage& page) {
   out.by_label<Family::audit_records_written_total>(written);
   out.by_label<Family::audit_records_lost_total>(lost);
   out.sample<Family::audit_records_dropped_total>(page.audit_dropped);
+  if (page.inventory) {
+    const InventoryPage& inv = *page.inventory;
+    out.sample<Family::inventory_refreshes_total>(inv.status.refreshes);
+    // Every kind of failure, at 0 until it happens: rate() needs the series.
+    std::map<std::string, std::uint64_t> failures = inv.status.failures;
+    for (auto e = static_cast<int>(inventory::FetchError::Connect);
+         e <= static_cast<int>(inventory::FetchError::TooLarge); ++e)
+      failures.try_emplace(std::string(to_string(static_cast<inventory::FetchError>(e))), 0);
+    out.by_label<Family::inventory_refresh_failures_total>(failures);
+    out.sample<Family::inventory_applies>(inv.inventory ? 1 : 0);
+    if (inv.inventory) {
+      out.sample<Family::inventory_computers>(inv.inventory->computers());
+      out.sample<Family::inventory_addresses>(inv.inventory->addresses());
+      out.sample<Family::inventory_ambiguous_addresses>(inv.inventory->ambiguous().size());
+      out.sample<Family::inventory_age_seconds>(
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, inventory_age_seconds(inv))));
+    }
+  }
   const RunningPolicy& policy = *page.policy;
   out.sample<Family::policy_reloads_total>(policy.reloads);
   out.sample<Family::policy_reload_failures_total>(policy.reload_failures);

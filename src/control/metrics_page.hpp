@@ -12,6 +12,8 @@
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/proxy/metrics.hpp>
 
+#include "inventory_page.hpp"
+
 namespace chokepoint::control {
 
 struct MetricsPage {
@@ -22,6 +24,7 @@ struct MetricsPage {
   std::uint64_t audit_dropped = 0;
   net::DnsStats dns;
   std::optional<auth::AuthStats> auth;  // with a users file
+  std::optional<InventoryPage> inventory;  // with an inventory section
   const RunningPolicy* policy = nullptr;
   bool ready = true;
 };

@@ -105,7 +105,8 @@ void section_tunnels(std::string& out, const StatusPage& page) {
   head_row(out, {"client", "user", "role", "destination", "rule", "service", "up", "down", "age"});
   for (const auto& t : page.tunnels) {
     out += "\n<tr>";
-    cell(out, t.facts.client);
+    cell(out, t.facts.computer.empty() ? t.facts.client
+                                       : t.facts.client + " (" + t.facts.computer + ")");
     cell(out, or_dash(t.facts.user));
     cell(out, or_dash(t.facts.role));
     cell(out, destination(t.facts));
@@ -223,6 +224,42 @@ void section_audit(std::string& out, const StatusPage& page) {
   out += "<td></td></tr></table></div>\n";
 }
 
+// The manager's computer list, when the policy takes clients from it.
+void section_inventory(std::string& out, const StatusPage& page) {
+  if (!page.inventory || page.inventory->url.empty()) return;
+  const InventoryPage& inv = *page.inventory;
+  out += "<div><h2 id=\"inventory\">Inventory</h2>\n<table>";
+  const auto row = [&](std::string_view name, const std::string& value) {
+    out += "\n<tr><th>";
+    out += name;
+    out += "</th>";
+    cell(out, value);
+    out += "</tr>";
+  };
+  row("manager", inv.url);
+  if (inv.inventory) {
+    const inventory::Inventory& map = *inv.inventory;
+    row("applies", std::to_string(map.computers()) + " computers, " +
+                       std::to_string(map.relays()) + " relays, " +
+                       std::to_string(map.addresses()) + " addresses, " +
+                       std::to_string(map.ambiguous().size()) + " ambiguous");
+    row("fetched",
+        age(std::chrono::duration_cast<std::chrono::steady_clock::duration>(inv.now - map.fetched())) +
+            " ago");
+  } else {
+    row("applies", "no: clients are who the clients entries say" +
+                       std::string(inv.required ? " (required: not ready)" : ""));
+  }
+  std::uint64_t failed = 0;
+  for (const auto& [error, count] : inv.status.failures)
+    failed += count;
+  row("refreshes", std::to_string(inv.status.refreshes) + " good, " + std::to_string(failed) +
+                       " failed");
+  if (!inv.status.last_error.empty()) row("last error", inv.status.last_error);
+  out += "</table>\n<p class=\"sub\"><a href=\"/inventory\">/inventory</a> lists every "
+         "address</p></div>\n";
+}
+
 void section_policy(std::string& out, const StatusPage& page) {
   out += "<div><h2 id=\"policy\">Policy</h2>\n<table>";
   if (const RunningPolicy* p = page.policy) {
@@ -308,6 +345,7 @@ std::string render_html(const StatusPage& page) {
   out += "<div class=\"grid\">\n";
   section_audit(out, page);
   section_policy(out, page);
+  section_inventory(out, page);
   section_dns(out, page);
   out +=
       "</div>\n<p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a> <a "

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,8 @@
 #include <chokepoint/net/dns_cache.hpp>
 #include <chokepoint/proxy/metrics.hpp>
 #include <chokepoint/proxy/worker.hpp>
+
+#include "inventory_page.hpp"
 
 namespace chokepoint::control {
 
@@ -52,6 +55,7 @@ struct StatusPage {
   LastReload last_reload;
   net::DnsStats dns;
   std::vector<net::DnsCacheItem> dns_names;  // the most looked-up first, at most kShownNames
+  std::optional<InventoryPage> inventory;    // with an inventory section
 };
 
 inline constexpr std::size_t kShownTunnels = 200;

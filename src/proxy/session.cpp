@@ -139,12 +139,15 @@ asio::awaitable<bool> Session::exchange() {
   if (services_.inventory) {
     if (const inventory::Client* known = services_.inventory->find(client_ip_)) {
       computer_ = policy::KnownComputer{inventory::to_string(known->role), known->version};
+      record_.computer = known->name;
+      record_.computer_id = known->id;
     }
   }
   policy::ClientIdentity identity =
       snapshot_->identify(&client_ip_, {}, computer_ ? &*computer_ : nullptr);
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
+  record_.identity = policy::to_string(identity.source);
   Learned learned = co_await source_->next(*client_, record_, requester());
   if (learned.outcome == Learned::Outcome::Gone) {
     // A connection the proxy stopped before it read its first request still
@@ -198,6 +201,7 @@ asio::awaitable<std::optional<Refusal>> Session::authenticate(PendingRecord& rec
   identity = snapshot_->identify(&client_ip_, user.name, computer_ ? &*computer_ : nullptr);
   record->role = snapshot_->role_label(identity);
   record->version = snapshot_->version_label(identity);
+  record->identity = policy::to_string(identity.source);
   co_return std::nullopt;
 }
 

@@ -47,6 +47,9 @@
   X(std::uint64_t, bytes_down, Always, 0)    /* destination to client */ \
   X(std::int64_t, duration_ms, Always, 0)                  \
   X(std::string, version, IfSet, {})         /* the client's Deep Security version */ \
+  X(std::string_view, identity, IfSet, {})   /* how the role was found: user | inventory | cidr | default */ \
+  X(std::string, computer, IfSet, {})        /* the manager's name for the client's computer */ \
+  X(std::uint64_t, computer_id, IfSet, 0)    /* and its ID there */ \
   X(std::string, service, IfSet, {})         /* the rule's, "Smart Protection Network: ..." */ \
   X(std::string, dns, IfSet, {})             /* hit | miss | coalesced | stale */ \
   X(std::int64_t, dns_ms, IfMeasured, -1)    /* resolving the name (0 on a hit) */ \

@@ -12,6 +12,9 @@
 //   drain period, then end the rest (each still gets its close record). A
 //   second SIGTERM or SIGINT ends them at once.
 //   SIGUSR1: reopen the audit file (logrotate).
+// With an inventory section, the manager's computer list is refreshed on a
+// thread of its own (inventory/refresher.hpp) and each good one swapped
+// into the workers; a reload that changes the section starts it afresh.
 // Process settings (listeners, threads, sinks) are read at start-up only.
 #pragma once
 
@@ -27,12 +30,14 @@
 #include <chokepoint/config/settings.hpp>
 #include <chokepoint/control/reload.hpp>
 #include <chokepoint/core/endpoint.hpp>
+#include <chokepoint/inventory/refresher.hpp>
 #include <chokepoint/proxy/server.hpp>
 
 namespace chokepoint::control {
 
 class AdminEndpoint;
 class FileWatch;
+struct InventoryPage;
 
 struct ControlOptions {
   std::string config_path;  // empty: the built-in catalog (reloads re-read nothing)
@@ -55,7 +60,8 @@ class Controller {
              RunningPolicy running);
   ~Controller();
 
-  // Binds the admin endpoint and sets up signals and file watches (start-up).
+  // Binds the admin endpoint, sets up signals and file watches, and starts
+  // the inventory's refreshes (start-up).
   bool start(std::string& error);
   // The admin endpoint's address once bound (port 0 resolved), if any.
   std::optional<Endpoint> admin_endpoint() const;
@@ -84,11 +90,17 @@ class Controller {
   asio::awaitable<std::string> status_html();
   // The DNS cache's names (GET /dns), the most looked-up first.
   std::string dns_json() const;
+  // The inventory's refreshes and the map in use (GET /inventory).
+  std::string inventory_json() const;
 
  private:
   void wait_signal();
   void begin_drain();
   void finish();
+  // Starts, restarts or stops the refresher for the running policy's
+  // inventory section (nothing when it is unchanged).
+  void follow_inventory();
+  InventoryPage inventory_page() const;
 
   proxy::Server& server_;
   audit::AuditLog& audit_;
@@ -103,6 +115,7 @@ class Controller {
   RunningPolicy running_;
   struct LastReloadState;
   std::unique_ptr<LastReloadState> last_reload_;
+  std::unique_ptr<inventory::Refresher> refresher_;
 };
 
 }  // namespace chokepoint::control

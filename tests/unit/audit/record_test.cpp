@@ -105,6 +105,9 @@ TEST_CASE("a record with every field set keeps every key, in its order", "[audit
   r.user = "relay01";
   r.role = "relay";
   r.version = "20.0";
+  r.identity = "inventory";
+  r.computer = "relay-01.corp.example";
+  r.computer_id = 42;
   r.mode = Mode::Socks;
   r.host = "ds20.icrc.trendmicro.com";
   r.port = 443;
@@ -144,7 +147,8 @@ TEST_CASE("a record with every field set keeps every key, in its order", "[audit
         R"("http_host":"ds20.icrc.trendmicro.com:443","orig_dst":"203.0.113.9:443",)"
         R"("upstream":"203.0.113.7:3128","decision":"log","rule":"spn-smart-scan",)"
         R"("reason":"rule_logs","enforced":false,"bytes_up":18446744073709551615,)"
-        R"("bytes_down":7,"duration_ms":915,"version":"20.0","service":"Smart Scan",)"
+        R"("bytes_down":7,"duration_ms":915,"version":"20.0","identity":"inventory",)"
+        R"("computer":"relay-01.corp.example","computer_id":42,"service":"Smart Scan",)"
         R"("dns":"coalesced","dns_ms":0,"connect_ms":12,"method":"GET","path":"/x",)"
         R"("status":200,"relay":"copy","end":"half_close_timeout","source":"client",)"
         R"("socks_version":"5","socks_method":"username_password","socks_user_id":"agent",)"

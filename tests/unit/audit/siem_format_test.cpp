@@ -56,6 +56,15 @@ TEST_CASE("CEF lines carry the standard keys", "[audit][siem]") {
   CHECK(
       line.find(" flexString1Label=via flexString1=10.0.0.2:41000 flexString2Label=upstream_proxy "
                 "flexString2=proxy.corp.example:8080") != std::string::npos);
+
+  // A computer the manager's inventory named: the source's host, its ID,
+  // and how the role was found.
+  r.computer = "web-01.corp.example";
+  r.computer_id = 42;
+  r.identity = "inventory";
+  const std::string known = format_cef(r, "0.1.0");
+  CHECK(known.find(" suser=ops shost=web-01.corp.example act=allow ") != std::string::npos);
+  CHECK(known.ends_with(" cn1Label=computer_id cn1=42 identity=inventory"));
 }
 
 TEST_CASE("CEF escapes what would split a header or an extension", "[audit][siem]") {

@@ -65,7 +65,52 @@ MetricsPage sample_page(RunningPolicy& policy) {
   return page;
 }
 
+// A page with an inventory: two computers, one address they share.
+InventoryPage inventory_page() {
+  using inventory::Computer;
+  std::vector<Computer> list(2);
+  list[0].id = 1;
+  list[0].host_name = "web-01";
+  list[0].agent_version = "20.0.1.690";
+  list[0].addresses = {*IpAddress::parse("10.0.0.1"), *IpAddress::parse("10.0.0.9")};
+  list[1].id = 2;
+  list[1].host_name = "web-02";
+  list[1].agent_version = "12.0.0.1234";
+  list[1].addresses = {*IpAddress::parse("10.0.0.2"), *IpAddress::parse("10.0.0.9")};
+  const auto fetched = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  InventoryPage page;
+  page.url = "https://dsm.example:4119/api";
+  page.status.refreshes = 3;
+  page.status.failures["rate_limited"] = 1;
+  page.inventory = inventory::Inventory::build(std::move(list), {}, fetched);
+  page.now = fetched + std::chrono::seconds(42);
+  return page;
+}
+
 }  // namespace
+
+TEST_CASE("metrics: the inventory's refreshes and the map in use", "[control][metrics]") {
+  RunningPolicy policy;
+  MetricsPage page = sample_page(policy);
+  CHECK(render(page).find("chokepoint_inventory") == std::string::npos);  // none configured
+  page.inventory = inventory_page();
+  std::string text = render(page);
+  CHECK(text.find("\nchokepoint_inventory_refreshes_total 3\n") != std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_refresh_failures_total{error=\"rate_limited\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_refresh_failures_total{error=\"refused\"} 0\n") !=
+        std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_applies 1\n") != std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_computers 2\n") != std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_addresses 2\n") != std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_ambiguous_addresses 1\n") != std::string::npos);
+  CHECK(text.find("\nchokepoint_inventory_age_seconds 42\n") != std::string::npos);
+  // Stale: it no longer applies, and says nothing of a map.
+  page.inventory->inventory.reset();
+  text = render(page);
+  CHECK(text.find("\nchokepoint_inventory_applies 0\n") != std::string::npos);
+  CHECK(text.find("chokepoint_inventory_computers") == std::string::npos);
+}
 
 TEST_CASE("metrics text is byte for byte the exposition clients parse", "[control][metrics]") {
   RunningPolicy policy;
@@ -91,7 +136,9 @@ TEST_CASE("metrics: no budget, no budget family; draining reads 0", "[control][m
 TEST_CASE("every metric family is in the README, and written once", "[control][metrics]") {
   const std::string readme = read(std::string(CHOKEPOINT_SOURCE_DIR) + "/README.md");
   RunningPolicy policy;
-  const std::string text = render(sample_page(policy));
+  MetricsPage page = sample_page(policy);
+  page.inventory = inventory_page();
+  const std::string text = render(page);
   for (const FamilyInfo& family : kFamilies) {
     INFO(family.name);
     CHECK(readme.find("`" + std::string(family.name)) != std::string::npos);
