@@ -101,7 +101,15 @@ class ConnectionLimits {
                                                           const IpAddress& client,
                                                           Clock::time_point now);
   bool rate_by_user() const { return rates_.enabled() && options_.rate_by_user; }
-  static std::string user_key(std::string_view user) { return "u" + std::string(user); }
+  static std::string user_key(std::string_view user) {
+    // Appended, not "u" + std::string(user): GCC 12 at -O3 warns that the
+    // latter's insert may copy more than any object holds.
+    std::string key;
+    key.reserve(user.size() + 1);
+    key += 'u';
+    key += user;
+    return key;
+  }
   // The key every per-client table uses for `client` (its network).
   std::string key(const IpAddress& client) const { return client_key(client, options_.prefixes); }
 
