@@ -3,6 +3,8 @@
 #include <chokepoint/app/cli.hpp>
 #include <chokepoint/app/commands.hpp>
 #include <chokepoint/core/json.hpp>
+#include <chokepoint/inventory/inventory.hpp>
+#include <chokepoint/inventory/manager_client.hpp>
 #include <chokepoint/policy/snapshot.hpp>
 
 namespace chokepoint::app {
@@ -30,7 +32,10 @@ const config::CommandLine<ExplainArgs>& command_line() {
        "out, 1 if not."},
       {option("--config", "FILE", "the policy (default: the built-in catalog)",
               &ExplainArgs::config_path),
-       option("--client", "IP", "as asked by this client address", &ExplainArgs::client)
+       option("--client", "IP",
+              "as asked by this client address (with an inventory section, the manager is "
+              "asked who it is)",
+              &ExplainArgs::client)
            .exclusive(kWho),
        option("--user", "NAME", "as asked by this proxy user", &ExplainArgs::user).exclusive(kWho),
        option("--role", "ROLE", "as asked by a client of this role (any: every role)",
@@ -42,6 +47,25 @@ const config::CommandLine<ExplainArgs>& command_line() {
                &ExplainArgs::target)
            .required("missing HOST:PORT")});
   return line;
+}
+
+// What the manager says `address` is, when the policy has an inventory
+// section; a failed fetch is said on stderr, and the clients entries decide.
+std::optional<inventory::Client> ask_inventory(const policy::Policy& policy,
+                                               const IpAddress& address) {
+  if (!policy.inventory) return std::nullopt;
+  auto fetched = inventory::fetch_computers_once(*policy.inventory);
+  if (fetched.error != inventory::FetchError::None) {
+    std::cerr << "chokepoint explain: the inventory (" << policy.inventory->url
+              << ") could not be fetched: " << fetched.detail
+              << "; the clients entries decide\n";
+    return std::nullopt;
+  }
+  const auto map = inventory::Inventory::build(std::move(fetched.computers),
+                                               policy.inventory->relay_host_names,
+                                               std::chrono::system_clock::now());
+  if (const inventory::Client* found = map->find(address)) return *found;
+  return std::nullopt;
 }
 
 int explain(const Words& words) {
@@ -79,10 +103,14 @@ int explain(const Words& words) {
                          "bad version '" + *version + "' (expected 20, 20.0 or 20.0.1-1234)");
   }
   policy::ClientIdentity identity;
+  std::optional<inventory::Client> computer;
   if (client) {
     const auto address = IpAddress::parse(*client);
     if (!address) return usage_error(command_line(), "bad client address '" + *client + "'");
-    identity = snapshot.identify(&*address, "");
+    computer = ask_inventory(snapshot.policy(), *address);
+    std::optional<policy::KnownComputer> known;
+    if (computer) known = policy::KnownComputer{inventory::to_string(computer->role), computer->version};
+    identity = snapshot.identify(&*address, "", known ? &*known : nullptr);
   } else if (user) {
     identity = snapshot.identify(nullptr, *user);
   } else if (role) {
@@ -93,8 +121,11 @@ int explain(const Words& words) {
   } else {
     identity = snapshot.identity_for(snapshot.policy().default_role, parsed_version);
   }
-  if (parsed_version && (client || user))
+  if (parsed_version && (client || user)) {
+    const policy::IdentitySource found_by = identity.source;
     identity = snapshot.identity_for(identity.role, parsed_version);
+    identity.source = found_by;
+  }
 
   const policy::Decision decision = snapshot.decide(host, port, identity, path);
   std::string out;
@@ -108,7 +139,9 @@ int explain(const Words& words) {
       .field("port", unsigned{port});
   if (path) json.field("path", *path);
   json.field("role", snapshot.role_label(identity))
-      .string_or_null("version", snapshot.version_label(identity));
+      .string_or_null("version", snapshot.version_label(identity))
+      .field("identity", policy::to_string(identity.source));
+  if (computer) json.field("computer", computer->name).field("computer_id", computer->id);
   if (decision.match) {
     json.field("match", policy::to_string(decision.match.kind))
         .field("pattern",

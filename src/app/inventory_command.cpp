@@ -63,21 +63,13 @@ int inventory_command(const Words& words) {
   if (!config) return kExitUsage;
   const auto& source = config->policy.policy.inventory;
   if (!source) return usage_error(command_line(), args.config_path + " has no inventory section");
-  const auto key = inventory::read_api_key(source->key_file);
-  if (!key) {
+  // A key others can read is a configuration error (exit 2), refused
+  // before anything is asked.
+  if (const auto key = inventory::read_api_key(source->key_file); !key) {
     print_diagnostics(key.diagnostics(), std::cerr);
     return kExitUsage;
   }
-  asio::io_context io;
-  inventory::FetchResult fetched;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        fetched =
-            co_await inventory::fetch_computers(*source, key.value(), inventory::FetchLimits{});
-      },
-      asio::detached);
-  io.run();
+  inventory::FetchResult fetched = inventory::fetch_computers_once(*source);
   if (fetched.error != inventory::FetchError::None) {
     std::cerr << "chokepoint inventory: " << source->url << ": " << fetched.detail << '\n';
     return kExitDenied;

@@ -254,4 +254,23 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
   co_return result;
 }
 
+FetchResult fetch_computers_once(const policy::InventorySource& source) {
+  FetchResult fetched;
+  const auto key = read_api_key(source.key_file);
+  if (!key) {
+    fetched.error = FetchError::Refused;
+    fetched.detail = key.diagnostics().front().to_string();
+    return fetched;
+  }
+  asio::io_context io;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        fetched = co_await fetch_computers(source, key.value(), FetchLimits{});
+      },
+      asio::detached);
+  io.run();
+  return fetched;
+}
+
 }  // namespace chokepoint::inventory

@@ -216,6 +216,29 @@ class InventoryTest(unittest.TestCase):
         self.assertIn("dsm.key", refused.stderr)
         self.assertEqual(len(self.manager.searches()), asked)
 
+    def test_explain_asks_the_manager_who_a_client_is(self):
+        config = site(self.dir, self.manager)
+
+        def explain(client, target):
+            done = subprocess.run([CHOKEPOINT, "explain", "--config", config, "--client", client,
+                                   target], capture_output=True, text=True, timeout=30)
+            return done.returncode, json.loads(done.stdout), done.stderr
+
+        code, answer, _ = explain(AGENT_20, SPN_20 + ":443")
+        self.assertEqual(code, 0)
+        self.assertEqual((answer["identity"], answer["computer"], answer["computer_id"],
+                          answer["version"]), ("inventory", "agent20.corp.example", 1, "20.0.1-690"))
+        code, answer, _ = explain(AGENT_12, SPN_20 + ":443")
+        self.assertEqual((code, answer["identity"], answer["computer_id"]), (1, "inventory", 2))
+        code, answer, _ = explain(UNKNOWN, SPN_20 + ":443")
+        self.assertEqual((code, answer["identity"]), (1, "cidr"))
+        self.assertNotIn("computer", answer)
+        # The manager down: said, and the clients entries decide.
+        self.manager.stop()
+        code, answer, stderr = explain(AGENT_20, SPN_20 + ":443")
+        self.assertEqual((code, answer["identity"]), (1, "cidr"))
+        self.assertIn("could not be fetched", stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

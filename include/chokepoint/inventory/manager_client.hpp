@@ -65,4 +65,9 @@ Result<std::string> read_api_key(const std::string& path);
 asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& source,
                                              const std::string& key, const FetchLimits& limits);
 
+// For the operator's commands (`inventory`, `explain --client`): reads the
+// key and fetches once, on an io_context of its own; the computers, or
+// (error set, a sentence in detail) why not.
+FetchResult fetch_computers_once(const policy::InventorySource& source);
+
 }  // namespace chokepoint::inventory

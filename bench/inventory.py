@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""What the manager's inventory costs (issue 21):
+
+    bench/inventory.py [--computers 20000] [--rounds 5] [--seconds 5] [--out bench/results/INVENTORY.md]
+
+1. A refresh of COMPUTERS computers from the test manager
+   (tests/e2e/manager_server.py: HTTPS with the test PKI, real paging):
+   `chokepoint inventory --format json` run ROUNDS times, each process's wall
+   time, CPU time and peak RSS (wait4), beside the same command against a
+   manager with no computers (what starting up and TLS cost without a list).
+   The test manager is a Python server: its time to produce the pages is in
+   the wall time, not in chokepoint's CPU time.
+2. The memory a running proxy holds for it: PSS of `chokepoint run` with the
+   inventory applied, beside the same proxy without an inventory section.
+3. The data plane while the inventory is refreshed every second: connection
+   rate through the explicit listener (64 concurrent exchanges of 64 bytes,
+   the full Deep Security catalog, upstream pinned) of a proxy refreshing
+   COMPUTERS computers every second beside the same proxy without an
+   inventory, alternated round by round; each round's ratio is reported.
+
+Needs build/chokepoint, build/bench/loadgen and build/pki (ctest's pki_setup).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
+import run as bench  # noqa: E402  (bench/run.py: the sink, the load generator, PSS)
+
+os.environ.setdefault("CHOKEPOINT_PKI", os.path.join(bench.BUILD, "pki"))
+from manager_server import Manager, generated  # noqa: E402
+
+NAME = bench.NAME
+
+
+def site(directory, manager, refresh):
+    key = os.path.join(directory, "dsm.key")
+    with open(key, "w") as f:
+        f.write(manager.key + "\n")
+    os.chmod(key, 0o600)
+    path = os.path.join(directory, "inventory-%d.yaml" % manager.port)
+    with open(path, "w") as f:
+        f.write("version: 1\ninclude: builtin:deep-security.yaml\n"
+                "inventory:\n  url: %s\n  key_file: dsm.key\n  ca_file: %s\n  refresh: %s\n"
+                % (manager.url, os.path.join(os.environ["CHOKEPOINT_PKI"], "ca.pem"), refresh))
+    return path
+
+
+def plain_site(directory):
+    path = os.path.join(directory, "plain.yaml")
+    with open(path, "w") as f:
+        f.write("version: 1\ninclude: builtin:deep-security.yaml\n")
+    return path
+
+
+def one_fetch(config):
+    """(wall s, CPU s, peak RSS MiB) of one `chokepoint inventory`."""
+    started = time.monotonic()
+    proc = subprocess.Popen([bench.CHOKEPOINT, "inventory", "--config", config, "--format", "json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("chokepoint inventory failed: " + proc.stderr.read().decode())
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def median_of(rows, index):
+    return statistics.median(r[index] for r in rows)
+
+
+def spread(values, fmt):
+    return (fmt + " (" + fmt + " to " + fmt + ")") % (statistics.median(values), min(values), max(values))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--computers", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "INVENTORY.md"))
+    options = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="chokepoint-bench-inventory-")
+    full = Manager(generated(options.computers))
+    empty = Manager([])
+    lines = ["# The manager's inventory: what it costs", "",
+             "%s, %d cores; %d computers (every tenth a relay), %d rounds." % (
+                 time.strftime("%Y-%m-%d"), os.cpu_count(), options.computers, options.rounds), ""]
+
+    # 1. One refresh, as the operator's command does it.
+    fetches = {"empty": [], "full": []}
+    for _ in range(options.rounds):
+        fetches["empty"].append(one_fetch(site(work, empty, "5m")))
+        fetches["full"].append(one_fetch(site(work, full, "5m")))
+    pages = [r for r in full.searches()]
+    per_refresh = len(pages) // options.rounds
+    lines += ["## One refresh (`chokepoint inventory`)", "",
+              "| manager | wall s | chokepoint CPU s | peak RSS MiB |", "|---|---|---|---|"]
+    for label, rows in (("no computers", fetches["empty"]), ("%d computers" % options.computers,
+                                                            fetches["full"])):
+        lines.append("| %s | %s | %s | %s |" % (label, spread([r[0] for r in rows], "%.2f"),
+                                                 spread([r[1] for r in rows], "%.3f"),
+                                                 spread([r[2] for r in rows], "%.1f")))
+    lines += ["", "Requests per refresh: %d (pages of 5,000 and the empty one after the last)." % per_refresh,
+              ""]
+
+    # 2 and 3. A running proxy with and without the inventory.
+    sink_proc, sink = bench.start_sink()
+    pin = ["--connect-to", "%s:%d:127.0.0.1:%d" % (NAME, sink, sink)]
+    peers = []
+    for label, config in (("without inventory", plain_site(work)),
+                          ("inventory refreshed every 1 s", site(work, full, "1s"))):
+        port = bench.free_port()
+        peer = bench.Peer(label, "connect",
+                          [bench.CHOKEPOINT, "run", *bench.QUIET, "--config", config, "--listen",
+                           "127.0.0.1:%d" % port, "--threads", "2", "--sni-port", str(sink),
+                           "--audit-log", os.path.join(work, "audit-%d.jsonl" % port), *pin], port, work)
+        peers.append(peer)
+    rates = {p.name: [] for p in peers}
+    memory = {p.name: [] for p in peers}
+    try:
+        for round_ in range(options.rounds):
+            order = peers if round_ % 2 == 0 else list(reversed(peers))
+            for peer in order:
+                peer.start()
+                time.sleep(3)  # the first refresh is in
+                memory[peer.name].append(bench.memory_kib(peer.proc.pid) / 1024)
+                result = bench.measure_rate(peer, sink, options.seconds, None)
+                rates[peer.name].append(result["rate"])
+                peer.stop()
+    finally:
+        for peer in peers:
+            peer.stop()
+        sink_proc.kill()
+        full.stop()
+        empty.stop()
+    without, refreshing = (rates[p.name] for p in peers)
+    ratios = [r / w for r, w in zip(refreshing, without)]
+    lines += ["## A running proxy", "",
+              "| proxy | exchanges/s | PSS MiB |", "|---|---|---|"]
+    for peer in peers:
+        lines.append("| %s | %s | %s |" % (peer.name, spread(rates[peer.name], "%.0f"),
+                                           spread(memory[peer.name], "%.1f")))
+    lines += ["", "Exchanges/s refreshing every second / without, per round: %s (median %.3f)." % (
+        ", ".join("%.3f" % r for r in ratios), statistics.median(ratios)), ""]
+    text = "\n".join(lines)
+    print(text)
+    os.makedirs(os.path.dirname(options.out), exist_ok=True)
+    with open(options.out, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
