@@ -10,8 +10,9 @@
 // Each concrete (host, port) is put to Snapshot::decide() as a client of
 // the role would put it (a TLS port as a tunnel, without a path; a plain
 // port with the destination's path), and only what that lets out is
-// probed, under the rule that decided it: a more specific deny, or a path
-// a tunnel cannot show, leaves it out, exactly as the proxy would refuse it.
+// probed, under the rule that decided it: a more specific deny leaves it
+// out, exactly as the proxy would refuse it (a path restricts plain HTTP
+// only: a tunnel to a name given with a path is let out, so it is probed).
 #pragma once
 
 #include <cstdint>

@@ -121,7 +121,7 @@ TEST_CASE("probe text: failures first, grouped by what breaks", "[probe]") {
   dns.detail = "ds120.icrc.trendmicro.com: no such name";
   results.push_back(dns);
   auto wild = result(vision, "*.xdr.trendmicro.com", 443, Outcome::NotProbed);
-  wild.detail = "a wildcard names no one host to probe";
+  wild.target.not_probed = wild.detail = "a wildcard names no one host to probe";
   results.push_back(wild);
 
   probe::RunFacts facts{"role agent", std::chrono::milliseconds(1234), {}, false};
@@ -166,7 +166,7 @@ TEST_CASE("probe text: hundreds failing alike fit one screen", "[probe]") {
     results.push_back(one);
   }
   auto wild = result(rules[0], "*.xdr.trendmicro.com", 443, Outcome::NotProbed);
-  wild.detail = "a wildcard names no one host to probe";
+  wild.target.not_probed = wild.detail = "a wildcard names no one host to probe";
   results.push_back(wild);
   const std::string text =
       probe::render_text(results, {"role relay", std::chrono::milliseconds(800), {}, false});

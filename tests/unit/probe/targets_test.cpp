@@ -88,9 +88,9 @@ TEST_CASE("probe targets: the role's concrete destinations, versions, ports", "[
 
   SECTION("an agent of unknown version: every version's names, the wildcards not probed") {
     const auto t = probe::targets(*s, identity(*s, "agent"));
-    CHECK(names(t, true) == std::vector<std::string>{"ds20.icrc.example.com:443",
-                                                     "ds120.icrc.example.com:443",
-                                                     "path.example.com:80"});
+    CHECK(names(t, true) ==
+          std::vector<std::string>{"ds20.icrc.example.com:443", "ds120.icrc.example.com:443",
+                                   "path.example.com:443", "path.example.com:80"});
     CHECK(names(t, false) ==
           std::vector<std::string>{"*.xdr.example.com:443", "re:^api[0-9]+\\.example\\.com$:443",
                                    "ec2.*.amazonaws.com:443", ".dot.example.com:443"});
@@ -104,23 +104,27 @@ TEST_CASE("probe targets: the role's concrete destinations, versions, ports", "[
     CHECK(scan.rule_id() == "smart-scan");
     CHECK(scan.versions == "20.0+");
     CHECK(probe::what_breaks(scan) == "Smart Scan (agents 20.0+)");
-    // Decided as a tunnel: a deny more specific than any allow keeps it
-    // out, and a path-only name is not reachable by a tunnel; on the plain
-    // port it is, under its path.
+    // Decided as the proxy decides: a deny more specific than an allow keeps
+    // a name out (blocked.icrc); a path restricts plain HTTP only, so a
+    // tunnel to a name given with a path is let out (and probed), and the
+    // plain port is decided under the path.
+    CHECK(find(t, "path.example.com:443").rule_id() == "allowed-wide");
     CHECK_FALSE(find(t, "path.example.com:80").tls);
     CHECK(find(t, "path.example.com:80").rule_id() == "path-plain");
   }
 
   SECTION("a version picks its group's names only") {
     const auto t = probe::targets(*s, identity(*s, "agent", "12.0.1"));
-    CHECK(names(t, true) ==
-          std::vector<std::string>{"ds120.icrc.example.com:443", "path.example.com:80"});
+    CHECK(names(t, true) == std::vector<std::string>{"ds120.icrc.example.com:443",
+                                                     "path.example.com:443",
+                                                     "path.example.com:80"});
   }
 
   SECTION("a relay includes the agent's; each host and port once") {
     const auto t = probe::targets(*s, identity(*s, "relay", "20.0"));
     CHECK(names(t, true) == std::vector<std::string>{"ds20.icrc.example.com:443",
                                                      "iaus.example.com:80", "iaus.example.com:443",
+                                                     "path.example.com:443",
                                                      "path.example.com:80"});
     CHECK(probe::what_breaks(find(t, "iaus.example.com:443")) == "ActiveUpdate");
   }
