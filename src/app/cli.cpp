@@ -8,9 +8,9 @@ namespace chokepoint::app {
 namespace {
 
 // `chokepoint` alone, or followed by a flag, is `run`; so `run` comes first.
-const Command* const kCommands[] = {&kRunCommand,    &kCheckCommand,  &kExplainCommand,
-                                    &kPasswdCommand, &kReportCommand, &kLearnCommand,
-                                    &kExportCommand, &kPacCommand,    &kInventoryCommand};
+const Command* const kCommands[] = {
+    &kRunCommand,   &kCheckCommand,  &kExplainCommand, &kPasswdCommand,    &kReportCommand,
+    &kLearnCommand, &kExportCommand, &kPacCommand,     &kInventoryCommand, &kProbeCommand};
 
 // `chokepoint help`: every command's synopsis and summary, from their tables.
 std::string overview() {
@@ -20,7 +20,8 @@ std::string overview() {
     commands.push_back(&c->info());
   commands.push_back(&version);
   return config::overview(commands) +
-         "\nExit codes: 0 success, 1 denied (explain), 2 usage or configuration error.\n"
+         "\nExit codes: 0 success, 1 denied (explain) or unreachable (probe), 2 usage or "
+         "configuration error.\n"
          "chokepoint COMMAND --help says what each option of COMMAND does.\n";
 }
 

@@ -63,7 +63,7 @@ asio::awaitable<Dialled> connect_direct(net::Dialer& dialer, const UpstreamReque
                                      const IpAddress& address, std::uint16_t to_port) {
     return s->allows_address(address, to_port, *id);
   };
-  const net::DialPlan plan = co_await dialer.plan(request.host, request.port, vet, requester);
+  net::DialPlan plan = co_await dialer.plan(request.host, request.port, vet, requester);
   if (plan.error == net::DialError::None && request.must_resolve_to &&
       !plan_contains(plan, *request.must_resolve_to)) {
     // The client went to an address the name it gave does not resolve to.
@@ -75,6 +75,7 @@ asio::awaitable<Dialled> connect_direct(net::Dialer& dialer, const UpstreamReque
     co_return d;
   }
   co_await dial_planned(dialer, plan, {}, requester, d);
+  d.addresses = std::move(plan.addresses);
   co_return d;
 }
 

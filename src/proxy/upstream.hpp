@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
@@ -25,7 +26,10 @@ struct Dialled {
   std::optional<tcp::socket> socket;  // connected, when failure is None
   audit::Reason failure = audit::Reason::None;
   std::string detail;
-  std::string upstream;               // "ip:port" of the address that answered
+  std::string upstream;  // "ip:port" of the address that answered
+  // Direct: the vetted addresses the name resolved to, in attempt order
+  // (moved out of the plan, no copy); `chokepoint probe` reports them.
+  std::vector<IpAddress> addresses;
   std::int64_t dns_ms = -1;           // when a name was resolved (0 on a hit)
   std::optional<net::DnsServed> dns;  // how, when a name was resolved
   std::int64_t connect_ms = -1;       // when a connection was tried (and the parent asked)

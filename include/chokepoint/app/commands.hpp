@@ -32,6 +32,7 @@ extern const Command kLearnCommand;
 extern const Command kExportCommand;
 extern const Command kPacCommand;
 extern const Command kInventoryCommand;
+extern const Command kProbeCommand;
 
 // Says "chokepoint NAME: MESSAGE" and the usage on stderr; returns kExitUsage.
 int usage_error(const config::CommandInfo& command, std::string_view message);

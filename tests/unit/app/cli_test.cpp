@@ -12,8 +12,9 @@ using chokepoint::test::run_cli;
 namespace {
 
 const app::Command* const kAll[] = {
-    &app::kRunCommand,    &app::kCheckCommand, &app::kExplainCommand, &app::kPasswdCommand,
-    &app::kReportCommand, &app::kLearnCommand, &app::kExportCommand,  &app::kPacCommand};
+    &app::kRunCommand,    &app::kCheckCommand,  &app::kExplainCommand,
+    &app::kPasswdCommand, &app::kReportCommand, &app::kLearnCommand,
+    &app::kExportCommand, &app::kPacCommand,    &app::kProbeCommand};
 
 }  // namespace
 
@@ -39,8 +40,8 @@ TEST_CASE("help lists every command with its synopsis", "[app][cli]") {
       CHECK(run.out.find(c->info().summary.substr(0, 40)) != std::string::npos);
     }
     CHECK(run.out.find("  chokepoint version\n") != std::string::npos);
-    CHECK(run.out.find("Exit codes: 0 success, 1 denied (explain), 2 usage or configuration "
-                       "error.") != std::string::npos);
+    CHECK(run.out.find("Exit codes: 0 success, 1 denied (explain) or unreachable (probe), 2 "
+                       "usage or configuration error.") != std::string::npos);
   }
 }
 
