@@ -59,7 +59,10 @@ enum class Field : std::uint8_t {
   BytesDown,
   DurationMs,
   Enforced,
-  Suppressed
+  Suppressed,
+  Computer,
+  ComputerId,
+  Identity
 };
 
 constexpr std::uint64_t pack(std::string_view key) {
@@ -74,6 +77,7 @@ Field field_of(std::string_view key) {
     if (key == audit::key::bytes_down) return Field::BytesDown;
     if (key == audit::key::duration_ms) return Field::DurationMs;
     if (key == audit::key::suppressed) return Field::Suppressed;
+    if (key == audit::key::computer_id) return Field::ComputerId;
     return Field::None;
   }
   switch (pack(key)) {
@@ -117,6 +121,10 @@ Field field_of(std::string_view key) {
       return Field::BytesUp;
     case pack(audit::key::enforced):
       return Field::Enforced;
+    case pack(audit::key::computer):
+      return Field::Computer;
+    case pack(audit::key::identity):
+      return Field::Identity;
     default:
       return Field::None;
   }
@@ -154,6 +162,10 @@ std::string_view* string_slot(AuditRecord& r, Field field) {
       return &r.path;
     case Field::End:
       return &r.end;
+    case Field::Computer:
+      return &r.computer;
+    case Field::Identity:
+      return &r.identity;
     default:
       return nullptr;
   }
@@ -272,6 +284,9 @@ LineError AuditLineParser::parse(const char* data, std::size_t size, std::size_t
           break;
         case Field::Suppressed:
           out.suppressed = n;
+          break;
+        case Field::ComputerId:
+          out.computer_id = n;
           break;
         case Field::DurationMs:
           out.duration_ms =

@@ -1,8 +1,10 @@
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "report_clients.hpp"
 #include "report_table.hpp"
 
 namespace chokepoint::tools {
@@ -26,6 +28,18 @@ std::int64_t floor_to(std::int64_t t, std::int64_t width) {
   return t - (((t % width) + width) % width);
 }
 
+// What let a connection out, as the services and destinations tables show
+// it: let out in audit mode with no rule for it is a row of its own.
+std::string_view service_of(const AuditRecord& r) {
+  if (!r.service.empty()) return r.service;
+  return r.decision == "deny" ? std::string_view("(no rule: refused when enforced)")
+                              : std::string_view("-");
+}
+
+std::string_view rule_of(const AuditRecord& r) {
+  return r.rule.empty() ? std::string_view("-") : r.rule;
+}
+
 }  // namespace
 
 // Everything one parsing thread has summed up; partial states merge.
@@ -34,8 +48,10 @@ struct ReportBuilder::State {
   Report report;
   std::uint64_t malformed = 0;
   Table services{"Services and rules", {"service", "rule"}, limits};
+  Table destinations{"Destinations let out", {"destination", "service", "rule"}, limits};
   Table roles{"Roles", {"role"}, limits};
-  Table clients{"Clients", {"role", "client", "user"}, limits};
+  // Shown as role, computer, address, user (show_computers).
+  Table clients{"Clients", {"role", "computer", "computer ID", "address", "user"}, limits};
   Table denials{"Refused", {"destination", "reason"}, limits};
   Table would_denials{"Would be refused (audit mode)", {"destination", "reason"}, limits};
   Table errors{"Errors", {"reason"}, limits};
@@ -58,15 +74,19 @@ struct ReportBuilder::State {
     return key;
   }
 
-  std::string_view destination_key(const AuditRecord& r) {
+  // host:port, then `rest` as further fields.
+  std::string_view destination_key(const AuditRecord& r,
+                                   std::initializer_list<std::string_view> rest) {
     key.clear();
     key.append((r.host.empty() ? std::string_view("(none)") : r.host).substr(0, kMaxKeyField));
     if (r.port != 0) {
       key += ':';
       key += std::to_string(r.port);
     }
-    key += detail::kKeySeparator;
-    key.append(r.reason.substr(0, kMaxKeyField));
+    for (const auto field : rest) {
+      key += detail::kKeySeparator;
+      key.append(field.substr(0, kMaxKeyField));
+    }
     return key;
   }
 
@@ -137,6 +157,7 @@ struct ReportBuilder::State {
     a.bytes_down += b.bytes_down;
     malformed += other.malformed;
     services.merge(std::move(other.services));
+    destinations.merge(std::move(other.destinations));
     roles.merge(std::move(other.roles));
     clients.merge(std::move(other.clients));
     denials.merge(std::move(other.denials));
@@ -169,9 +190,16 @@ void ReportBuilder::State::add(const AuditRecord& r) {
   if (report.first_micros == 0 || ts < report.first_micros) report.first_micros = ts;
   if (ts > report.last_micros) report.last_micros = ts;
 
-  const std::string_view address = client_address(r.client);
-  std::uint64_t client = std::hash<std::string_view>{}(address);
-  if (!r.user.empty()) client ^= std::hash<std::string_view>{}(r.user) * 0x9e3779b97f4a7c15ULL;
+  const std::string_view address = client_address(r.client).substr(0, kMaxKeyField);
+  const std::uint64_t client = detail::client_hash(r);
+  const bool computer = detail::has_computer(r);
+  // The computer's ID is in its row's key: two computers of one name stay apart.
+  char id_digits[24];
+  std::string_view computer_id;
+  if (r.computer_id != 0) {
+    const char* end = std::to_chars(std::begin(id_digits), std::end(id_digits), r.computer_id).ptr;
+    computer_id = std::string_view(id_digits, static_cast<std::size_t>(end - id_digits));
+  }
   const bool would_deny = r.event == audit::Event::Open && r.decision == "deny" && !r.enforced;
   // A summary record stands for itself and the refusals it suppressed.
   const std::uint64_t times = 1 + std::min<std::uint64_t>(r.suppressed, 1'000'000'000'000ULL);
@@ -179,15 +207,17 @@ void ReportBuilder::State::add(const AuditRecord& r) {
 
   const auto by_role = [&]() -> Row& { return roles.find(make_key({role})); };
   const auto by_client = [&]() -> Row& {
-    return clients.find(make_key({r.role, address, r.user}));
+    if (!computer) return clients.find(make_key({r.role, {}, {}, address, r.user}));
+    Row& row = clients.find(make_key({r.role, r.computer, computer_id, {}, r.user}));
+    row.offer_address(ts, address);
+    clients.count_address(row, std::hash<std::string_view>{}(address));
+    return row;
   };
   const auto by_service = [&]() -> Row& {
-    // Let out in audit mode with no rule for it: a row of its own.
-    const std::string_view service = !r.service.empty() ? r.service
-                                     : r.decision == "deny"
-                                         ? std::string_view("(no rule: refused when enforced)")
-                                         : std::string_view("-");
-    return services.find(make_key({service, r.rule.empty() ? std::string_view("-") : r.rule}));
+    return services.find(make_key({service_of(r), rule_of(r)}));
+  };
+  const auto by_destination = [&]() -> Row& {
+    return destinations.find(destination_key(r, {service_of(r), rule_of(r)}));
   };
   // A row counts its records' times and clients, for the tables that show them.
   const auto seen = [&](Table& table, Row& row) {
@@ -217,6 +247,10 @@ void ReportBuilder::State::add(const AuditRecord& r) {
       Row& service = by_service();
       ++service.data.connections;
       seen(services, service);
+      Row& destination = by_destination();
+      ++destination.data.connections;
+      seen(destinations, destination);
+      if (would_deny) ++destination.data.would_deny;
       Row& role_row = by_role();
       ++role_row.data.connections;
       seen(roles, role_row);
@@ -225,7 +259,7 @@ void ReportBuilder::State::add(const AuditRecord& r) {
       client_row.touch(ts);
       if (would_deny) {
         ++report.would_deny;
-        Row& row = would_denials.find(destination_key(r));
+        Row& row = would_denials.find(destination_key(r, {r.reason}));
         ++row.data.would_deny;
         seen(would_denials, row);
         row.offer_example(ts, r.detail);
@@ -237,7 +271,7 @@ void ReportBuilder::State::add(const AuditRecord& r) {
     case audit::Event::Close: {
       report.bytes_up += r.bytes_up;
       report.bytes_down += r.bytes_down;
-      for (Row* row : {&by_service(), &by_role(), &by_client()}) {
+      for (Row* row : {&by_service(), &by_destination(), &by_role(), &by_client()}) {
         row->data.bytes_up += r.bytes_up;
         row->data.bytes_down += r.bytes_down;
       }
@@ -245,7 +279,7 @@ void ReportBuilder::State::add(const AuditRecord& r) {
     }
     case audit::Event::Deny:
       report.denied += times;
-      count_failure(denials, denials.find(destination_key(r)), &ReportRow::denied);
+      count_failure(denials, denials.find(destination_key(r, {r.reason})), &ReportRow::denied);
       break;
     case audit::Event::Error:
       report.errors += times;
@@ -320,8 +354,10 @@ Report ReportBuilder::finish() && {
   Report report = std::move(s.report);
   report.malformed_lines = s.malformed;
   report.services = std::move(s.services).finish();
+  report.destinations = std::move(s.destinations).finish();
   report.roles = std::move(s.roles).finish();
   report.clients = std::move(s.clients).finish();
+  detail::show_computers(report.clients);
   report.denials = std::move(s.denials).finish();
   report.would_denials = std::move(s.would_denials).finish();
   report.errors_by_reason = std::move(s.errors).finish();

@@ -113,6 +113,8 @@ std::vector<TableView> table_views(const Report& r) {
   using C = Column;
   return {
       {&r.services, {C::Connections, C::Clients, C::BytesUp, C::BytesDown}},
+      {&r.destinations,
+       {C::Connections, C::WouldDeny, C::Clients, C::BytesUp, C::BytesDown, C::First, C::Last}},
       {&r.roles,
        {C::Connections, C::WouldDeny, C::Denied, C::Errors, C::Clients, C::BytesUp, C::BytesDown}},
       {&r.clients, {C::Connections, C::WouldDeny, C::Denied, C::Errors, C::BytesUp, C::BytesDown}},

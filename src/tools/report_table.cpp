@@ -76,6 +76,15 @@ void Row::offer_example(std::int64_t ts, std::string_view detail) {
   example_micros = ts;
 }
 
+void Row::offer_address(std::int64_t ts, std::string_view address) {
+  if (address.empty()) return;
+  if (!data.address.empty() &&
+      (ts > address_micros || (ts == address_micros && address >= data.address)))
+    return;
+  data.address = std::string(address);
+  address_micros = ts;
+}
+
 Table::Table(std::string title, std::vector<std::string> columns, const ReportLimits& limits)
     : title_(std::move(title)),
       columns_(std::move(columns)),
@@ -135,7 +144,9 @@ void Table::add_row(Row& into, Row& from) {
   if (b.first_micros != 0) into.touch(b.first_micros);
   if (b.last_micros != 0) into.touch(b.last_micros);
   if (!b.example.empty()) into.offer_example(from.example_micros, b.example);
+  if (!b.address.empty()) into.offer_address(from.address_micros, b.address);
   into.clients.merge(from.clients, budget_);
+  into.addresses.merge(from.addresses, budget_);
 }
 
 void Table::merge(Table&& other) {
@@ -174,6 +185,8 @@ ReportTable Table::finish() && {
     }
     r.clients = row.clients.size();
     r.clients_lower_bound = row.clients.full();
+    r.addresses = row.addresses.size();
+    r.addresses_lower_bound = row.addresses.full();
     return r;
   };
   out.rows.reserve(rows_.size() + 1);

@@ -38,7 +38,9 @@ class ClientSet {
 struct Row {
   ReportRow data;
   ClientSet clients;
+  ClientSet addresses;              // a computer's distinct addresses
   std::int64_t example_micros = 0;  // when `data.example` was seen
+  std::int64_t address_micros = 0;  // when `data.address` was seen
 
   void touch(std::int64_t ts) {
     if (data.first_micros == 0 || ts < data.first_micros) data.first_micros = ts;
@@ -46,6 +48,8 @@ struct Row {
   }
   // The earliest refusal's detail (and the rule it names), whichever thread saw it.
   void offer_example(std::int64_t ts, std::string_view detail);
+  // The earliest address, whichever thread saw it (ties: the smaller).
+  void offer_address(std::int64_t ts, std::string_view address);
 };
 
 class Table {
@@ -55,6 +59,8 @@ class Table {
   // The row for `key`, or "(other)" once max_rows keys exist.
   Row& find(std::string_view key);
   void count_client(Row& row, std::uint64_t client) { row.clients.insert(client, budget_); }
+  // A computer's addresses draw on the same budget as its table's clients.
+  void count_address(Row& row, std::uint64_t address) { row.addresses.insert(address, budget_); }
   // Adds another table of the same kind (a partial one from another thread).
   void merge(Table&& other);
   ReportTable finish() &&;

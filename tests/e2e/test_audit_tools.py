@@ -128,8 +128,18 @@ class AuditToolsTest(unittest.TestCase):
         self.assertRegex(would_section, r"github\.com:443\s+no_matching_rule")
         self.assertNotIn("exfil", would_section)
         self.assertRegex(text, r"\n  connect_refused\s+1\s")
-        # Per role and client: all three sources, with their refusals.
-        self.assertRegex(text, r"any\s+%s\s+-\s+0\s+0\s+2\s" % STRANGER)
+        # Per role and client (no inventory here: no computer, each its address):
+        # all three sources, with their refusals.
+        self.assertRegex(text, r"any\s+-\s+%s\s+-\s+0\s+0\s+2\s" % STRANGER)
+        # What was let out, by destination: ds20 from the agent alone, audit
+        # mode's github.com marked as such, nothing refused.
+        let_out = text.split("\nDestinations let out")[1].split("\nRoles")[0]
+        ds20 = self.count(lambda r: r["event"] == "open" and r["host"] == "ds20.icrc.trendmicro.com")
+        self.assertRegex(let_out, r"\n  ds20\.icrc\.trendmicro\.com:443\s+Smart Protection Network: "
+                                  r"Smart Scan Service\s+spn-smart-scan\s+%d\s+0\s+1\s" % ds20)
+        self.assertRegex(let_out, r"\n  github\.com:443\s+\(no rule: refused when enforced\)"
+                                  r"\s+-\s+1\s+1\s+1\s")
+        self.assertNotIn("exfil", let_out)
 
     def test_report_reads_stdin_and_concatenated_gzip_members(self):
         both = os.path.join(self.dir, "both.gz")

@@ -24,6 +24,7 @@ RELAY = "127.0.0.23"
 NO_AGENT = "127.0.0.24"
 SHARED = "127.0.0.25"
 UNKNOWN = "127.0.0.26"
+TWIN_A, TWIN_B, TWIN_C = "127.0.0.27", "127.0.0.28", "127.0.0.29"
 SPN_20 = "ds2000-en-census.trendmicro.com"  # the 20.0+ row of the catalog
 SPN_12 = "ds1200-en-census.trendmicro.com"  # its 12.0 row
 RELAYS_ONLY = "relay-only.corp.example"     # the site's rule for relays alone
@@ -139,6 +140,31 @@ class InventoryTest(unittest.TestCase):
         searches = self.manager.searches()
         self.assertTrue(all(json.loads(body)["maxItems"] == 5000 for _, _, body in searches))
         self.assertEqual(page["last_requests"], 2)
+
+    def test_the_report_shows_a_computer_once_whatever_its_addresses(self):
+        # Computer 7 at two addresses (the last one used and an interface's);
+        # computer 8, which the manager calls by the same name, at a third.
+        self.manager.set_computers(fleet() + [
+            computer(7, "twin.corp.example", addresses=[TWIN_A], interfaces=[[TWIN_B]]),
+            computer(8, "twin.corp.example", addresses=[TWIN_C])])
+        proxy = self.start()
+        self.assertTrue(wait_until(lambda: inventory_page(proxy)["applies"], timeout=10))
+        for source in (TWIN_A, TWIN_B, TWIN_B, TWIN_C):
+            self.assertEqual(connect(proxy, source, SPN_20), 200, source)
+        closes = proxy.wait_records(lambda r: r["event"] == "close" and "computer" in r, 4)
+        self.assertEqual(sorted(r["computer_id"] for r in closes), [7, 7, 7, 8])
+        report = subprocess.run([CHOKEPOINT, "report", proxy.audit_path], capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        text = report.stdout
+        # One row for computer 7: its first address and one more; its own for 8.
+        self.assertRegex(text, r"\n  agent\s+twin\.corp\.example \(ID 7\)\s+%s \+1\s+-\s+3\s"
+                         % TWIN_A.replace(".", r"\."))
+        self.assertRegex(text, r"\n  agent\s+twin\.corp\.example \(ID 8\)\s+%s\s+-\s+1\s"
+                         % TWIN_C.replace(".", r"\."))
+        # The destination: four connections from two clients (the two computers).
+        let_out = text.split("\nDestinations let out")[1].split("\nRoles")[0]
+        self.assertRegex(let_out, r"\n  %s:443\s.*\s4\s+0\s+2\s" % SPN_20.replace(".", r"\."))
 
     def test_a_refresh_changes_access_and_a_removed_computer_falls_back(self):
         proxy = self.start()

@@ -94,6 +94,10 @@ struct AuditRecord {
   std::optional<audit::Event> event;  // none: an event this reader does not know
   std::string_view id, client, user, role, version, mode, host, sni, decision, rule, service,
       reason, detail, path, end;
+  // The manager's name and ID for the client's computer, when the proxy's
+  // inventory knew it, and how the role was found (user, inventory, cidr, default).
+  std::string_view computer, identity;
+  std::uint64_t computer_id = 0;
   std::uint16_t port = 0;
   bool enforced = true;
   std::uint64_t bytes_up = 0, bytes_down = 0;

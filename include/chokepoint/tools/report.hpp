@@ -1,7 +1,10 @@
 // `chokepoint report`: what the audit records say, summed up.
 //
 // Per service and rule: connections, bytes up and down, distinct clients.
-// Per role, and per client within it: connections, refusals, errors, bytes.
+// Per destination let out (host:port, with its service and rule): the same,
+// with first and last seen. Per role, and per client within it (a computer
+// the proxy's inventory named is one client whatever its addresses):
+// connections, refusals, errors, bytes.
 // Refusals grouped by destination and reason, with the rule that came
 // closest (from the record's detail); in audit mode, what would have been
 // refused, separately; errors by reason; connections over time.
@@ -51,6 +54,11 @@ struct ReportRow {
   std::int64_t last_micros = 0;
   std::string closest_rule;  // denials: the rule the detail names, if any
   std::string example;       // denials and errors: one record's detail
+  // Clients that are computers: the first address one came from, and how
+  // many distinct addresses (a lower bound once the table's client entries ran out).
+  std::string address;
+  std::uint64_t addresses = 0;
+  bool addresses_lower_bound = false;
 };
 
 struct ReportTable {
@@ -85,10 +93,13 @@ struct Report {
   std::uint64_t errors = 0;
   std::uint64_t bytes_up = 0, bytes_down = 0;
 
-  ReportTable services;  // key: service, rule
-  ReportTable roles;     // key: role
-  ReportTable clients;   // key: role, client address, user
-  ReportTable denials;   // key: host:port, reason
+  ReportTable services;      // key: service, rule
+  ReportTable destinations;  // key: host:port, service, rule; what was let out
+  ReportTable roles;         // key: role
+  // key: role, computer, address, user: a computer's rows are one whatever
+  // its addresses ("10.0.8.23 +2"); a client without one, one per address.
+  ReportTable clients;
+  ReportTable denials;  // key: host:port, reason
   ReportTable would_denials;
   ReportTable errors_by_reason;  // key: reason
   std::int64_t bucket_micros = 0;

@@ -248,6 +248,9 @@ TEST_CASE("AuditLineParser: the proxy's own records", "[tools][reader]") {
   r.client = "10.0.8.23:51514";
   r.role = "agent";
   r.version = "20.0";
+  r.identity = "inventory";
+  r.computer = "web-01 \"prod\"";  // escaped on the way out
+  r.computer_id = 18446744073709551615ULL;
   r.mode = audit::Mode::Http;
   r.host = "ds20.icrc.trendmicro.com";
   r.port = 443;
@@ -278,6 +281,9 @@ TEST_CASE("AuditLineParser: the proxy's own records", "[tools][reader]") {
   CHECK(out.user.empty());  // null
   CHECK(out.role == "agent");
   CHECK(out.version == "20.0");
+  CHECK(out.identity == "inventory");
+  CHECK(out.computer == r.computer);
+  CHECK(out.computer_id == 18446744073709551615ULL);
   CHECK(out.mode == "http");
   CHECK(out.host == "ds20.icrc.trendmicro.com");
   CHECK(out.port == 443);
@@ -316,13 +322,25 @@ TEST_CASE("AuditLineParser: what is not a record", "[tools][reader]") {
       {"{\"ts\":\"2026-11-25T21:04:12Z\",\"event\":\"open\",\"port\":70000,\"bytes_up\":-1,"
        "\"duration_ms\":1.5,\"x\":{\"nested\":[1,{}]}}",
        LineError::None},
+      // The inventory's keys with the wrong types are left empty, as any key's are.
+      {"{\"ts\":\"2026-11-25T21:04:12Z\",\"event\":\"open\",\"computer\":7,"
+       "\"computer_id\":\"42\",\"identity\":[\"cidr\"]}",
+       LineError::None},
   };
   for (const auto& [line, expected] : cases) {
     INFO(line);
     CHECK(parse(parser, line, out) == expected);
   }
+  CHECK(out.computer.empty());
+  CHECK(out.computer_id == 0);
+  CHECK(out.identity.empty());
+  REQUIRE(parse(parser,
+                "{\"ts\":\"2026-11-25T21:04:12Z\",\"event\":\"open\",\"port\":70000,"
+                "\"bytes_up\":-1,\"computer_id\":-5}",
+                out) == LineError::None);
   CHECK(out.port == 0);  // out of range
   CHECK(out.bytes_up == 0);
+  CHECK(out.computer_id == 0);
 }
 
 TEST_CASE("parse_timestamp", "[tools][reader]") {

@@ -171,3 +171,179 @@ TEST_CASE("report: --since and --until", "[tools][report]") {
   CHECK(report.records == 10);
   CHECK(report.skipped_by_time == 20);
 }
+
+namespace {
+
+AuditRecord on_computer(AuditRecord r, std::string_view name, std::uint64_t id) {
+  r.computer = name;
+  r.computer_id = id;
+  r.identity = "inventory";
+  return r;
+}
+
+AuditRecord closed(AuditRecord r, std::uint64_t up, std::uint64_t down) {
+  r.event = audit::Event::Close;
+  r.bytes_up = up;
+  r.bytes_down = down;
+  return r;
+}
+
+const ReportRow* find_client(const ReportTable& clients, std::string_view computer,
+                             std::string_view address) {
+  for (const auto& row : clients.rows) {
+    if (row.key.size() == 4 && row.key[1] == computer && row.key[2] == address) return &row;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("report: a computer is one client whatever its addresses; two of one name are two",
+          "[tools][report]") {
+  ReportBuilder builder;
+  const auto web = [](std::string_view client, std::uint64_t id, std::int64_t ts) {
+    return on_computer(record(audit::Event::Open, "ds20.icrc.trendmicro.com", client, ts), "web-01",
+                       id);
+  };
+  // Computer 42 from two addresses (and two ports on one), the later one seen first.
+  builder.add(web("10.0.8.2:2000", 42, kStart + 5));
+  builder.add(closed(web("10.0.8.2:2000", 42, kStart + 6), 10, 100));
+  builder.add(web("10.0.8.1:1000", 42, kStart + 1));
+  builder.add(web("10.0.8.1:3000", 42, kStart + 7));
+  auto refused = on_computer(
+      record(audit::Event::Deny, "evil.example", "10.0.8.1:3001", kStart + 8), "web-01", 42);
+  builder.add(refused);
+  // Another computer the manager also calls web-01.
+  builder.add(web("10.0.8.3:1000", 43, kStart + 2));
+  // A client the inventory did not know: its row is its address, as before.
+  builder.add(record(audit::Event::Open, "ds20.icrc.trendmicro.com", "10.0.8.9:1000", kStart + 3));
+  const Report report = std::move(builder).finish();
+
+  CHECK(report.clients.key_columns ==
+        std::vector<std::string>{"role", "computer", "address", "user"});
+  REQUIRE(report.clients.rows.size() == 3);
+  const ReportRow* first = find_client(report.clients, "web-01 (ID 42)", "10.0.8.1 +1");
+  REQUIRE(first);
+  CHECK(first->key[0] == "agent");
+  CHECK(first->connections == 3);
+  CHECK(first->denied == 1);
+  CHECK(first->bytes_down == 100);
+  CHECK(first->addresses == 2);
+  CHECK(first->address == "10.0.8.1");
+  const ReportRow* second = find_client(report.clients, "web-01 (ID 43)", "10.0.8.3");
+  REQUIRE(second);
+  CHECK(second->connections == 1);
+  const ReportRow* plain = find_client(report.clients, "", "10.0.8.9");
+  REQUIRE(plain);
+  CHECK(plain->connections == 1);
+  CHECK(plain->addresses == 0);
+  // Distinct clients count a computer once too.
+  const ReportRow* agents = find_row(report.roles, "agent");
+  REQUIRE(agents);
+  CHECK(agents->clients == 3);
+
+  const std::string text = render_text(report, 10);
+  CHECK(text.find("web-01 (ID 42)  10.0.8.1 +1") != std::string::npos);
+  CHECK(text.find("web-01 (ID 43)  10.0.8.3") != std::string::npos);
+}
+
+TEST_CASE("report: the destinations let out, with their bytes and distinct clients",
+          "[tools][report]") {
+  ReportBuilder builder;
+  const auto ds20 = [](std::string_view client, std::int64_t ts) {
+    return on_computer(record(audit::Event::Open, "ds20.icrc.trendmicro.com", client, ts), "web-01",
+                       42);
+  };
+  builder.add(ds20("10.0.8.1:1000", kStart + 1));
+  builder.add(closed(ds20("10.0.8.1:1000", kStart + 2), 100, 1000));
+  builder.add(ds20("10.0.8.2:1000", kStart + 3));  // the same computer: one client
+  builder.add(closed(ds20("10.0.8.2:1000", kStart + 4), 20, 200));
+  auto other = record(audit::Event::Open, "ds20.icrc.trendmicro.com", "10.0.8.9:1000", kStart + 5);
+  builder.add(other);
+  builder.add(closed(other, 3, 30));
+  // Let out in audit mode although enforcing would refuse it: a row, marked.
+  auto would = record(audit::Event::Open, "github.com", "10.0.8.9:1001", kStart + 6);
+  would.decision = "deny";
+  would.enforced = false;
+  would.rule = "";
+  would.service = "";
+  would.reason = "no_matching_rule";
+  builder.add(would);
+  builder.add(closed(would, 7, 70));
+  // Refused: not a destination let out.
+  builder.add(record(audit::Event::Deny, "evil.example", "10.0.8.9:1002", kStart + 7));
+  const Report report = std::move(builder).finish();
+
+  const ReportTable& table = report.destinations;
+  CHECK(table.key_columns == std::vector<std::string>{"destination", "service", "rule"});
+  REQUIRE(table.rows.size() == 2);
+  const ReportRow& ds20_row = table.rows[0];  // busiest first
+  CHECK(ds20_row.key ==
+        std::vector<std::string>{"ds20.icrc.trendmicro.com:443", "Smart Scan", "spn-smart-scan"});
+  CHECK(ds20_row.connections == 3);
+  CHECK(ds20_row.would_deny == 0);
+  CHECK(ds20_row.clients == 2);
+  CHECK(ds20_row.bytes_up == 123);
+  CHECK(ds20_row.bytes_down == 1230);
+  CHECK(ds20_row.first_micros == kStart + 1);
+  CHECK(ds20_row.last_micros == kStart + 5);
+  const ReportRow& github = table.rows[1];
+  CHECK(github.key ==
+        std::vector<std::string>{"github.com:443", "(no rule: refused when enforced)", "-"});
+  CHECK(github.connections == 1);
+  CHECK(github.would_deny == 1);
+  CHECK(github.bytes_down == 70);
+  CHECK_FALSE(find_row(table, "evil.example:443"));
+
+  const std::string text = render_text(report, 10);
+  CHECK(text.find("\nDestinations let out (2)\n") != std::string::npos);
+  CHECK(text.find("ds20.icrc.trendmicro.com:443  Smart Scan") != std::string::npos);
+  const std::string html = render_html(report, 10);
+  CHECK(html.find("<h2>Destinations let out</h2>") != std::string::npos);
+  CHECK(html.find("<td class=\"key\">github.com:443</td>") != std::string::npos);
+}
+
+TEST_CASE("report: destinations and computers are bounded like the other tables",
+          "[tools][report]") {
+  ReportLimits limits;
+  limits.max_rows = 3;
+  limits.max_client_entries = 4;
+  ReportBuilder builder(limits);
+  for (int i = 0; i < 10; ++i) {
+    const std::string host = "host" + std::to_string(i) + ".example";
+    const std::string client = "10.0.0." + std::to_string(i) + ":1";
+    // Each host let out once, host0 ten times; all from one computer's ten addresses.
+    builder.add(on_computer(record(audit::Event::Open, host, client, kStart + i), "db", 7));
+    builder.add(
+        on_computer(record(audit::Event::Open, "host0.example", client, kStart + i), "db", 7));
+    // And ten computers that the table cannot all keep.
+    builder.add(on_computer(record(audit::Event::Open, "host0.example", client, kStart + i),
+                            "vm" + std::to_string(i), 100 + i));
+  }
+  const Report report = std::move(builder).finish();
+
+  const ReportTable& destinations = report.destinations;
+  REQUIRE(destinations.rows.size() == 4);
+  CHECK(destinations.folded);
+  CHECK(destinations.rows.back().key == std::vector<std::string>{"(other)"});
+  CHECK(destinations.rows.back().connections == 7);
+  CHECK(destinations.rows.front().key[0] == "host0.example:443");
+  CHECK(destinations.rows.front().connections == 21);
+  // Eleven computers, four client entries for the whole table: a lower bound.
+  CHECK(destinations.rows.front().clients_lower_bound);
+  CHECK(destinations.rows.front().clients <= 4);
+
+  const ReportTable& clients = report.clients;
+  REQUIRE(clients.rows.size() == 4);
+  CHECK(clients.folded);
+  CHECK(clients.rows.back().key == std::vector<std::string>{"(other)"});
+  const ReportRow& db = clients.rows.front();
+  CHECK(db.key[1] == "db (ID 7)");
+  CHECK(db.connections == 20);
+  // Ten addresses, four entries: shown as at least that many.
+  CHECK(db.addresses_lower_bound);
+  CHECK(db.addresses <= 4);
+  CHECK(db.key[2] == "10.0.0.0 +" + std::to_string(db.addresses - 1) + " or more");
+  const std::string text = render_text(report, 10);
+  CHECK(text.find("Destinations let out (4)") != std::string::npos);
+}
