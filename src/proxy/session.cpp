@@ -130,11 +130,9 @@ asio::awaitable<void> Session::refuse_admission() {
                   Refusal{admission.refusal, std::move(detail), admission.retry_after}, false);
 }
 
-asio::awaitable<bool> Session::exchange() {
-  const auto started = Clock::now();
-  begin_record();
-  // Identify the client: the manager's word on its address, else its CIDR
-  // (a proxy user may refine it below).
+policy::ClientIdentity Session::identify_client() {
+  // The manager's word on the client's address, else its CIDR (a proxy
+  // user may refine it once the request is read).
   computer_.reset();
   if (services_.inventory) {
     if (const inventory::Client* known = services_.inventory->find(client_ip_)) {
@@ -143,11 +141,18 @@ asio::awaitable<bool> Session::exchange() {
       record_.computer_id = known->id;
     }
   }
-  policy::ClientIdentity identity =
+  const policy::ClientIdentity identity =
       snapshot_->identify(&client_ip_, {}, computer_ ? &*computer_ : nullptr);
   record_.role = snapshot_->role_label(identity);
   record_.version = snapshot_->version_label(identity);
   record_.identity = policy::to_string(identity.source);
+  return identity;
+}
+
+asio::awaitable<bool> Session::exchange() {
+  const auto started = Clock::now();
+  begin_record();
+  policy::ClientIdentity identity = identify_client();
   Learned learned = co_await source_->next(*client_, record_, requester());
   if (learned.outcome == Learned::Outcome::Gone) {
     // A connection the proxy stopped before it read its first request still

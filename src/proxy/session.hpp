@@ -64,6 +64,8 @@ class Session final : public LiveConnection, public std::enable_shared_from_this
   asio::awaitable<void> refuse_admission();
   // One exchange; false when the connection is over.
   asio::awaitable<bool> exchange();
+  // Who the client is, filled into the record (begun).
+  policy::ClientIdentity identify_client();
   // The stages of an exchange between learning and dialing: each a refusal,
   // or nothing when the exchange goes on.
   asio::awaitable<std::optional<Refusal>> authenticate(PendingRecord& record, Learned& learned,
