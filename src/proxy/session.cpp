@@ -45,7 +45,10 @@ asio::awaitable<void> Session::run() {
     if (!slot_.admission()) {
       co_await refuse_admission();
     } else if (co_await accept_proxy_header()) {
-      while (!stopping() && co_await exchange()) {
+      // The first exchange runs even when the proxy is stopping already
+      // (this connection was accepted just before): it leaves the
+      // connection's record.
+      while (co_await exchange() && !stopping()) {
       }
     }
   } catch (const std::exception&) {
