@@ -84,6 +84,8 @@ class Watcher {
   std::thread thread_;
   // The watcher's thread only.
   std::size_t in_flight_ = 0;
+  std::size_t logged_ = 0;    // changes logged one by one this round
+  std::size_t unlogged_ = 0;  // and those only counted
   asio::steady_timer slot_freed_{io_};
 
   mutable std::mutex mutex_;
