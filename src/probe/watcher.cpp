@@ -25,7 +25,7 @@ Watcher::~Watcher() {
 bool Watcher::start(std::shared_ptr<const policy::Snapshot> snapshot, std::string& error) {
   tls_ = client_tls_context(watch_.ca_file, error);
   if (!tls_) {
-    error = "--probe-ca: " + error;
+    error = "--probe-ca (probe.ca): " + error;
     return false;
   }
   // A cache of its own: the probes neither evict clients' names nor are
