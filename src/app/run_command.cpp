@@ -107,13 +107,16 @@ int run(const Words& words) {
     std::cerr << "chokepoint: " << error << '\n';
     return kExitUsage;
   }
-  audit::AuditLog audit(audit::AuditLog::Options{options.threads}, std::move(sinks));
+  // One queue per I/O thread, and one for the control plane's background
+  // probes.
+  audit::AuditLog audit(audit::AuditLog::Options{options.threads + 1}, std::move(sinks));
 
   // A peer that goes away mid-splice must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   proxy::Server server(options, snapshot, audit, std::move(authenticator));
-  control::Controller controller(server, audit,
-                                 control::ControlOptions::from(settings, config_path),
+  control::ControlOptions control_options = control::ControlOptions::from(settings, config_path);
+  control_options.audit_producer = options.threads;
+  control::Controller controller(server, audit, std::move(control_options),
                                  control::RunningPolicy::started(policy_source, sha256, snapshot));
   if (!server.bind(error) || !controller.start(error)) {
     std::cerr << "chokepoint: " << error << '\n';
@@ -133,7 +136,7 @@ int run(const Words& words) {
   }
   if (const auto admin = controller.admin_endpoint()) {
     std::cerr << "chokepoint: admin on http://" << admin->to_string()
-              << " (/ /metrics /healthz /readyz /policy /connections /dns, POST /reload)\n";
+              << " (/ /metrics /healthz /readyz /policy /connections /dns /probe, POST /reload)\n";
   }
   if (root && settings.user.empty()) {
     std::cerr << "chokepoint: running as root without capabilities; --user NAME drops to an "

@@ -70,6 +70,8 @@ int severity_of(Event event) {
       return 4;  // warning
     case Event::Error:
       return 3;  // error
+    case Event::Probe:
+      return 5;  // notice: a destination's reachability changed
   }
   return 6;
 }
@@ -81,6 +83,7 @@ std::string format_cef(const Record& r, std::string_view product_version) {
   const std::string_view name = denied                    ? "Connection denied"
                                 : r.event == Event::Error ? "Connection failed"
                                 : r.event == Event::Open  ? "Connection opened"
+                                : r.event == Event::Probe ? "Destination reachability changed"
                                                           : "Connection closed";
   const int severity = denied ? 7 : r.event == Event::Error ? 5 : 3;
   std::string out = "CEF:0|Trend Micro|chokepoint|" + cef_escape(product_version, true) + "|" +

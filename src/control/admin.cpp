@@ -97,6 +97,7 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
   if (path == "/dns") co_return answer(r, bhttp::status::ok, c.dns_json(), "application/json");
   if (path == "/inventory")
     co_return answer(r, bhttp::status::ok, c.inventory_json(), "application/json");
+  if (path == "/probe") co_return answer(r, bhttp::status::ok, c.probe_json(), "application/json");
   if (path == "/metrics") {
     std::string text = co_await c.metrics_text();
     co_return answer(r, bhttp::status::ok, std::move(text),
@@ -117,7 +118,8 @@ asio::awaitable<bhttp::response<bhttp::string_body>> route(
     co_return answer(r, bhttp::status::ok, std::move(json), "application/json");
   }
   co_return answer(r, bhttp::status::not_found,
-                   "endpoints: / /healthz /readyz /metrics /policy /connections /dns /inventory /proxy.pac, "
+                   "endpoints: / /healthz /readyz /metrics /policy /connections /dns /inventory "
+                   "/probe /proxy.pac, "
                    "POST /reload\n");
 }
 

@@ -12,6 +12,7 @@
 #include "inventory_page.hpp"
 #include "metrics_page.hpp"
 #include "policy_page.hpp"
+#include "probe_page.hpp"
 #include "status_page.hpp"
 
 namespace chokepoint::control {
@@ -29,9 +30,9 @@ bool same_source(const policy::InventorySource& a, const policy::InventorySource
       texts.push_back(p.text);
     return texts;
   };
-  return a.url == b.url && a.auth == b.auth && a.key_file == b.key_file &&
-         a.ca_file == b.ca_file && a.refresh == b.refresh && a.stale_for == b.stale_for &&
-         a.required == b.required && pattern_texts(a) == pattern_texts(b);
+  return a.url == b.url && a.auth == b.auth && a.key_file == b.key_file && a.ca_file == b.ca_file &&
+         a.refresh == b.refresh && a.stale_for == b.stale_for && a.required == b.required &&
+         pattern_texts(a) == pattern_texts(b);
 }
 
 }  // namespace
@@ -45,6 +46,9 @@ ControlOptions ControlOptions::from(const config::Settings& settings, std::strin
   o.admin_explicit = settings.given(config::SettingId::admin) && settings.admin.has_value();
   o.admin_public = settings.admin_public;
   o.audit_refuse = settings.audit_refuse;
+  o.probe.interval = settings.probe_interval;
+  o.probe.ca_file = settings.probe_ca;
+  o.proxy = proxy::ProxyOptions(settings);
   return o;
 }
 
@@ -74,6 +78,15 @@ bool Controller::start(std::string& error) {
     if (!watch_->start(files, error)) return false;
   }
   follow_inventory();
+  if (options_.probe.interval.count() > 0) {
+    watcher_ = std::make_unique<probe::Watcher>(
+        options_.proxy, options_.probe, [this](audit::Record record) {
+          std::vector<audit::Record> one;
+          one.push_back(std::move(record));
+          audit_.write(options_.audit_producer, std::move(one));
+        });
+    if (!watcher_->start(running_.snapshot, error)) return false;
+  }
   return true;
 }
 
@@ -167,6 +180,7 @@ void Controller::finish() {
   stopping_ = true;
   // Nothing is published into a server that is stopping.
   if (refresher_) refresher_->stop();
+  if (watcher_) watcher_->stop();
   // Server::stop ends what is left (each with its record) and joins the workers.
   server_.stop();
   signals_.cancel();
@@ -191,6 +205,7 @@ ReloadOutcome Controller::reload(std::string_view why) {
   if (outcome.ok) {
     log::Message(log::Level::Notice) << "reload (" << why << "): " << outcome.message;
     follow_inventory();
+    if (watcher_) watcher_->replace_policy(running_.snapshot);
   } else {
     log::Message(log::Level::Warning)
         << "reload (" << why << ") refused; the running policy stays:\n"
@@ -246,6 +261,7 @@ asio::awaitable<std::string> Controller::metrics_text() {
   page.dns = server_.dns().stats();
   if (const auth::Authenticator* a = server_.authenticator()) page.auth = a->stats();
   if (refresher_) page.inventory = inventory_page();
+  if (watcher_) page.probe = probe_page();
   page.policy = &running_;
   page.ready = ready();
   co_return render(page);
@@ -299,6 +315,7 @@ asio::awaitable<std::string> Controller::status_html() {
             [](const auto& a, const auto& b) { return a.hits > b.hits; });
   if (page.dns_names.size() > kShownNames) page.dns_names.resize(kShownNames);
   if (refresher_) page.inventory = inventory_page();
+  if (watcher_) page.probe = probe_page();
   co_return render_html(page);
 }
 
@@ -315,6 +332,18 @@ InventoryPage Controller::inventory_page() const {
 
 std::string Controller::inventory_json() const {
   return render_inventory(inventory_page());
+}
+
+ProbePage Controller::probe_page() const {
+  ProbePage page;
+  page.now = std::chrono::system_clock::now();
+  page.enabled = watcher_ != nullptr;
+  if (watcher_) page.view = watcher_->view();
+  return page;
+}
+
+std::string Controller::probe_json() const {
+  return render_probe(probe_page());
 }
 
 std::string Controller::dns_json() const {

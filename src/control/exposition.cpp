@@ -41,24 +41,35 @@ void Exposition::header(const FamilyInfo& family) {
           std::string(type_name(family.type)) + "\n";
 }
 
-void Exposition::labeled(const FamilyInfo& family,
-                         const std::map<std::string, std::uint64_t>& samples) {
-  header(family);
+std::vector<std::string> Exposition::label_names(const FamilyInfo& family) {
   std::vector<std::string> names;
   std::stringstream split{std::string(family.labels)};
   for (std::string n; std::getline(split, n, ',');)
     names.push_back(n);
-  for (const auto& [key, value] : samples) {
-    out_ += std::string(family.name) + "{";
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      const auto end = i + 1 < names.size() ? key.find('\x1f', start) : std::string::npos;
-      if (i) out_ += ',';
-      out_ += names[i] + "=" + prometheus_label(std::string_view(key).substr(start, end - start));
-      start = end == std::string::npos ? key.size() : end + 1;
-    }
-    out_ += "} " + std::to_string(value) + "\n";
+  return names;
+}
+
+void Exposition::labeled_sample(const FamilyInfo& family, const std::vector<std::string>& names,
+                                std::string_view key, std::string_view value) {
+  out_ += std::string(family.name) + "{";
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto end = i + 1 < names.size() ? key.find('\x1f', start) : std::string_view::npos;
+    if (i) out_ += ',';
+    out_ += names[i] + "=" + prometheus_label(key.substr(start, end - start));
+    start = end == std::string_view::npos ? key.size() : end + 1;
   }
+  out_ += "} ";
+  out_ += value;
+  out_ += '\n';
+}
+
+void Exposition::labeled(const FamilyInfo& family,
+                         const std::map<std::string, std::uint64_t>& samples) {
+  header(family);
+  const auto names = label_names(family);
+  for (const auto& [key, value] : samples)
+    labeled_sample(family, names, key, std::to_string(value));
 }
 
 void Exposition::write_histogram(const FamilyInfo& family, const proxy::Histogram& h) {

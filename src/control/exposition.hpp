@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <chokepoint/proxy/metrics.hpp>
 
@@ -33,6 +34,15 @@ class Exposition {
     static_assert(info(F).type == MetricType::Counter && !info(F).labels.empty());
     labeled(info(F), samples);
   }
+  // A gauge with labels: one sample per key, keyed as by_label's.
+  template <Family F>
+  void gauge_by_label(const std::map<std::string, std::int64_t>& samples) {
+    static_assert(info(F).type == MetricType::Gauge && !info(F).labels.empty());
+    header(info(F));
+    const auto names = label_names(info(F));
+    for (const auto& [key, value] : samples)
+      labeled_sample(info(F), names, key, std::to_string(value));
+  }
   template <Family F>
   void histogram(const proxy::Histogram& h) {
     static_assert(info(F).type == MetricType::Histogram);
@@ -44,6 +54,10 @@ class Exposition {
  private:
   void header(const FamilyInfo& family);
   void labeled(const FamilyInfo& family, const std::map<std::string, std::uint64_t>& samples);
+  static std::vector<std::string> label_names(const FamilyInfo& family);
+  // One line: the family's name, the label set of `key`, the value.
+  void labeled_sample(const FamilyInfo& family, const std::vector<std::string>& names,
+                      std::string_view key, std::string_view value);
   void write_histogram(const FamilyInfo& family, const proxy::Histogram& h);
 
   std::string out_;

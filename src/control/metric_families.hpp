@@ -58,6 +58,9 @@ namespace chokepoint::control {
   X(inventory_addresses, Gauge, "", "Client addresses the inventory in use maps to a computer.") \
   X(inventory_ambiguous_addresses, Gauge, "", "Addresses two or more computers claim (mapped to none).") \
   X(inventory_age_seconds, Gauge, "", "Seconds since the inventory in use was fetched.") \
+  X(destination_up, Gauge, "service,host,port", \
+    "1 when the last background probe of a destination of the running policy reached it (--probe-interval), 0 when it did not.") \
+  X(probe_last_timestamp_seconds, Gauge, "", "When a background probe last finished (--probe-interval).") \
   X(policy_reloads_total, Counter, "", "Policy reloads that took effect.") \
   X(policy_reload_failures_total, Counter, "", "Policy reloads refused (the old policy stayed).") \
   X(policy_rules, Gauge, "", "Rules in the running policy.") \

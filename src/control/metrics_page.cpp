@@ -101,6 +101,16 @@ std::string render(const MetricsPage& page) {
           static_cast<std::uint64_t>(std::max<std::int64_t>(0, inventory_age_seconds(inv))));
     }
   }
+  if (page.probe) {
+    const probe::WatchView& v = page.probe->view;
+    out.gauge_by_label<Family::destination_up>(destination_up(v));
+    // No sample before the first probe: an alert on its age must not see 1970.
+    if (v.last_probe != std::chrono::system_clock::time_point{}) {
+      const auto at =
+          std::chrono::duration_cast<std::chrono::seconds>(v.last_probe.time_since_epoch());
+      out.sample<Family::probe_last_timestamp_seconds>(static_cast<std::uint64_t>(at.count()));
+    }
+  }
   const RunningPolicy& policy = *page.policy;
   out.sample<Family::policy_reloads_total>(policy.reloads);
   out.sample<Family::policy_reload_failures_total>(policy.reload_failures);

@@ -13,6 +13,7 @@
 #include <chokepoint/proxy/metrics.hpp>
 
 #include "inventory_page.hpp"
+#include "probe_page.hpp"
 
 namespace chokepoint::control {
 
@@ -23,8 +24,9 @@ struct MetricsPage {
   std::vector<audit::AuditLog::SinkReport> sinks;
   std::uint64_t audit_dropped = 0;
   net::DnsStats dns;
-  std::optional<auth::AuthStats> auth;  // with a users file
+  std::optional<auth::AuthStats> auth;     // with a users file
   std::optional<InventoryPage> inventory;  // with an inventory section
+  std::optional<ProbePage> probe;          // with --probe-interval
   const RunningPolicy* policy = nullptr;
   bool ready = true;
 };

@@ -200,6 +200,53 @@ void section_services(std::string& out, const StatusPage& page) {
   }
 }
 
+void section_reachability(std::string& out, const StatusPage& page) {
+  if (!page.probe || !page.probe->enabled) return;
+  const probe::WatchView& v = page.probe->view;
+  std::size_t failing = 0;
+  for (const auto& w : v.watched)
+    failing += probe::is_failure(w.result.outcome) ? 1 : 0;
+  out += "<h2 id=\"reachability\">Reachability</h2>\n<p class=\"sub\">";
+  const auto ms = v.interval.count();
+  out += std::to_string(v.targets) + " destinations probed every " +
+         (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s; " : std::to_string(ms) + " ms; ");
+  out += failing ? "<span class=\"bad\">" + std::to_string(failing) + " unreachable</span>"
+                 : std::string("<span class=\"ok\">none unreachable</span>");
+  if (v.last_probe != std::chrono::system_clock::time_point{}) {
+    out += " &middot; last probe " +
+           age(duration_cast<std::chrono::steady_clock::duration>(page.now - v.last_probe)) +
+           " ago";
+  } else {
+    out += " &middot; not probed yet";
+  }
+  out += "</p>\n";
+  if (v.watched.empty()) return;
+  out += "<table>";
+  head_row(out, {"outcome", "destination", "service", "role", "detail", "since"});
+  std::size_t shown = 0;
+  for (const auto& w : in_page_order(v)) {
+    if (shown++ == kShownProbes) break;
+    const probe::Result& r = w.result;
+    const bool up = r.outcome == probe::Outcome::Ok;
+    out += "\n<tr><td class=\"";
+    out += up ? "ok" : "bad";
+    out += "\">";
+    out += probe::to_string(r.outcome);  // our own words
+    out += "</td>";
+    const bool v6 = r.target.host.name.find(':') != std::string::npos;
+    cell(out, (v6 ? "[" + r.target.host.name + "]" : r.target.host.name) + ":" +
+                  std::to_string(r.target.port));
+    cell(out, or_dash(w.service));
+    cell(out, or_dash(w.role));
+    out += "<td class=\"detail\">" + html_escape(r.detail) + "</td>";
+    cell(out, age(duration_cast<std::chrono::steady_clock::duration>(page.now - w.since)) + " ago");
+    out += "</tr>";
+  }
+  out +=
+      "</table>\n<p class=\"sub\"><a href=\"/probe\">/probe</a> has every step's time, "
+      "the addresses and the certificates presented</p>\n";
+}
+
 void section_audit(std::string& out, const StatusPage& page) {
   out += "<div><h2 id=\"audit\">Audit log</h2>\n<p>";
   out += page.audit_available
@@ -239,13 +286,12 @@ void section_inventory(std::string& out, const StatusPage& page) {
   row("manager", inv.url);
   if (inv.inventory) {
     const inventory::Inventory& map = *inv.inventory;
-    row("applies", std::to_string(map.computers()) + " computers, " +
-                       std::to_string(map.relays()) + " relays, " +
-                       std::to_string(map.addresses()) + " addresses, " +
+    row("applies", std::to_string(map.computers()) + " computers, " + std::to_string(map.relays()) +
+                       " relays, " + std::to_string(map.addresses()) + " addresses, " +
                        std::to_string(map.ambiguous().size()) + " ambiguous");
-    row("fetched",
-        age(std::chrono::duration_cast<std::chrono::steady_clock::duration>(inv.now - map.fetched())) +
-            " ago");
+    row("fetched", age(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       inv.now - map.fetched())) +
+                       " ago");
   } else {
     row("applies", "no: clients are who the clients entries say" +
                        std::string(inv.required ? " (required: not ready)" : ""));
@@ -253,11 +299,12 @@ void section_inventory(std::string& out, const StatusPage& page) {
   std::uint64_t failed = 0;
   for (const auto& [error, count] : inv.status.failures)
     failed += count;
-  row("refreshes", std::to_string(inv.status.refreshes) + " good, " + std::to_string(failed) +
-                       " failed");
+  row("refreshes",
+      std::to_string(inv.status.refreshes) + " good, " + std::to_string(failed) + " failed");
   if (!inv.status.last_error.empty()) row("last error", inv.status.last_error);
-  out += "</table>\n<p class=\"sub\"><a href=\"/inventory\">/inventory</a> lists every "
-         "address</p></div>\n";
+  out +=
+      "</table>\n<p class=\"sub\"><a href=\"/inventory\">/inventory</a> lists every "
+      "address</p></div>\n";
 }
 
 void section_policy(std::string& out, const StatusPage& page) {
@@ -342,6 +389,7 @@ std::string render_html(const StatusPage& page) {
   section_tunnels(out, page);
   section_refusals(out, page);
   section_services(out, page);
+  section_reachability(out, page);
   out += "<div class=\"grid\">\n";
   section_audit(out, page);
   section_policy(out, page);
@@ -350,6 +398,7 @@ std::string render_html(const StatusPage& page) {
   out +=
       "</div>\n<p class=\"sub\">Also: <a href=\"/metrics\">/metrics</a> <a "
       "href=\"/connections\">/connections</a> <a href=\"/dns\">/dns</a> <a "
+      "href=\"/probe\">/probe</a> <a "
       "href=\"/policy\">/policy</a> <a href=\"/readyz\">/readyz</a></p>\n</body></html>\n";
   return out;
 }

@@ -1,6 +1,7 @@
 // The admin endpoint's status page (GET /): who uses the proxy right now
-// (open tunnels), what it refused last, decisions and bytes per service, the
-// audit sinks' health, the policy and its reloads, and the DNS cache. One
+// (open tunnels), what it refused last, decisions and bytes per service,
+// whether the destinations are reachable (with --probe-interval), the audit
+// sinks' health, the policy and its reloads, and the DNS cache. One
 // HTML page, gathered on the control thread and rendered here from plain
 // values, so tests render it from values they chose.
 //
@@ -26,6 +27,7 @@
 #include <chokepoint/proxy/worker.hpp>
 
 #include "inventory_page.hpp"
+#include "probe_page.hpp"
 
 namespace chokepoint::control {
 
@@ -56,10 +58,13 @@ struct StatusPage {
   net::DnsStats dns;
   std::vector<net::DnsCacheItem> dns_names;  // the most looked-up first, at most kShownNames
   std::optional<InventoryPage> inventory;    // with an inventory section
+  std::optional<ProbePage> probe;            // with --probe-interval
 };
 
 inline constexpr std::size_t kShownTunnels = 200;
 inline constexpr std::size_t kShownNames = 50;
+// Reachability rows (failures first); /probe lists them all.
+inline constexpr std::size_t kShownProbes = 100;
 
 // The page, as one self-contained HTML document.
 std::string render_html(const StatusPage& page);

@@ -287,6 +287,9 @@ void ReportBuilder::State::add(const AuditRecord& r) {
                     errors.find(make_key({r.reason.empty() ? std::string_view("-") : r.reason})),
                     &ReportRow::errors);
       break;
+    case audit::Event::Probe:
+      // The proxy testing its own path: no client, no decision.
+      break;
   }
 }
 

@@ -18,12 +18,15 @@
 
 namespace chokepoint::audit {
 
-// The events, and their names in the log.
+// The events, and their names in the log. `probe` is no connection's: the
+// background probes (--probe-interval) leave one when a destination's
+// outcome changes.
 #define CHOKEPOINT_AUDIT_EVENTS(X) \
   X(Open, "open")                  \
   X(Close, "close")                \
   X(Deny, "deny")                  \
-  X(Error, "error")
+  X(Error, "error")                \
+  X(Probe, "probe")
 
 enum class Event : std::uint8_t {
 #define CHOKEPOINT_EVENT_ENUM(name, text) name,

@@ -93,6 +93,10 @@
     "reading a ClientHello or first HTTP head (transparent, SNI and inside tunnels)") \
   X(drain_timeout, Duration, "timeouts.drain", "--drain-timeout", "30s", kNoCheck, "D", \
     "SIGTERM: how long open connections may finish") \
+  X(probe_interval, Duration, "probe.interval", "--probe-interval", "", kNoCheck, "D", \
+    "probe every concrete destination of the running policy in the background, each once per D: GET /probe, the status page, chokepoint_destination_up (default: off)") \
+  X(probe_ca, Text, "probe.ca", "--probe-ca", "", kNoCheck, "FILE", \
+    "the background probes verify certificates against these CAs instead of the system store") \
   X(max_connections, Number<std::size_t>, "limits.max_connections", "--max-connections", "", kNoCheck, "N", \
     "all connections (default: what the descriptor limit allows, two per tunnel plus a reserve); over a limit: 503, or a close in transparent mode; 0: no limit") \
   X(max_connections_per_client, Number<std::size_t>, "limits.max_connections_per_client", "--max-connections-per-client", "0", kNoCheck, "N", \

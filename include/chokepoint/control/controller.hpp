@@ -15,6 +15,9 @@
 // With an inventory section, the manager's computer list is refreshed on a
 // thread of its own (inventory/refresher.hpp) and each good one swapped
 // into the workers; a reload that changes the section starts it afresh.
+// With --probe-interval, every destination of the running policy is probed
+// in the background on a thread of its own (probe/watcher.hpp); a reload
+// hands it the new policy, whose destinations the next round probes.
 // Process settings (listeners, threads, sinks) are read at start-up only.
 #pragma once
 
@@ -31,6 +34,7 @@
 #include <chokepoint/control/reload.hpp>
 #include <chokepoint/core/endpoint.hpp>
 #include <chokepoint/inventory/refresher.hpp>
+#include <chokepoint/probe/watcher.hpp>
 #include <chokepoint/proxy/server.hpp>
 
 namespace chokepoint::control {
@@ -38,6 +42,7 @@ namespace chokepoint::control {
 class AdminEndpoint;
 class FileWatch;
 struct InventoryPage;
+struct ProbePage;
 
 struct ControlOptions {
   std::string config_path;  // empty: the built-in catalog (reloads re-read nothing)
@@ -48,6 +53,12 @@ struct ControlOptions {
   bool admin_public = false;      // allow a non-loopback admin address
   bool watch_files = true;        // reload when a config file changes
   bool audit_refuse = false;  // --audit-on-failure refuse: not ready while the audit cannot write
+  probe::WatchOptions probe;  // interval 0: no background probes
+  // What the background probes dial with (the run's resolver, timeouts,
+  // --connect-to and parent proxy), and the audit queue their records go
+  // to: one of their own, after the I/O threads'.
+  proxy::ProxyOptions proxy;
+  int audit_producer = 0;
 
   // From the resolved settings and the --config path.
   static ControlOptions from(const config::Settings& settings, std::string config_path);
@@ -92,6 +103,8 @@ class Controller {
   std::string dns_json() const;
   // The inventory's refreshes and the map in use (GET /inventory).
   std::string inventory_json() const;
+  // What the background probes found last (GET /probe).
+  std::string probe_json() const;
 
  private:
   void wait_signal();
@@ -101,6 +114,7 @@ class Controller {
   // inventory section (nothing when it is unchanged).
   void follow_inventory();
   InventoryPage inventory_page() const;
+  ProbePage probe_page() const;
 
   proxy::Server& server_;
   audit::AuditLog& audit_;
@@ -116,6 +130,7 @@ class Controller {
   struct LastReloadState;
   std::unique_ptr<LastReloadState> last_reload_;
   std::unique_ptr<inventory::Refresher> refresher_;
+  std::unique_ptr<probe::Watcher> watcher_;
 };
 
 }  // namespace chokepoint::control

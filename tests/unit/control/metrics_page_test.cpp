@@ -138,6 +138,9 @@ TEST_CASE("every metric family is in the README, and written once", "[control][m
   RunningPolicy policy;
   MetricsPage page = sample_page(policy);
   page.inventory = inventory_page();
+  page.probe.emplace();
+  page.probe->enabled = true;
+  page.probe->view.last_probe = std::chrono::system_clock::time_point(std::chrono::seconds(1));
   const std::string text = render(page);
   for (const FamilyInfo& family : kFamilies) {
     INFO(family.name);

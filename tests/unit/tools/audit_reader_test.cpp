@@ -13,7 +13,10 @@
 #include <catch2/catch.hpp>
 
 #include <chokepoint/audit/record.hpp>
+#include <chokepoint/policy/loader.hpp>
 #include <chokepoint/tools/audit_reader.hpp>
+#include <chokepoint/tools/learn.hpp>
+#include <chokepoint/tools/report.hpp>
 
 using namespace chokepoint;
 using namespace chokepoint::tools;
@@ -359,4 +362,55 @@ TEST_CASE("parse_timestamp", "[tools][reader]") {
     INFO(bad);
     CHECK_FALSE(parse_timestamp(bad, t));
   }
+}
+
+// A background probe's record is the proxy's own, no client's: `report`
+// counts it as a record and nothing else, `learn` learns nothing from it.
+TEST_CASE("AuditLineParser, report and learn: a probe record", "[tools][reader][probe]") {
+  audit::Record r;
+  r.ts = std::chrono::system_clock::time_point(std::chrono::microseconds(1795996812103377LL));
+  r.event = audit::Event::Probe;
+  r.id = "probe";
+  r.role = "agent";
+  r.host = "ds20.icrc.trendmicro.com";
+  r.port = 443;
+  r.rule = "spn-smart-scan";
+  r.service = "Smart Scan";
+  r.detail = "connect: connection refused (was ok)";
+  std::string line = audit::to_json_line(r);
+  line.pop_back();
+  CHECK(line.find("\"event\":\"probe\"") != std::string::npos);
+
+  AuditLineParser parser;
+  AuditRecord out;
+  REQUIRE(parse(parser, line, out) == LineError::None);
+  REQUIRE(out.event);
+  CHECK(*out.event == audit::Event::Probe);
+  CHECK(out.host == "ds20.icrc.trendmicro.com");
+  CHECK(out.detail == "connect: connection refused (was ok)");
+
+  ReportBuilder report_builder;
+  report_builder.add(out);
+  const Report report = std::move(report_builder).finish();
+  CHECK(report.records == 1);
+  CHECK(report.connections == 0);
+  CHECK(report.denied == 0);
+  CHECK(report.errors == 0);
+  CHECK(report.clients.rows.empty());
+  CHECK(report.services.rows.empty());
+
+  const auto snapshot = [] {
+    auto loaded =
+        policy::load_config_text("version: 1\ninclude: builtin:deep-security.yaml\n", "site.yaml");
+    REQUIRE(loaded.ok());
+    auto built = policy::Snapshot::build(std::move(loaded).value().policy);
+    REQUIRE(built.ok());
+    return built.value();
+  }();
+  Learner learner(snapshot, {});
+  learner.add(out);
+  const LearnResult learned = learner.finish();
+  CHECK(learned.rules == 0);
+  CHECK(learned.clients == 0);
+  CHECK(learned.observations == 0);
 }
