@@ -132,3 +132,14 @@ TEST_CASE("syslog destinations parse as operators write them", "[audit][siem]") 
   CHECK_FALSE(SyslogTarget::parse("tcp://siem:99999", &error));
   CHECK_FALSE(SyslogTarget::parse("siem:514", &error));
 }
+
+TEST_CASE("a probe record's CEF outcome is the destination's new one", "[audit][siem]") {
+  Record r = denied_record();
+  r.event = Event::Probe;
+  r.decision = Decision::None;
+  r.reason = Reason::None;
+  r.detail = "connect: Connection refused (tried 127.0.0.1) (was ok)";
+  CHECK(format_cef(r, "0.1.0").find(" outcome=failure") != std::string::npos);
+  r.detail = "ok (was connect)";
+  CHECK(format_cef(r, "0.1.0").find(" outcome=success") != std::string::npos);
+}
