@@ -13,6 +13,16 @@
 
 using namespace chokepoint;
 
+// The tests that run out of descriptors are hidden in the sanitizer build:
+// UBSan's vptr check probes memory through pipe(2), which fails there too,
+// and it then reports every virtual call as a type error (seen in Asio's
+// timer service). The normal build runs them.
+#if CHOKEPOINT_SANITIZED
+#define OUT_OF_DESCRIPTORS "[net][accept][.]"
+#else
+#define OUT_OF_DESCRIPTORS "[net][accept]"
+#endif
+
 namespace {
 
 // Lowers the descriptor limit so that the next descriptor cannot be had;
@@ -81,7 +91,7 @@ TEST_CASE("accept loop: each connection with its client's address, until closed"
   CHECK(seen == l.client.local_endpoint());
 }
 
-TEST_CASE("accept loop: a refused accept is retried after the backoff", "[net][accept]") {
+TEST_CASE("accept loop: a refused accept is retried after the backoff", OUT_OF_DESCRIPTORS) {
   Listening l;
   int refusals = 0;
   Clock::time_point first_refusal{};
@@ -99,7 +109,7 @@ TEST_CASE("accept loop: a refused accept is retried after the backoff", "[net][a
   CHECK(accepted_at - first_refusal >= 2 * net::kAcceptBackoff);
 }
 
-TEST_CASE("accept loop: a refusal the caller dealt with is retried at once", "[net][accept]") {
+TEST_CASE("accept loop: a refusal the caller dealt with is retried at once", OUT_OF_DESCRIPTORS) {
   Listening l;
   int refusals = 0;
   Clock::time_point refused_at{};
@@ -115,7 +125,7 @@ TEST_CASE("accept loop: a refusal the caller dealt with is retried at once", "[n
   CHECK(accepted_at - refused_at < net::kAcceptBackoff);
 }
 
-TEST_CASE("accept loop: closed while backing off, it ends", "[net][accept]") {
+TEST_CASE("accept loop: closed while backing off, it ends", OUT_OF_DESCRIPTORS) {
   Listening l;
   int refusals = 0;
   NoDescriptors no_descriptors;
