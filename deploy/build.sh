@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 # Catch2 and Google Benchmark too: the build directory is configured with its
 # tests and benchmarks, for tests/run-all.sh to build there later.
-packages=(build-essential cmake ninja-build pkg-config libboost-dev libboost-program-options1.74-dev
+packages=(build-essential cmake ninja-build pkg-config libboost-dev libboost-program-options-dev
           libssl-dev libre2-dev
           libyaml-cpp-dev libc-ares-dev publicsuffix libsimdjson-dev zlib1g-dev catch2
           libbenchmark-dev nlohmann-json3-dev)

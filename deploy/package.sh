@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deploy/install-packages.sh build-essential debhelper dpkg-dev fakeroot help2man \
-  cmake ninja-build pkg-config libboost-dev libboost-program-options1.74-dev libssl-dev \
+  cmake ninja-build pkg-config libboost-dev libboost-program-options-dev libssl-dev \
   libre2-dev libyaml-cpp-dev \
   libc-ares-dev publicsuffix libsimdjson-dev zlib1g-dev
 
