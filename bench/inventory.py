@@ -112,14 +112,14 @@ def main():
 
     # 2 and 3. A running proxy with and without the inventory.
     sink_proc, sink = bench.start_sink()
-    pin = ["--connect-to", "%s:%d:127.0.0.1:%d" % (NAME, sink, sink)]
+    pin = ["--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink)]
     peers = []
     for label, config in (("without inventory", plain_site(work)),
                           ("inventory refreshed every 1 s", site(work, full, "1s"))):
         port = bench.free_port()
         peer = bench.Peer(label, "connect",
                           [bench.CHOKEPOINT, "run", *bench.QUIET, "--config", config, "--listen",
-                           "127.0.0.1:%d" % port, "--threads", "2", "--sni-port", str(sink),
+                           "127.0.0.1:%d" % port, "--threads", "2",
                            "--audit-log", os.path.join(work, "audit-%d.jsonl" % port), *pin], port, work)
         peers.append(peer)
     rates = {p.name: [] for p in peers}
