@@ -57,13 +57,12 @@ std::optional<inventory::Client> ask_inventory(const policy::Policy& policy,
   auto fetched = inventory::fetch_computers_once(*policy.inventory);
   if (fetched.error != inventory::FetchError::None) {
     std::cerr << "chokepoint explain: the inventory (" << policy.inventory->url
-              << ") could not be fetched: " << fetched.detail
-              << "; the clients entries decide\n";
+              << ") could not be fetched: " << fetched.detail << "; the clients entries decide\n";
     return std::nullopt;
   }
-  const auto map = inventory::Inventory::build(std::move(fetched.computers),
-                                               policy.inventory->relay_host_names,
-                                               std::chrono::system_clock::now());
+  const auto map =
+      inventory::Inventory::build(std::move(fetched.computers), policy.inventory->relay_host_names,
+                                  std::chrono::system_clock::now());
   if (const inventory::Client* found = map->find(address)) return *found;
   return std::nullopt;
 }
@@ -109,7 +108,8 @@ int explain(const Words& words) {
     if (!address) return usage_error(command_line(), "bad client address '" + *client + "'");
     computer = ask_inventory(snapshot.policy(), *address);
     std::optional<policy::KnownComputer> known;
-    if (computer) known = policy::KnownComputer{inventory::to_string(computer->role), computer->version};
+    if (computer)
+      known = policy::KnownComputer{inventory::to_string(computer->role), computer->version};
     identity = snapshot.identify(&*address, "", known ? &*known : nullptr);
   } else if (user) {
     identity = snapshot.identify(nullptr, *user);

@@ -105,8 +105,8 @@ std::string format_cef(const Record& r, std::string_view product_version) {
   cef_field(out, "act", to_string(r.decision));
   cef_field(out, "reason", to_string(r.reason));
   // A probe record's detail begins with the destination's new outcome.
-  const bool failed = denied || r.event == Event::Error ||
-                      (r.event == Event::Probe && !r.detail.starts_with("ok"));
+  const bool failed =
+      denied || r.event == Event::Error || (r.event == Event::Probe && !r.detail.starts_with("ok"));
   cef_field(out, "outcome", failed ? "failure" : "success");
   if (r.event == Event::Close) {
     cef_field(out, "in", std::to_string(r.bytes_down));
