@@ -136,8 +136,17 @@ class PasswordGuessingTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="chokepoint-guessing-")
         cls.users = os.path.join(cls.dir, "users")
+        started = time.monotonic()
         subprocess.run([CHOKEPOINT, "passwd", "--users-file", cls.users, "agent01"],
                        input="agent-secret\n", text=True, check=True)
+        # One hash, as this build computes it (seen: 0.15 s, and 0.75 s
+        # under ASan, whose interceptors OpenSSL's PBKDF2 goes through too).
+        hash_seconds = time.monotonic() - started
+        # A correct login waits for the hashes already running (two threads)
+        # and its own: about three hashes. The issue asks for 2 s; a slower
+        # build gets six of its hashes. The failure this guards against
+        # waited for about eighty (19.6 s).
+        cls.prompt_login_seconds = max(2.0, 6 * hash_seconds)
         cls.config = os.path.join(cls.dir, "site.yaml")
         with open(cls.config, "w") as f:
             f.write("version: 1\ninclude: builtin:deep-security.yaml\n"
@@ -174,7 +183,7 @@ class PasswordGuessingTest(unittest.TestCase):
         took, statuses = self.flood_then_login(
             lambda i: http_login(self.proxy, GUESSER, "agent01", "guess%d" % i),
             lambda: http_login(self.proxy, AGENT, "agent01", "agent-secret") == 200)
-        self.assertLess(took, 2.0)
+        self.assertLess(took, self.prompt_login_seconds)
         self.assertEqual(set(statuses), {407})
         # The guesser is refused unchecked once its budget is spent: most of
         # its guesses never cost a hash.
@@ -195,7 +204,7 @@ class PasswordGuessingTest(unittest.TestCase):
         took, answers = self.flood_then_login(
             lambda i: socks_login(self.socks_port, GUESSER, "agent01", "guess%d" % i),
             lambda: socks_login(self.socks_port, AGENT, "agent01", "agent-secret") == (0, 0))
-        self.assertLess(took, 2.0)
+        self.assertLess(took, self.prompt_login_seconds)
         self.assertTrue(all(status not in (0, None) for status, _ in answers), answers)
 
     def test_a_guess_whose_client_hung_up_is_not_computed(self):
