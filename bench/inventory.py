@@ -15,8 +15,14 @@
 3. The data plane while the inventory is refreshed every second: connection
    rate through the explicit listener (64 concurrent exchanges of 64 bytes,
    the full Deep Security catalog, upstream pinned) of a proxy refreshing
-   COMPUTERS computers every second beside the same proxy without an
-   inventory, alternated round by round; each round's ratio is reported.
+   COMPUTERS computers every second, once from a manager whose list stays as
+   it is (most refreshes in production) and once from one that changes a
+   computer's agent version before every refresh (each refresh builds and
+   swaps in a new inventory), beside the same proxy without an inventory,
+   alternated round by round; each round's ratio is reported.
+   Here the manager runs in a process of its own (a real one is another
+   machine): it shares these cores with the proxy, so the CPU it spent
+   answering during each round is reported beside the rate.
 
 Needs build/chokepoint, build/bench/loadgen and build/pki (ctest's pki_setup).
 """
@@ -37,6 +43,29 @@ os.environ.setdefault("CHOKEPOINT_PKI", os.path.join(bench.BUILD, "pki"))
 from manager_server import Manager, generated  # noqa: E402
 
 NAME = bench.NAME
+
+
+class ManagerProcess:
+    """The test manager serving `count` computers from a process of its own."""
+
+    def __init__(self, count, *options):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(bench.ROOT, "tests", "e2e", "manager_server.py"),
+                                      str(count), *options], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+        assert self.proc.stdout.readline().strip() == "ready"
+        self.key = "test-api-key"
+        self.url = "https://127.0.0.1:%d/api" % self.port
+
+    def searches(self):
+        """How many searches it has answered."""
+        self.proc.stdin.write("searches\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
 
 
 def site(directory, manager, refresh):
@@ -111,19 +140,26 @@ def main():
               ""]
 
     # 2 and 3. A running proxy with and without the inventory.
+    full.stop()
+    steady, changing = ManagerProcess(options.computers), ManagerProcess(options.computers, "--changing")
     sink_proc, sink = bench.start_sink()
     pin = ["--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink)]
     peers = []
-    for label, config in (("without inventory", plain_site(work)),
-                          ("inventory refreshed every 1 s", site(work, full, "1s"))):
+    for label, config, manager in (
+            ("without inventory", plain_site(work), None),
+            ("refreshed every 1 s, the list unchanged", site(work, steady, "1s"), steady),
+            ("refreshed every 1 s, the list changed every time", site(work, changing, "1s"), changing)):
         port = bench.free_port()
         peer = bench.Peer(label, "connect",
                           [bench.CHOKEPOINT, "run", *bench.QUIET, "--config", config, "--listen",
                            "127.0.0.1:%d" % port, "--threads", "2",
                            "--audit-log", os.path.join(work, "audit-%d.jsonl" % port), *pin], port, work)
+        peer.manager = manager
         peers.append(peer)
     rates = {p.name: [] for p in peers}
     memory = {p.name: [] for p in peers}
+    refreshes = {p.name: [] for p in peers}
+    manager_cpu = {p.name: [] for p in peers}
     try:
         for round_ in range(options.rounds):
             order = peers if round_ % 2 == 0 else list(reversed(peers))
@@ -131,24 +167,38 @@ def main():
                 peer.start()
                 time.sleep(3)  # the first refresh is in
                 memory[peer.name].append(bench.memory_kib(peer.proc.pid) / 1024)
+                manager = peer.manager
+                searches, cpu = (manager.searches(), bench.cpu_seconds(manager.proc.pid)) if manager else (0, 0)
+                started = time.monotonic()
                 result = bench.measure_rate(peer, sink, options.seconds, None)
+                took = time.monotonic() - started
                 rates[peer.name].append(result["rate"])
+                if manager:
+                    refreshes[peer.name].append((manager.searches() - searches) / per_refresh / took)
+                    manager_cpu[peer.name].append(100 * (bench.cpu_seconds(manager.proc.pid) - cpu) / took)
                 peer.stop()
     finally:
         for peer in peers:
             peer.stop()
         sink_proc.kill()
-        full.stop()
+        steady.stop()
+        changing.stop()
         empty.stop()
-    without, refreshing = (rates[p.name] for p in peers)
-    ratios = [r / w for r, w in zip(refreshing, without)]
     lines += ["## A running proxy", "",
-              "| proxy | exchanges/s | PSS MiB |", "|---|---|---|"]
+              "| proxy | exchanges/s | PSS MiB | refreshes/s | the manager's CPU, % of a core |",
+              "|---|---|---|---|---|"]
     for peer in peers:
-        lines.append("| %s | %s | %s |" % (peer.name, spread(rates[peer.name], "%.0f"),
-                                           spread(memory[peer.name], "%.1f")))
-    lines += ["", "Exchanges/s refreshing every second / without, per round: %s (median %.3f)." % (
-        ", ".join("%.3f" % r for r in ratios), statistics.median(ratios)), ""]
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            peer.name, spread(rates[peer.name], "%.0f"), spread(memory[peer.name], "%.1f"),
+            spread(refreshes[peer.name], "%.2f") if peer.manager else "", 
+            spread(manager_cpu[peer.name], "%.1f") if peer.manager else ""))
+    without = rates[peers[0].name]
+    lines.append("")
+    for peer in peers[1:]:
+        ratios = [r / w for r, w in zip(rates[peer.name], without)]
+        lines.append("Exchanges/s %s / without, per round: %s (median %.3f)." % (
+            peer.name, ", ".join("%.3f" % r for r in ratios), statistics.median(ratios)))
+    lines.append("")
     text = "\n".join(lines)
     print(text)
     os.makedirs(os.path.dirname(options.out), exist_ok=True)

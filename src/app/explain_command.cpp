@@ -61,8 +61,7 @@ std::optional<inventory::Client> ask_inventory(const policy::Policy& policy,
     return std::nullopt;
   }
   const auto map =
-      inventory::Inventory::build(std::move(fetched.computers), policy.inventory->relay_host_names,
-                                  std::chrono::system_clock::now());
+      inventory::Inventory::build(std::move(fetched.computers), policy.inventory->relay_host_names);
   if (const inventory::Client* found = map->find(address)) return *found;
   return std::nullopt;
 }

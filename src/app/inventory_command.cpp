@@ -74,8 +74,8 @@ int inventory_command(const Words& words) {
     std::cerr << "chokepoint inventory: " << source->url << ": " << fetched.detail << '\n';
     return kExitDenied;
   }
-  const auto inventory = inventory::Inventory::build(
-      std::move(fetched.computers), source->relay_host_names, std::chrono::system_clock::now());
+  const auto inventory =
+      inventory::Inventory::build(std::move(fetched.computers), source->relay_host_names);
   if (args.format == "json") {
     std::cout << inventory::listing_json(*inventory) << '\n';
   } else {

@@ -14,9 +14,9 @@ std::string time_or_empty(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 std::int64_t inventory_age_seconds(const InventoryPage& page) {
+  // The last good refresh fetched the list in use (or one just like it).
   if (!page.inventory) return -1;
-  return std::chrono::duration_cast<std::chrono::seconds>(page.now - page.inventory->fetched())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(page.now - page.status.last_good).count();
 }
 
 std::string render_inventory(const InventoryPage& page) {
@@ -35,6 +35,7 @@ std::string render_inventory(const InventoryPage& page) {
   by_error.close();
   json.raw_field("failures", failures)
       .string_or_null("last_good", time_or_empty(s.last_good))
+      .string_or_null("last_changed", time_or_empty(s.last_changed))
       .string_or_null("last_attempt", time_or_empty(s.last_attempt))
       .string_or_null("last_error", s.last_error)
       .field("last_took_ms", static_cast<std::int64_t>(s.last_took.count()))

@@ -19,11 +19,12 @@ struct InventoryPage {
 };
 
 // {"configured", "url", "required", "applies", "refreshes", "failures": {ERROR: N},
-// "last_good", "last_attempt", "last_error", "last_took_ms", "last_requests",
-// "age_s", "inventory": listing_json or null} and a newline.
+// "last_good", "last_changed", "last_attempt", "last_error", "last_took_ms",
+// "last_requests", "age_s", "inventory": listing_json or null} and a newline.
 std::string render_inventory(const InventoryPage& page);
 
-// Seconds since the inventory in use was fetched; -1 when none applies.
+// Seconds since the last good refresh, which fetched the inventory in use
+// or found the list unchanged; -1 when none applies.
 std::int64_t inventory_age_seconds(const InventoryPage& page);
 
 }  // namespace chokepoint::control

@@ -290,7 +290,7 @@ void section_inventory(std::string& out, const StatusPage& page) {
                        " relays, " + std::to_string(map.addresses()) + " addresses, " +
                        std::to_string(map.ambiguous().size()) + " ambiguous");
     row("fetched", age(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                       inv.now - map.fetched())) +
+                       inv.now - inv.status.last_good)) +
                        " ago");
   } else {
     row("applies", "no: clients are who the clients entries say" +

@@ -194,11 +194,24 @@ std::optional<IpAddress> interface_address(std::string_view text) {
   return IpAddress::parse(text);
 }
 
+struct PageReader::Parser {
+  od::parser parser;
+};
+
+PageReader::PageReader() : parser_(std::make_unique<Parser>()) {}
+PageReader::~PageReader() = default;
+
 std::optional<ComputerPage> parse_computer_page(std::string_view json, const PageLimits& limits,
                                                 std::string& error) {
+  PageReader reader;
+  return reader.read(json, limits, error);
+}
+
+std::optional<ComputerPage> PageReader::read(std::string_view json, const PageLimits& limits,
+                                             std::string& error) {
   error.clear();
   Refusal refusal{error};
-  od::parser parser;
+  od::parser& parser = parser_->parser;
   od::document document;
   if (parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
           .get(document)) {

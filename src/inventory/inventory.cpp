@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <map>
 
 #include <chokepoint/inventory/inventory.hpp>
 
@@ -52,6 +51,7 @@ struct AddressLess {
 
 bool is_relay(const Computer& computer, const std::vector<policy::HostPattern>& relay_names) {
   if (computer.relay_state.value_or(false)) return true;
+  if (relay_names.empty()) return false;
   for (const std::string* name : {&computer.host_name, &computer.display_name}) {
     if (name->empty()) continue;
     const std::string lower = lowercase(*name);
@@ -75,13 +75,14 @@ std::size_t Inventory::Hash::operator()(const IpAddress& a) const {
 }
 
 std::shared_ptr<const Inventory> Inventory::build(
-    std::vector<Computer> computers, const std::vector<policy::HostPattern>& relay_names,
-    std::chrono::system_clock::time_point fetched) {
+    std::vector<Computer> computers, const std::vector<policy::HostPattern>& relay_names) {
   auto inventory = std::make_shared<Inventory>();
   inventory->computers_ = computers.size();
-  inventory->fetched_ = fetched;
-  // Every claim first: an address is the computer's only if nobody else claims it.
-  std::map<IpAddress, std::vector<std::size_t>, AddressLess> claims;
+  // Every claim first: an address is the computer's only if nobody else
+  // claims it. Sorted by address, a run of more than one claim is ambiguous.
+  std::vector<std::pair<IpAddress, std::size_t>> claims;
+  claims.reserve(computers.size());
+  inventory->clients_.reserve(computers.size());
   for (Computer& computer : computers) {
     if (!computer.has_agent()) continue;
     Client client;
@@ -94,18 +95,25 @@ std::shared_ptr<const Inventory> Inventory::build(
     const std::size_t index = inventory->clients_.size();
     inventory->clients_.push_back(std::move(client));
     for (const IpAddress& address : computer.addresses)
-      claims[address].push_back(index);
+      claims.emplace_back(address, index);
   }
+  std::sort(claims.begin(), claims.end(), [](const auto& a, const auto& b) {
+    if (a.first == b.first) return a.second < b.second;
+    return AddressLess{}(a.first, b.first);
+  });
   inventory->by_address_.reserve(claims.size());
-  for (const auto& [address, indexes] : claims) {
-    if (indexes.size() == 1) {
-      inventory->by_address_.emplace(address, indexes.front());
-      continue;
+  for (auto run = claims.begin(); run != claims.end();) {
+    auto end =
+        std::find_if(run, claims.end(), [&](const auto& c) { return c.first != run->first; });
+    if (end - run == 1) {
+      inventory->by_address_.emplace(run->first, run->second);
+    } else {
+      Ambiguous ambiguous{run->first, {}};
+      for (auto it = run; it != end; ++it)
+        ambiguous.computer_ids.push_back(inventory->clients_[it->second].id);
+      inventory->ambiguous_.push_back(std::move(ambiguous));
     }
-    Ambiguous ambiguous{address, {}};
-    for (const std::size_t i : indexes)
-      ambiguous.computer_ids.push_back(inventory->clients_[i].id);
-    inventory->ambiguous_.push_back(std::move(ambiguous));
+    run = end;
   }
   return inventory;
 }

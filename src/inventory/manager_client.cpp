@@ -21,6 +21,10 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 
 using Stream = beast::ssl_stream<beast::tcp_stream>;
+using PageBody = bhttp::basic_dynamic_body<beast::flat_buffer>;
+
+// What parse_computer_page needs readable after the page (simdjson's padding).
+constexpr std::size_t kSimdjsonPadding = 64;
 
 // The expansions identity needs: addresses from the interfaces and the
 // cloud summaries; the relay flag from the settings (a large expansion,
@@ -71,7 +75,7 @@ std::string search_body(std::size_t page_size, std::uint64_t after) {
 
 // Retry-After in seconds (the HTTP-date form is not worth a parser here:
 // then the refresher backs off on its own).
-std::chrono::milliseconds retry_after(const bhttp::response<bhttp::string_body>& response) {
+std::chrono::milliseconds retry_after(const bhttp::response_header<>& response) {
   const auto it = response.find(bhttp::field::retry_after);
   if (it == response.end()) return std::chrono::milliseconds(0);
   std::uint32_t seconds = 0;
@@ -177,6 +181,9 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
                             (source.relay_host_names.empty() ? "&expand=computerSettings" : "");
   std::optional<Stream> stream;
   std::uint64_t after = 0;
+  // One parser and one body buffer for every page: pages are megabytes.
+  PageReader reader;
+  beast::flat_buffer page_buffer;
   while (true) {
     if (!stream) {
       // Kept alive across the pages; again only if the manager closed it.
@@ -198,10 +205,19 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
     request.prepare_payload();
     beast::get_lowest_layer(*stream).expires_after(limits.timeout);
     co_await bhttp::async_write(*stream, request, await_into(ec));
-    bhttp::response_parser<bhttp::string_body> parser;
+    // The body in a flat buffer: one copy from the TLS record into it, none
+    // to zero it first (a string body resizes before it copies).
+    bhttp::response_parser<PageBody> parser;
+    page_buffer.clear();
+    parser.get().body() = std::move(page_buffer);
     parser.body_limit(limits.max_body_bytes);
     parser.header_limit(64 * 1024);
     beast::flat_buffer buffer;
+    if (!ec) co_await bhttp::async_read_header(*stream, buffer, parser, await_into(ec));
+    // Room for simdjson's padding from the start: the body is not copied
+    // again to make it (a page is megabytes).
+    if (!ec && parser.content_length() && *parser.content_length() <= limits.max_body_bytes)
+      parser.get().body().reserve(*parser.content_length() + kSimdjsonPadding);
     if (!ec) co_await bhttp::async_read(*stream, buffer, parser, await_into(ec));
     if (ec == bhttp::error::body_limit)
       co_return failed(FetchError::TooLarge,
@@ -229,13 +245,14 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
     if (!parser.keep_alive()) stream.reset();
 
     // simdjson reads past the end: the body gets its padding.
-    std::string body = std::move(parser.get().body());
-    const std::size_t size = body.size();
-    body.resize(size + 64);
+    page_buffer = std::move(parser.get().body());
+    page_buffer.prepare(kSimdjsonPadding);
+    const std::string_view json(static_cast<const char*>(page_buffer.data().data()),
+                                page_buffer.size());
     std::string error;
     PageLimits page_limits;
     page_limits.max_computers = limits.page_size;
-    auto page = parse_computer_page(std::string_view(body.data(), size), page_limits, error);
+    auto page = reader.read(json, page_limits, error);
     if (!page) co_return failed(FetchError::Malformed, "a page of the computer list: " + error);
     if (page->computers.empty()) break;
     if (page->highest_id <= after)
@@ -245,7 +262,13 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
       co_return failed(FetchError::TooLarge,
                        "more than " + std::to_string(limits.max_computers) + " computers");
     after = page->highest_id;
-    std::move(page->computers.begin(), page->computers.end(), std::back_inserter(result.computers));
+    if (result.computers.empty()) {
+      result.computers = std::move(page->computers);
+    } else {
+      result.computers.insert(result.computers.end(),
+                              std::make_move_iterator(page->computers.begin()),
+                              std::make_move_iterator(page->computers.end()));
+    }
   }
   if (stream) {
     beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(2));

@@ -1,3 +1,8 @@
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
 #include <chokepoint/inventory/refresher.hpp>
 #include <chokepoint/log/log.hpp>
 
@@ -7,6 +12,39 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kFirstBackoff{1'000};
+constexpr int kRefreshNice = 10;
+
+void append_field(std::string& out, std::string_view field) {
+  const auto size = static_cast<std::uint32_t>(field.size());
+  out.append(reinterpret_cast<const char*>(&size), sizeof size);
+  out.append(field);
+}
+
+// A digest of everything Inventory::build reads from the list: the same
+// digest, the same inventory. Each field goes in with its length, so no two
+// lists share a serialisation.
+std::string fingerprint(const std::vector<Computer>& computers) {
+  std::string serialised;
+  serialised.reserve(computers.size() * 64);
+  for (const Computer& c : computers) {
+    serialised.append(reinterpret_cast<const char*>(&c.id), sizeof c.id);
+    append_field(serialised, c.host_name);
+    append_field(serialised, c.display_name);
+    append_field(serialised, c.agent_version);
+    serialised += c.relay_state ? (*c.relay_state ? 'r' : 'a') : '-';
+    serialised += static_cast<char>(c.addresses.size());
+    for (const IpAddress& address : c.addresses) {
+      serialised += address.is_v4() ? '4' : '6';
+      serialised.append(reinterpret_cast<const char*>(address.bytes().data()),
+                        address.bytes().size());
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(serialised.data(), serialised.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    return {};  // never equal to anything: the list is built
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
 
 }  // namespace
 
@@ -19,7 +57,13 @@ Refresher::~Refresher() {
 
 void Refresher::start() {
   asio::co_spawn(io_, run(), asio::detached);
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    // Below the I/O threads: a refresh is background work, and where the
+    // cores are busy it waits for the connections rather than delay them.
+    // (Linux's nice is per thread.)
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kRefreshNice);
+    io_.run();
+  });
 }
 
 void Refresher::stop() {
@@ -56,6 +100,9 @@ asio::awaitable<void> Refresher::run() {
 }
 
 asio::awaitable<milliseconds> Refresher::refresh_once() {
+  // The workers let go of it a refresh ago: it is freed here, on this
+  // thread, not by whichever worker dropped it last (20,000 entries).
+  retired_.reset();
   const auto started = std::chrono::steady_clock::now();
   const auto now = std::chrono::system_clock::now();
   FetchResult fetched;
@@ -69,21 +116,32 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
   const auto took =
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
 
+  const bool good = fetched.error == FetchError::None;
   std::shared_ptr<const Inventory> built;
-  if (fetched.error == FetchError::None)
-    built = Inventory::build(std::move(fetched.computers), source_.relay_host_names, now);
+  if (good) {
+    // Most refreshes find the list as it was: the inventory in use stays,
+    // and the workers and the memory allocator see nothing of them.
+    std::string digest = fingerprint(fetched.computers);
+    if (digest.empty() || digest != applied_fingerprint_ || !current()) {
+      built = Inventory::build(std::move(fetched.computers), source_.relay_host_names);
+      applied_fingerprint_ = std::move(digest);
+    }
+  }
   bool stopped_applying = false;
   {
     std::lock_guard lock(mutex_);
     status_.last_attempt = now;
     status_.last_took = took;
     status_.last_requests = fetched.requests;
-    if (built) {
+    if (good) {
       ++status_.refreshes;
       status_.last_good = now;
       status_.last_error.clear();
       status_.applies = true;
-      current_ = built;
+      if (built) {
+        retired_ = std::exchange(current_, built);
+        status_.last_changed = now;
+      }
     } else {
       ++status_.failures[std::string(to_string(fetched.error))];
       status_.last_error = fetched.detail;
@@ -91,17 +149,17 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
       // longer trusted to say who a client is.
       if (status_.applies && now - status_.last_good >= source_.stale_for) {
         status_.applies = false;
-        current_.reset();
+        retired_ = std::move(current_);
         stopped_applying = true;
       }
     }
   }
-  if (built) {
-    publish_(built);
+  if (good) {
+    if (built) publish_(built);
     backoff_steps_ = 0;
     if (!last_logged_.empty()) {
       log::Message(log::Level::Notice)
-          << "inventory: refreshed again (" << built->computers() << " computers)";
+          << "inventory: refreshed again (" << current()->computers() << " computers)";
       last_logged_.clear();
     }
     co_return source_.refresh;

@@ -17,10 +17,15 @@ Retry-After), "401", "500", "slow" (an answer after `slow_seconds`),
 (a body larger than any page should be). Every request is kept in
 `requests` (path, headers, body), so a test can count what a refresh cost.
 
-    manager_server.py COMPUTERS   serves COMPUTERS generated computers on a free
-                                  port (prints "port N", then "ready"), for the bench.
+    manager_server.py COMPUTERS [--changing]
+        serves COMPUTERS generated computers on a free port (prints "port N",
+        then "ready"), for the bench; with --changing, the first computer's
+        agent version changes before every refresh (every search from the
+        first ID). A line "searches" on its input asks how many searches it
+        has answered.
 """
 
+import bisect
 import http.server
 import json
 import os
@@ -115,10 +120,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for criteria in search.get("searchCriteria", []):
             if criteria.get("idTest") == "greater-than":
                 after = int(criteria.get("idValue", 0))
-        limit = int(search.get("maxItems", 5000))
-        with manager.lock:
-            page = [c for c in sorted(manager.computers, key=lambda c: c["ID"]) if c["ID"] > after][:limit]
-        answer = json.dumps({"computers": page}).encode()
+        answer = manager.page(after, int(search.get("maxItems", 5000)))
         if failure == "truncated":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -140,14 +142,15 @@ class Manager:
     """A manager on 127.0.0.1, a free port, speaking HTTPS."""
 
     def __init__(self, computers=(), key="test-api-key", prefix="/api"):
-        self.computers = list(computers)
+        self.lock = threading.Lock()
+        self.set_computers(computers)
         self.key = key
         self.prefix = prefix
         self.requests = []
         self.fail_next = []
         self.retry_after = 1
         self.slow_seconds = 3
-        self.lock = threading.Lock()
+        self.changing = False
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.manager = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -160,7 +163,24 @@ class Manager:
 
     def set_computers(self, computers):
         with self.lock:
-            self.computers = list(computers)
+            self.computers = sorted(computers, key=lambda c: c["ID"])
+            self.ids = [c["ID"] for c in self.computers]
+            # Each page is rendered once per list: a benchmark that asks
+            # every second measures chokepoint, not this server's json.dumps.
+            self.pages = {}
+
+    def page(self, after, limit):
+        """The body answering a search for IDs above `after`, at most `limit`."""
+        with self.lock:
+            if self.changing and after == 0 and self.computers:
+                first = self.computers[0]
+                first["agentVersion"] = "20.0.1.691" if first["agentVersion"] != "20.0.1.691" else "20.0.1.690"
+                self.pages.pop((after, limit), None)
+            if (after, limit) not in self.pages:
+                first = bisect.bisect_right(self.ids, after)
+                self.pages[(after, limit)] = json.dumps(
+                    {"computers": self.computers[first:first + limit]}).encode()
+            return self.pages[(after, limit)]
 
     def searches(self):
         with self.lock:
@@ -173,10 +193,14 @@ class Manager:
 
 if __name__ == "__main__":
     manager = Manager(generated(int(sys.argv[1])))
+    manager.changing = "--changing" in sys.argv[2:]
     print("port %d" % manager.port, flush=True)
     print("ready", flush=True)
     try:
-        while True:
+        for line in sys.stdin:
+            if line.strip() == "searches":
+                print(len(manager.searches()), flush=True)
+        while True:  # no input (started in the background): serve on
             time.sleep(3600)
     except KeyboardInterrupt:
         pass

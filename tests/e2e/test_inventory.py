@@ -170,12 +170,22 @@ class InventoryTest(unittest.TestCase):
         proxy = self.start()
         self.assertTrue(wait_until(lambda: inventory_page(proxy)["applies"], timeout=10))
         self.assertEqual(connect(proxy, AGENT_12, SPN_20), 403)
+        # Refreshes that find the list as it was confirm it (its age starts
+        # again) and change nothing.
+        first = inventory_page(proxy)
+        self.assertTrue(wait_until(lambda: inventory_page(proxy)["refreshes"] >= first["refreshes"] + 2,
+                                   timeout=10))
+        unchanged = inventory_page(proxy)
+        self.assertEqual(unchanged["last_changed"], first["last_changed"])
+        self.assertNotEqual(unchanged["last_good"], first["last_good"])
+        self.assertLessEqual(unchanged["age_s"], 2)
         # The 12.0 agent is upgraded; the 20.0 one is removed from the manager.
         upgraded = [c for c in fleet() if c["ID"] != 1]
         upgraded[0]["agentVersion"] = "20.0.1.690"
         before = inventory_page(proxy)["refreshes"]
         self.manager.set_computers(upgraded)
         self.assertTrue(wait_until(lambda: inventory_page(proxy)["refreshes"] >= before + 2, timeout=10))
+        self.assertNotEqual(inventory_page(proxy)["last_changed"], first["last_changed"])
         self.assertEqual(connect(proxy, AGENT_12, SPN_20), 200)
         self.assertEqual(connect(proxy, AGENT_20, SPN_20), 403)
         self.assertEqual(self.decided(proxy, AGENT_20, SPN_20)["identity"], "cidr")
@@ -222,6 +232,10 @@ class InventoryTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: not inventory_page(proxy)["applies"], timeout=15))
         self.assertEqual(connect(proxy, AGENT_20, SPN_20), 403)
         self.assertIn("it no longer applies", proxy.stderr_text())
+        # The manager answers again, with the list it had: it applies again.
+        self.manager.fail_next = []
+        self.assertTrue(wait_until(lambda: inventory_page(proxy)["applies"], timeout=15))
+        self.assertEqual(connect(proxy, AGENT_20, SPN_20), 200)
 
     def test_the_inventory_command_prints_what_the_manager_says(self):
         config = site(self.dir, self.manager)

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     if (c.id > page->highest_id) std::abort();
   }
-  const auto map = Inventory::build(std::move(page->computers), {}, {});
+  const auto map = Inventory::build(std::move(page->computers), {});
   if (map->addresses() + map->ambiguous().size() > 50 * 8) std::abort();
   return 0;
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,25 @@ struct PageLimits {
 // least simdjson's padding (64 bytes) of readable memory.
 std::optional<ComputerPage> parse_computer_page(std::string_view json, const PageLimits& limits,
                                                 std::string& error);
+
+// parse_computer_page for the pages of one refresh, one after another, with
+// the same parser: its buffers are a few times a page's size, and taking
+// fresh ones for every page of megabytes cost more in page faults than the
+// parsing did.
+class PageReader {
+ public:
+  PageReader();
+  ~PageReader();
+  PageReader(const PageReader&) = delete;
+  PageReader& operator=(const PageReader&) = delete;
+
+  std::optional<ComputerPage> read(std::string_view json, const PageLimits& limits,
+                                   std::string& error);
+
+ private:
+  struct Parser;
+  std::unique_ptr<Parser> parser_;
+};
 
 // One entry of an interface's `IPs` ("10.0.1.23", "10.0.1.23/24",
 // "fe80::1/64"): the address, or nothing. The prefix form is accepted

@@ -51,9 +51,8 @@ class Inventory {
  public:
   // `relay_names`: the operator's patterns for relays' host (or display)
   // names, where the manager cannot say (DESIGN.md: relay_host_names).
-  static std::shared_ptr<const Inventory> build(std::vector<Computer> computers,
-                                                const std::vector<policy::HostPattern>& relay_names,
-                                                std::chrono::system_clock::time_point fetched);
+  static std::shared_ptr<const Inventory> build(
+      std::vector<Computer> computers, const std::vector<policy::HostPattern>& relay_names);
 
   // The computer behind `address`, or null (unknown, no agent, ambiguous).
   const Client* find(const IpAddress& address) const;
@@ -63,7 +62,6 @@ class Inventory {
   std::size_t relays() const { return relays_; }
   std::size_t addresses() const { return by_address_.size(); }
   const std::vector<Ambiguous>& ambiguous() const { return ambiguous_; }
-  std::chrono::system_clock::time_point fetched() const { return fetched_; }
   // Every mapped address with its client, for listings (`chokepoint
   // inventory`, GET /inventory), in address order.
   std::vector<std::pair<IpAddress, const Client*>> entries() const;
@@ -77,7 +75,6 @@ class Inventory {
   std::vector<Ambiguous> ambiguous_;
   std::size_t computers_ = 0;
   std::size_t relays_ = 0;
-  std::chrono::system_clock::time_point fetched_{};
 };
 
 }  // namespace chokepoint::inventory

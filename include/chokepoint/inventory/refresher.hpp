@@ -1,8 +1,8 @@
 // The manager's computer list kept fresh (DESIGN.md, "Clients from the
 // manager"), on a thread of its own: it never waits in the data plane's
 // way. At start and every `refresh` it fetches the list (manager_client),
-// builds an Inventory and hands it to `publish`, which swaps it in whole,
-// as a reload swaps a policy.
+// and when what identifies a client changed, builds an Inventory and hands
+// it to `publish`, which swaps it in whole, as a reload swaps a policy.
 //
 // Failure is visible and bounded:
 //   - a failed refresh keeps the last good inventory; the next try comes
@@ -41,6 +41,8 @@ struct RefreshStatus {
   std::uint64_t refreshes = 0;
   std::map<std::string, std::uint64_t> failures;  // by FetchError name
   std::chrono::system_clock::time_point last_good{};
+  // The last good refresh that found the list changed (and swapped it in).
+  std::chrono::system_clock::time_point last_changed{};
   std::chrono::system_clock::time_point last_attempt{};
   std::string last_error;  // empty when the last attempt succeeded
   std::chrono::milliseconds last_took{0};
@@ -79,6 +81,8 @@ class Refresher {
   mutable std::mutex mutex_;
   RefreshStatus status_;
   std::shared_ptr<const Inventory> current_;
+  std::shared_ptr<const Inventory> retired_;  // the one current_ replaced, freed next refresh
+  std::string applied_fingerprint_;           // of the list current_ was built from
   std::string last_logged_;
   int backoff_steps_ = 0;
 };

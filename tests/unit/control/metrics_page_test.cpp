@@ -82,7 +82,8 @@ InventoryPage inventory_page() {
   page.url = "https://dsm.example:4119/api";
   page.status.refreshes = 3;
   page.status.failures["rate_limited"] = 1;
-  page.inventory = inventory::Inventory::build(std::move(list), {}, fetched);
+  page.status.last_good = fetched;
+  page.inventory = inventory::Inventory::build(std::move(list), {});
   page.now = fetched + std::chrono::seconds(42);
   return page;
 }

@@ -138,3 +138,37 @@ TEST_CASE("an interface's address, with or without its prefix", "[inventory][pag
     CHECK_FALSE(interface_address(bad));
   }
 }
+
+TEST_CASE("one reader for a refresh's pages reads each as a fresh parse does", "[inventory]") {
+  // A large page, a refused one, a small one: what the reader's buffers
+  // held before must not show through.
+  std::string large = "{\"computers\": [";
+  for (int id = 1; id <= 300; ++id) {
+    large += (id > 1 ? "," : "");
+    large += "{\"ID\": " + std::to_string(id) + ", \"hostName\": \"host-" + std::to_string(id) +
+             ".corp.example\", \"agentVersion\": \"20.0.1.690\", \"lastIPUsed\": \"10.0.0." +
+             std::to_string(id % 250 + 1) + "\"}";
+  }
+  large += "]}";
+  const std::string refused = R"({"computers": [{"hostName": "no-id"}]})";
+  PageReader reader;
+  std::string error;
+  for (const std::string& json : {large, refused, kPage, large}) {
+    std::string padded = json;
+    padded.resize(json.size() + 64);
+    std::string fresh_error;
+    const auto fresh = parse(json, fresh_error);
+    const auto read =
+        reader.read(std::string_view(padded.data(), json.size()), PageLimits{}, error);
+    REQUIRE(read.has_value() == fresh.has_value());
+    CHECK(error == fresh_error);
+    if (!read) continue;
+    REQUIRE(read->computers.size() == fresh->computers.size());
+    CHECK(read->highest_id == fresh->highest_id);
+    for (std::size_t i = 0; i < read->computers.size(); ++i) {
+      CHECK(read->computers[i].id == fresh->computers[i].id);
+      CHECK(read->computers[i].name() == fresh->computers[i].name());
+      CHECK(texts(read->computers[i].addresses) == texts(fresh->computers[i].addresses));
+    }
+  }
+}
