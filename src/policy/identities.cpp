@@ -1,5 +1,6 @@
 #include "identities.hpp"
 
+#include <chokepoint/core/host.hpp>
 #include <chokepoint/policy/pattern.hpp>
 
 namespace chokepoint::policy::detail {
@@ -242,6 +243,11 @@ std::string check_api_url(std::string& url) {
     return "inventory url needs a host: https://MANAGER:4119/api";
   if (slash == std::string_view::npos || rest.find_first_of("?#") != std::string_view::npos)
     return "inventory url needs the API's path and nothing after it: https://MANAGER:4119/api";
+  Host host;
+  std::uint16_t port = 0;
+  if (const HostError error = parse_authority(authority, host, port, 443); error != HostError::None)
+    return "inventory url: " + std::string(to_string(error)) + " in '" + std::string(authority) +
+           "'";
   while (url.size() > kScheme.size() + slash + 1 && url.back() == '/')
     url.pop_back();
   return {};
