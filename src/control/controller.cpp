@@ -1,4 +1,5 @@
 #include <limits>
+#include <tuple>
 
 #include <chokepoint/control/controller.hpp>
 #include <chokepoint/log/log.hpp>
@@ -321,12 +322,13 @@ asio::awaitable<std::string> Controller::status_html() {
 
 InventoryPage Controller::inventory_page() const {
   InventoryPage page;
+  if (refresher_) {
+    page.url = refresher_->source().url;
+    page.required = refresher_->source().required;
+    std::tie(page.status, page.inventory) = refresher_->status_and_current();
+  }
+  // After the status: no refresh it shows happened after `now`.
   page.now = std::chrono::system_clock::now();
-  if (!refresher_) return page;
-  page.url = refresher_->source().url;
-  page.required = refresher_->source().required;
-  page.status = refresher_->status();
-  page.inventory = refresher_->current();
   return page;
 }
 

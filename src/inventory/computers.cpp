@@ -1,11 +1,15 @@
 #include <simdjson.h>
 
+#include <openssl/evp.h>
+
 #include <chokepoint/inventory/computers.hpp>
 
 namespace chokepoint::inventory {
 namespace {
 
 namespace od = simdjson::ondemand;
+
+static_assert(kPagePadding >= simdjson::SIMDJSON_PADDING);
 
 // The cloud summaries whose private address is one of the computer's own.
 constexpr std::string_view kCloudSummaries[] = {
@@ -179,7 +183,37 @@ bool read_computer(od::object& object, Computer& computer, const PageLimits& lim
   return true;
 }
 
+void append_field(std::string& out, std::string_view field) {
+  const auto size = static_cast<std::uint32_t>(field.size());
+  out.append(reinterpret_cast<const char*>(&size), sizeof size);
+  out.append(field);
+}
+
 }  // namespace
+
+std::string list_fingerprint(const std::vector<Computer>& computers) {
+  std::string serialised;
+  serialised.reserve(computers.size() * 64);
+  for (const Computer& c : computers) {
+    serialised.append(reinterpret_cast<const char*>(&c.id), sizeof c.id);
+    append_field(serialised, c.host_name);
+    append_field(serialised, c.display_name);
+    append_field(serialised, c.agent_version);
+    serialised += c.relay_state ? (*c.relay_state ? 'r' : 'a') : '-';
+    const auto count = static_cast<std::uint32_t>(c.addresses.size());
+    serialised.append(reinterpret_cast<const char*>(&count), sizeof count);
+    for (const IpAddress& address : c.addresses) {
+      serialised += address.is_v4() ? '4' : '6';
+      serialised.append(reinterpret_cast<const char*>(address.bytes().data()),
+                        address.bytes().size());
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(serialised.data(), serialised.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    return {};
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
 
 std::optional<IpAddress> interface_address(std::string_view text) {
   const auto slash = text.find('/');
@@ -213,8 +247,7 @@ std::optional<ComputerPage> PageReader::read(std::string_view json, const PageLi
   Refusal refusal{error};
   od::parser& parser = parser_->parser;
   od::document document;
-  if (parser.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
-          .get(document)) {
+  if (parser.iterate(json.data(), json.size(), json.size() + kPagePadding).get(document)) {
     refusal.fail("not JSON");
     return std::nullopt;
   }

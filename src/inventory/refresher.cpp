@@ -1,7 +1,6 @@
+#include <algorithm>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <chokepoint/inventory/refresher.hpp>
 #include <chokepoint/log/log.hpp>
@@ -13,38 +12,7 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kFirstBackoff{1'000};
 constexpr int kRefreshNice = 10;
-
-void append_field(std::string& out, std::string_view field) {
-  const auto size = static_cast<std::uint32_t>(field.size());
-  out.append(reinterpret_cast<const char*>(&size), sizeof size);
-  out.append(field);
-}
-
-// A digest of everything Inventory::build reads from the list: the same
-// digest, the same inventory. Each field goes in with its length, so no two
-// lists share a serialisation.
-std::string fingerprint(const std::vector<Computer>& computers) {
-  std::string serialised;
-  serialised.reserve(computers.size() * 64);
-  for (const Computer& c : computers) {
-    serialised.append(reinterpret_cast<const char*>(&c.id), sizeof c.id);
-    append_field(serialised, c.host_name);
-    append_field(serialised, c.display_name);
-    append_field(serialised, c.agent_version);
-    serialised += c.relay_state ? (*c.relay_state ? 'r' : 'a') : '-';
-    serialised += static_cast<char>(c.addresses.size());
-    for (const IpAddress& address : c.addresses) {
-      serialised += address.is_v4() ? '4' : '6';
-      serialised.append(reinterpret_cast<const char*>(address.bytes().data()),
-                        address.bytes().size());
-    }
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(serialised.data(), serialised.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    return {};  // never equal to anything: the list is built
-  return std::string(reinterpret_cast<const char*>(digest), length);
-}
+constexpr milliseconds kRetireAfter{1'000};
 
 }  // namespace
 
@@ -81,6 +49,11 @@ std::shared_ptr<const Inventory> Refresher::current() const {
   return current_;
 }
 
+std::pair<RefreshStatus, std::shared_ptr<const Inventory>> Refresher::status_and_current() const {
+  std::lock_guard lock(mutex_);
+  return {status_, current_};
+}
+
 void Refresher::log_once(const std::string& message) {
   // The same failure again says nothing new: one line until it changes.
   if (message == last_logged_) return;
@@ -90,19 +63,28 @@ void Refresher::log_once(const std::string& message) {
 
 asio::awaitable<void> Refresher::run() {
   asio::steady_timer timer(io_);
-  while (true) {
-    const milliseconds wait = co_await refresh_once();
-    timer.expires_after(wait);
+  const auto sleep = [&timer](milliseconds how_long) -> asio::awaitable<bool> {
+    timer.expires_after(how_long);
     error_code ec;
     co_await timer.async_wait(await_into(ec));
-    if (ec) co_return;
+    co_return !ec;
+  };
+  while (true) {
+    milliseconds wait = co_await refresh_once();
+    if (retired_) {
+      // The workers let go of the inventory it replaced moments after the
+      // swap; it is freed here, on this thread, not by whichever worker
+      // dropped it last (20,000 entries).
+      const milliseconds first = std::min(wait, kRetireAfter);
+      if (!co_await sleep(first)) co_return;
+      retired_.reset();
+      wait -= first;
+    }
+    if (!co_await sleep(wait)) co_return;
   }
 }
 
 asio::awaitable<milliseconds> Refresher::refresh_once() {
-  // The workers let go of it a refresh ago: it is freed here, on this
-  // thread, not by whichever worker dropped it last (20,000 entries).
-  retired_.reset();
   const auto started = std::chrono::steady_clock::now();
   const auto now = std::chrono::system_clock::now();
   FetchResult fetched;
@@ -121,13 +103,22 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
   if (good) {
     // Most refreshes find the list as it was: the inventory in use stays,
     // and the workers and the memory allocator see nothing of them.
-    std::string digest = fingerprint(fetched.computers);
+    std::string digest = list_fingerprint(fetched.computers);
     if (digest.empty() || digest != applied_fingerprint_ || !current()) {
       built = Inventory::build(std::move(fetched.computers), source_.relay_host_names);
       applied_fingerprint_ = std::move(digest);
     }
   }
-  bool stopped_applying = false;
+  // Too long without a good refresh: what the manager said once is no
+  // longer trusted to say who a client is.
+  const bool stopped_applying = [&] {
+    std::lock_guard lock(mutex_);
+    return !good && status_.applies && now - status_.last_good >= source_.stale_for;
+  }();
+  // The workers first, the status after: once /inventory says an inventory
+  // applies (or no longer does), the connections are decided by it (or not).
+  if (built) publish_(built);
+  if (stopped_applying) publish_(nullptr);
   {
     std::lock_guard lock(mutex_);
     status_.last_attempt = now;
@@ -145,17 +136,13 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
     } else {
       ++status_.failures[std::string(to_string(fetched.error))];
       status_.last_error = fetched.detail;
-      // Too long without a good refresh: what the manager said once is no
-      // longer trusted to say who a client is.
-      if (status_.applies && now - status_.last_good >= source_.stale_for) {
+      if (stopped_applying) {
         status_.applies = false;
         retired_ = std::move(current_);
-        stopped_applying = true;
       }
     }
   }
   if (good) {
-    if (built) publish_(built);
     backoff_steps_ = 0;
     if (!last_logged_.empty()) {
       log::Message(log::Level::Notice)
@@ -165,7 +152,6 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
     co_return source_.refresh;
   }
   if (stopped_applying) {
-    publish_(nullptr);
     log::Message(log::Level::Error)
         << "inventory: no good refresh for the last "
         << std::chrono::duration_cast<std::chrono::seconds>(source_.stale_for).count()

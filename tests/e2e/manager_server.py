@@ -11,7 +11,8 @@ samples; nothing here was run against a real manager). The key is checked as
 a manager would: `api-secret-key: KEY` (on premises) or `Authorization:
 ApiKey KEY` (SaaS), and `api-version: v1`; anything else is a 401.
 
-A test sets what the next requests meet (`fail_next`): "429" (with
+With `chunked`, pages come in chunks without a Content-Length. A test sets
+what the next requests meet (`fail_next`): "429" (with
 Retry-After), "401", "500", "slow" (an answer after `slow_seconds`),
 "truncated" (half a body, then the close), "garbage" (not JSON), "huge"
 (a body larger than any page should be). Every request is kept in
@@ -130,6 +131,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if manager.chunked:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for at in range(0, len(answer), 65536):
+                piece = answer[at:at + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self._send(200, answer)
 
 
@@ -151,6 +162,7 @@ class Manager:
         self.retry_after = 1
         self.slow_seconds = 3
         self.changing = False
+        self.chunked = False  # answers without Content-Length, in chunks
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.manager = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -173,13 +185,14 @@ class Manager:
         """The body answering a search for IDs above `after`, at most `limit`."""
         with self.lock:
             if self.changing and after == 0 and self.computers:
-                first = self.computers[0]
-                first["agentVersion"] = "20.0.1.691" if first["agentVersion"] != "20.0.1.691" else "20.0.1.690"
+                # (The dict is the caller's: only the bench's own list changes.)
+                lowest = self.computers[0]
+                lowest["agentVersion"] = "20.0.1.691" if lowest["agentVersion"] != "20.0.1.691" else "20.0.1.690"
                 self.pages.pop((after, limit), None)
             if (after, limit) not in self.pages:
-                first = bisect.bisect_right(self.ids, after)
+                start = bisect.bisect_right(self.ids, after)
                 self.pages[(after, limit)] = json.dumps(
-                    {"computers": self.computers[first:first + limit]}).encode()
+                    {"computers": self.computers[start:start + limit]}).encode()
             return self.pages[(after, limit)]
 
     def searches(self):

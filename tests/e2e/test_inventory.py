@@ -16,7 +16,7 @@ import unittest
 from harness import CA, CHOKEPOINT, PKI, EchoUpstream, Proxy, read_http_response, wait_until
 
 os.environ.setdefault("CHOKEPOINT_PKI", PKI)
-from manager_server import Manager, computer  # noqa: E402
+from manager_server import Manager, computer, generated  # noqa: E402
 
 AGENT_20 = "127.0.0.21"
 AGENT_12 = "127.0.0.22"
@@ -189,6 +189,17 @@ class InventoryTest(unittest.TestCase):
         self.assertEqual(connect(proxy, AGENT_12, SPN_20), 200)
         self.assertEqual(connect(proxy, AGENT_20, SPN_20), 403)
         self.assertEqual(self.decided(proxy, AGENT_20, SPN_20)["identity"], "cidr")
+
+    def test_pages_in_chunks_are_read_as_pages(self):
+        # No Content-Length to size the body from: 3,000 more computers make
+        # the first page 5,000 long, in many chunks.
+        self.manager.chunked = True
+        self.manager.set_computers(fleet() + generated(3000, first_id=1000))
+        proxy = self.start()
+        self.assertTrue(wait_until(lambda: inventory_page(proxy)["applies"], timeout=10))
+        self.assertEqual(inventory_page(proxy)["inventory"]["computers"], len(fleet()) + 3000)
+        self.assertEqual(connect(proxy, AGENT_20, SPN_20), 200)
+        self.assertEqual(connect(proxy, AGENT_12, SPN_20), 403)
 
     def test_failures_keep_the_last_good_list_and_are_reported(self):
         proxy = self.start()

@@ -10,9 +10,9 @@
 using namespace chokepoint::inventory;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // simdjson reads up to 64 bytes past the end: the padding is ours.
+  // simdjson reads up to kPagePadding bytes past the end: the padding is ours.
   std::string json(reinterpret_cast<const char*>(data), size);
-  json.append(64, '\0');
+  json.append(kPagePadding, '\0');
   PageLimits limits;
   limits.max_computers = 50;
   limits.max_addresses = 8;

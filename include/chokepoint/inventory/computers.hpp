@@ -51,8 +51,11 @@ struct PageLimits {
   std::size_t max_name_bytes = 1024;  // hostName, displayName
 };
 
-// The page, or (error set) nothing usable. `json` must be followed by at
-// least simdjson's padding (64 bytes) of readable memory.
+// How many bytes of readable memory must follow a page (simdjson's padding).
+inline constexpr std::size_t kPagePadding = 64;
+
+// The page, or (error set) nothing usable. `json` must be followed by
+// kPagePadding bytes of readable memory.
 std::optional<ComputerPage> parse_computer_page(std::string_view json, const PageLimits& limits,
                                                 std::string& error);
 
@@ -74,6 +77,13 @@ class PageReader {
   struct Parser;
   std::unique_ptr<Parser> parser_;
 };
+
+// A digest (SHA-256) of everything an Inventory is built from: equal for two
+// lists, and (with the same relay names) the inventory built from one is the
+// one built from the other.
+// Each field goes in with its length, so no two lists share a serialisation.
+// Empty when the digest cannot be computed (never equal to anything).
+std::string list_fingerprint(const std::vector<Computer>& computers);
 
 // One entry of an interface's `IPs` ("10.0.1.23", "10.0.1.23/24",
 // "fe80::1/64"): the address, or nothing. The prefix form is accepted

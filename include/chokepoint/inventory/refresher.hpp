@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/inventory/inventory.hpp>
@@ -41,7 +42,8 @@ struct RefreshStatus {
   std::uint64_t refreshes = 0;
   std::map<std::string, std::uint64_t> failures;  // by FetchError name
   std::chrono::system_clock::time_point last_good{};
-  // The last good refresh that found the list changed (and swapped it in).
+  // The last good refresh that swapped an inventory in: the first one, and
+  // each that found the list changed or applied it again after stale_for.
   std::chrono::system_clock::time_point last_changed{};
   std::chrono::system_clock::time_point last_attempt{};
   std::string last_error;  // empty when the last attempt succeeded
@@ -66,6 +68,8 @@ class Refresher {
   // Safe from any thread.
   RefreshStatus status() const;
   std::shared_ptr<const Inventory> current() const;
+  // Both as of one moment (a page showing the inventory's age needs them to agree).
+  std::pair<RefreshStatus, std::shared_ptr<const Inventory>> status_and_current() const;
 
  private:
   asio::awaitable<void> run();
@@ -81,7 +85,7 @@ class Refresher {
   mutable std::mutex mutex_;
   RefreshStatus status_;
   std::shared_ptr<const Inventory> current_;
-  std::shared_ptr<const Inventory> retired_;  // the one current_ replaced, freed next refresh
+  std::shared_ptr<const Inventory> retired_;  // the one current_ replaced, freed here soon after
   std::string applied_fingerprint_;           // of the list current_ was built from
   std::string last_logged_;
   int backoff_steps_ = 0;

@@ -1,5 +1,7 @@
 // One page of the manager's computer list (include/chokepoint/inventory/
 // computers.hpp): the documented shapes read, anything else refused whole.
+#include <functional>
+
 #include <catch2/catch.hpp>
 
 #include <chokepoint/inventory/computers.hpp>
@@ -12,7 +14,7 @@ namespace {
 std::optional<ComputerPage> parse(std::string json, std::string& error,
                                   PageLimits limits = PageLimits{}) {
   const std::size_t size = json.size();
-  json.resize(size + 64);  // simdjson's padding
+  json.resize(size + kPagePadding);
   return parse_computer_page(std::string_view(json.data(), size), limits, error);
 }
 
@@ -155,7 +157,7 @@ TEST_CASE("one reader for a refresh's pages reads each as a fresh parse does", "
   std::string error;
   for (const std::string& json : {large, refused, kPage, large}) {
     std::string padded = json;
-    padded.resize(json.size() + 64);
+    padded.resize(json.size() + kPagePadding);
     std::string fresh_error;
     const auto fresh = parse(json, fresh_error);
     const auto read =
@@ -170,5 +172,38 @@ TEST_CASE("one reader for a refresh's pages reads each as a fresh parse does", "
       CHECK(read->computers[i].name() == fresh->computers[i].name());
       CHECK(texts(read->computers[i].addresses) == texts(fresh->computers[i].addresses));
     }
+  }
+}
+
+TEST_CASE("a list's fingerprint changes with anything an inventory is built from", "[inventory]") {
+  std::string error;
+  const auto page = parse(kPage, error);
+  REQUIRE(page);
+  const std::vector<Computer> list = page->computers;
+  const std::string same = list_fingerprint(list);
+  CHECK(same.size() == 32);
+  CHECK(list_fingerprint(page->computers) == same);
+  const std::vector<std::function<void(std::vector<Computer>&)>> changes = {
+      [](auto& l) { l[0].id += 1; },
+      [](auto& l) { l[0].host_name += "x"; },
+      [](auto& l) { l[0].display_name = "web-02"; },
+      [](auto& l) { l[0].agent_version = "20.0.1.691"; },
+      [](auto& l) { l[0].relay_state = false; },
+      [](auto& l) { l[1].relay_state = true; },
+      [](auto& l) { l[0].addresses.pop_back(); },
+      [](auto& l) { l[0].addresses[0] = *IpAddress::parse("10.0.1.24"); },
+      [](auto& l) { std::swap(l[0], l[1]); },
+      [](auto& l) { l.pop_back(); },
+      // The same bytes in other fields: lengths keep them apart.
+      [](auto& l) {
+        l[0].host_name += l[0].display_name.front();
+        l[0].display_name.erase(0, 1);
+      },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    INFO("change " << i);
+    std::vector<Computer> changed = list;
+    changes[i](changed);
+    CHECK(list_fingerprint(changed) != same);
   }
 }
