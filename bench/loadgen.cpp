@@ -2,6 +2,7 @@
 //
 //   loadgen sink --listen ADDR:PORT [--threads N]
 //   loadgen rate       --mode M --to ADDR:PORT [target] --concurrency 64 --seconds 5
+//                      [--pattern echo|flight]
 //   loadgen throughput --mode M --to ADDR:PORT [target] --streams 1 --direction up|down --seconds 5
 //   loadgen idle       --mode M --to ADDR:PORT [target] --count 10000
 //
@@ -14,10 +15,18 @@
 // does (rate only): the client it names is 192.0.2.N, N going round 1..250,
 // so the proxy sees many clients as it would behind a balancer.
 //
+// Exchange patterns (rate): echo, the client's 64 bytes and the sink's echo
+// of them, then the sink closes; flight, as a TLS client's exchange goes: a
+// ClientHello (in every mode; after the CONNECT or the SOCKS reply), the
+// server's first flight back (4,000 bytes: ServerHello to Finished with an
+// RSA certificate), then 64 bytes each way and the sink closes. The proxy
+// relays four chunks instead of two, and its client speaks twice.
+//
 // The sink speaks a tiny protocol after an optional TLS record (skipped, so
-// the SNI mode's hello never reaches the exchange): 'E' echo until EOF; 'U'
-// discard until EOF, then answer the byte count; 'D' + 8-byte count: send
-// that many bytes, then close.
+// the hello never reaches the exchange): 'X' one 64-byte echo, then close;
+// 'F' the first flight, then one 64-byte echo, then close; 'E' echo until
+// EOF; 'U' discard until EOF, then answer the byte count; 'D' + 8-byte
+// count: send that many bytes, then close.
 #include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
@@ -50,6 +59,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kChunk = 256 * 1024;
+// A TLS 1.3 server's first flight with an RSA-2048 certificate, roughly.
+constexpr std::size_t kFirstFlight = 4000;
 
 struct Options {
   std::map<std::string, std::string> values;
@@ -80,7 +91,8 @@ struct Target {
   std::string mode;  // direct | connect | sni | socks5
   tcp::endpoint to;
   std::string connect_head;  // connect mode
-  std::string hello;         // sni mode
+  std::string hello;         // sni mode, and the flight pattern
+  bool flight = false;       // the flight pattern
   std::string socks;         // socks5 mode: greeting and CONNECT request, sent together
   std::string proxy_header;  // "v1", "v2" or empty
 };
@@ -127,7 +139,8 @@ Target target_of(const Options& o) {
     t.socks = std::string("\x05\x01\x00\x05\x01\x00\x03", 7) + static_cast<char>(name.size()) +
               name + static_cast<char>(p >> 8) + static_cast<char>(p & 0xff);
   }
-  if (t.mode == "sni") {
+  t.flight = o.get("pattern", "echo") == "flight";
+  if (t.mode == "sni" || t.flight) {
     chokepoint::test::HelloOptions hello;
     hello.sni = name;
     t.hello = chokepoint::test::openssl_client_hello(hello);  // as OpenSSL's client sends it
@@ -278,6 +291,12 @@ asio::awaitable<void> sink_session(tcp::socket socket) {
     co_await asio::async_read(socket, asio::buffer(&first, 1), await_into(ec));
     if (ec) co_return;
   }
+  if (first == 'F') {
+    const std::string flight(kFirstFlight, 'f');
+    co_await asio::async_write(socket, asio::buffer(flight), await_into(ec));
+    if (ec) co_return;
+    first = 'X';
+  }
   if (first == 'X') {
     // One exchange, then the server closes first: the TIME_WAIT lands here,
     // on the listening side, and not on the client's ephemeral ports, which
@@ -367,10 +386,15 @@ asio::awaitable<void> rate_worker(const Target& t, Clock::time_point deadline, R
   const auto executor = co_await asio::this_coro::executor;
   unsigned client = first_client;
   // 'X' for one echoed exchange, then the 64 bytes that come back; the sink
-  // then closes, and so does the client once it sees the end.
+  // then closes, and so does the client once it sees the end. The flight
+  // pattern opens with the hello and 'F', and waits for the first flight.
   char payload[65];
   std::memset(payload, 'p', sizeof payload);
   payload[0] = 'X';
+  const char* send = t.flight ? payload + 1 : payload;
+  const std::size_t send_size = t.flight ? 64 : 65;
+  const std::string opening = t.hello + 'F';
+  std::string flight(kFirstFlight, '\0');
   char back[64];
   while (Clock::now() < deadline) {
     const auto start = Clock::now();
@@ -388,14 +412,20 @@ asio::awaitable<void> rate_worker(const Target& t, Clock::time_point deadline, R
                                         await_into(ec));
       if (!ec && head.find(" 200") == std::string::npos) ec = asio::error::connection_refused;
     } else if (!ec && t.mode == "sni") {
-      co_await asio::async_write(socket, asio::buffer(header + t.hello), await_into(ec));
+      if (!t.flight)
+        co_await asio::async_write(socket, asio::buffer(header + t.hello), await_into(ec));
     } else if (!ec && t.mode == "socks5") {
       co_await asio::async_write(socket, asio::buffer(header + t.socks), await_into(ec));
       char replies[kSocksReplies];
       if (!ec) co_await asio::async_read(socket, asio::buffer(replies), await_into(ec));
       if (!ec && (replies[1] != 0 || replies[3] != 0)) ec = asio::error::connection_refused;
     }
-    if (!ec) co_await asio::async_write(socket, asio::buffer(payload), await_into(ec));
+    if (!ec && t.flight) {
+      const std::string first = (t.mode == "sni" ? header : std::string()) + opening;
+      co_await asio::async_write(socket, asio::buffer(first), await_into(ec));
+      if (!ec) co_await asio::async_read(socket, asio::buffer(flight), await_into(ec));
+    }
+    if (!ec) co_await asio::async_write(socket, asio::buffer(send, send_size), await_into(ec));
     if (!ec) co_await asio::async_read(socket, asio::buffer(back), await_into(ec));
     if (ec) {
       ++state.failures;

@@ -13,6 +13,12 @@ rotates from round to round; then writes markdown tables of medians, spreads
 peer within each round. Everything runs on loopback of this machine, where
 the load generator, the sink and the proxies share the cores.
 
+The connection rate is measured in two exchange patterns (loadgen's
+--pattern): echo (64 bytes each way, then the server closes) and first
+flight, as a TLS client's exchange goes (a ClientHello, the server's first
+flight of 4,000 bytes back through the proxy, then 64 bytes each way), each
+with the proxy's CPU time per exchange.
+
 CONNECT proxies (squid, tinyproxy) are compared with chokepoint's explicit
 listener; SNI routers (haproxy with splice, nginx stream with ssl_preread)
 with chokepoint's --sni-listen. chokepoint decides every connection against
@@ -530,11 +536,28 @@ def name_of(peer):
     return peer.name if peer else "direct"
 
 
+def rate_with(peer, sink, seconds, pattern, suffix):
+    """Connection rate in one exchange pattern, 64 at a time, with the
+    proxy's CPU time per exchange."""
+    cpu_before = cpu_seconds(peer.proc.pid) if peer else 0
+    r = loadgen("rate", *target_args(peer, sink), "--concurrency", "64", "--threads", "2", "--seconds", str(seconds),
+                "--pattern", pattern)
+    result = {"rate" + suffix: r["per_s"], "p50" + suffix: r["p50_us"], "p99" + suffix: r["p99_us"],
+              "p999" + suffix: r["p999_us"], "rate_failures" + suffix: r["failures"]}
+    if peer and r["per_s"] > 0:
+        result["cpu_us" + suffix] = 1e6 * (cpu_seconds(peer.proc.pid) - cpu_before) / (r["per_s"] * seconds)
+    return result
+
+
 def measure_rate(peer, sink, seconds, _count):
-    """Connection rate: set up, 64 bytes each way, close; 64 at a time."""
-    r = loadgen("rate", *target_args(peer, sink), "--concurrency", "64", "--threads", "2", "--seconds", str(seconds))
-    return {"rate": r["per_s"], "p50": r["p50_us"], "p99": r["p99_us"], "p999": r["p999_us"],
-            "rate_failures": r["failures"]}
+    """Echo: set up, 64 bytes each way, close."""
+    return rate_with(peer, sink, seconds, "echo", "")
+
+
+def measure_rate_flight(peer, sink, seconds, _count):
+    """As a TLS client's exchange goes: a ClientHello, the server's first
+    flight (4,000 bytes) back through the proxy, then 64 bytes each way, close."""
+    return rate_with(peer, sink, seconds, "flight", "_flight")
 
 
 def measure_throughput(peer, sink, seconds, _count):
@@ -628,7 +651,7 @@ def main():
             shift = round_number % len(everyone)
             order = everyone[shift:] + everyone[:shift]
             current = {name_of(p): {} for p in order}
-            for scenario in (measure_rate, measure_throughput, measure_idle):
+            for scenario in (measure_rate, measure_rate_flight, measure_throughput, measure_idle):
                 for peer in order:
                     current[name_of(peer)].update(scenario(peer, sink, options.seconds, options.idle))
             for peer in everyone:
@@ -685,7 +708,9 @@ COMPARISONS = [
     ("baseline (SNI)", "haproxy (splice)"),
     ("baseline (SNI)", "nginx stream (ssl_preread)"),
 ]
-COLUMNS = [("rate", "exchanges/s"), ("p99", "p99 latency"), ("up1", "1 stream up"), ("down1", "1 stream down"),
+COLUMNS = [("rate", "exchanges/s"), ("p99", "p99 latency"), ("cpu_us", "CPU per exchange"),
+           ("rate_flight", "exchanges/s, first flight"), ("p99_flight", "p99, first flight"),
+           ("cpu_us_flight", "CPU per exchange, first flight"), ("up1", "1 stream up"), ("down1", "1 stream down"),
            ("up8", "8 streams up"), ("down8", "8 streams down"), ("cpu_per_gib", "CPU per GiB"),
            ("idle_kib", "idle tunnel memory")]
 
@@ -700,16 +725,19 @@ def render(results, options):
              "Each cell: median over rounds, (min-max), and [the median of the per-round ratios to direct] "
              "where it applies.", ""]
     direct = results["direct"]
-    header = ("| proxy | exchanges/s (64 concurrent) | p50 / p99 / p99.9 ms | 1 stream up Gbit/s | 1 stream down | "
-              "8 streams up | 8 streams down | CPU s per GiB | idle tunnel KiB |")
-    lines += [header, "|" + "---|" * 9]
+    header = ("| proxy | exchanges/s (64 concurrent) | p50 / p99 / p99.9 ms | CPU µs per exchange "
+              "| first flight: exchanges/s | p50 / p99 / p99.9 ms | CPU µs per exchange "
+              "| 1 stream up Gbit/s | 1 stream down | 8 streams up | 8 streams down | CPU s per GiB | idle tunnel KiB |")
+    lines += [header, "|" + "---|" * 13]
     for name, rounds in results.items():
         if not rounds:
             continue
         col = lambda k: [r[k] for r in rounds if k in r]
-        latency = "%.1f / %.1f / %.1f" % (med(col("p50")) / 1000, med(col("p99")) / 1000, med(col("p999")) / 1000)
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, cell(rounds, "rate", "%.0f", direct), latency,
+        latency = lambda suffix: "%.1f / %.1f / %.1f" % (
+            med(col("p50" + suffix)) / 1000, med(col("p99" + suffix)) / 1000, med(col("p999" + suffix)) / 1000)
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, cell(rounds, "rate", "%.0f", direct), latency(""), cell(rounds, "cpu_us", "%.0f"),
+            cell(rounds, "rate_flight", "%.0f", direct), latency("_flight"), cell(rounds, "cpu_us_flight", "%.0f"),
             cell(rounds, "up1", "%.1f", direct), cell(rounds, "down1", "%.1f", direct),
             cell(rounds, "up8", "%.1f", direct), cell(rounds, "down8", "%.1f", direct),
             cell(rounds, "cpu_per_gib", "%.3f"), cell(rounds, "idle_kib", "%.2f")))
