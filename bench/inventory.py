@@ -36,11 +36,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
 import run as bench  # noqa: E402  (bench/run.py: the sink, the load generator, PSS)
 
 os.environ.setdefault("CHOKEPOINT_PKI", os.path.join(bench.BUILD, "pki"))
-from manager_server import Manager, generated  # noqa: E402
 
 NAME = bench.NAME
 
@@ -116,8 +114,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "results", "INVENTORY.md"))
     options = parser.parse_args()
     work = tempfile.mkdtemp(prefix="chokepoint-bench-inventory-")
-    full = Manager(generated(options.computers))
-    empty = Manager([])
+    full, empty = ManagerProcess(options.computers), ManagerProcess(0)
     lines = ["# The manager's inventory: what it costs", "",
              "%s, %d cores; %d computers (every tenth a relay), %d rounds." % (
                  time.strftime("%Y-%m-%d"), os.cpu_count(), options.computers, options.rounds), ""]
@@ -127,8 +124,7 @@ def main():
     for _ in range(options.rounds):
         fetches["empty"].append(one_fetch(site(work, empty, "5m")))
         fetches["full"].append(one_fetch(site(work, full, "5m")))
-    pages = [r for r in full.searches()]
-    per_refresh = len(pages) // options.rounds
+    per_refresh = full.searches() // options.rounds
     lines += ["## One refresh (`chokepoint inventory`)", "",
               "| manager | wall s | chokepoint CPU s | peak RSS MiB |", "|---|---|---|---|"]
     for label, rows in (("no computers", fetches["empty"]), ("%d computers" % options.computers,
@@ -140,8 +136,7 @@ def main():
               ""]
 
     # 2 and 3. A running proxy with and without the inventory.
-    full.stop()
-    steady, changing = ManagerProcess(options.computers), ManagerProcess(options.computers, "--changing")
+    steady, changing = full, ManagerProcess(options.computers, "--changing")
     sink_proc, sink = bench.start_sink()
     pin = ["--connect-to", "%s:443:127.0.0.1:%d" % (NAME, sink)]
     peers = []

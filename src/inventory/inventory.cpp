@@ -97,10 +97,9 @@ std::shared_ptr<const Inventory> Inventory::build(
     for (const IpAddress& address : computer.addresses)
       claims.emplace_back(address, index);
   }
-  std::sort(claims.begin(), claims.end(), [](const auto& a, const auto& b) {
-    if (a.first == b.first) return a.second < b.second;
-    return AddressLess{}(a.first, b.first);
-  });
+  // Stable: a run keeps its computers in the manager's order.
+  std::stable_sort(claims.begin(), claims.end(),
+                   [](const auto& a, const auto& b) { return AddressLess{}(a.first, b.first); });
   inventory->by_address_.reserve(claims.size());
   for (auto run = claims.begin(); run != claims.end();) {
     auto end =

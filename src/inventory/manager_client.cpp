@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <chokepoint/core/host.hpp>
 #include <chokepoint/inventory/manager_client.hpp>
 
 namespace chokepoint::inventory {
@@ -31,27 +32,23 @@ constexpr std::string_view kAddressExpansions =
     "&expand=azureVMVirtualMachineSummary&expand=gcpVirtualMachineSummary";
 
 struct Target {
-  std::string host;  // as in the URL (brackets stripped)
+  std::string host;  // normalised: lowercase, an IPv6 address without brackets
   std::string port = "443";
   std::string path;  // the API base's path, e.g. "/api"
 };
 
+// The policy loader has checked the URL (https://, an authority
+// parse_authority takes, a path); what it refuses never gets here.
 Target target_of(const std::string& url) {
   Target t;
   std::string_view rest = std::string_view(url).substr(std::string_view("https://").size());
   const auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
   t.path = std::string(rest.substr(slash));
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    t.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size() && authority[close + 1] == ':')
-      t.port = std::string(authority.substr(close + 2));
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    t.host = std::string(authority.substr(0, colon));
-    t.port = std::string(authority.substr(colon + 1));
-  } else {
-    t.host = std::string(authority);
+  Host host;
+  std::uint16_t port = 443;
+  if (parse_authority(rest.substr(0, slash), host, port, 443) == HostError::None) {
+    t.host = std::move(host.name);
+    t.port = std::to_string(port);
   }
   return t;
 }
