@@ -9,7 +9,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <chokepoint/core/host.hpp>
 #include <chokepoint/inventory/manager_client.hpp>
@@ -21,7 +20,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 
-using Stream = beast::ssl_stream<beast::tcp_stream>;
 using PageBody = bhttp::basic_dynamic_body<beast::flat_buffer>;
 
 // The expansions identity needs: addresses from the interfaces and the
@@ -34,7 +32,8 @@ constexpr std::string_view kAddressExpansions =
 struct Target {
   std::string host;  // normalised: lowercase, an IPv6 address without brackets
   std::string port = "443";
-  std::string path;  // the API base's path, e.g. "/api"
+  std::string path;         // the API base's path, e.g. "/api"
+  std::string host_header;  // host:port, an IPv6 address in brackets
 };
 
 // The policy loader has checked the URL (https://, an authority
@@ -47,6 +46,7 @@ Target target_of(const std::string& url) {
   Host host;
   std::uint16_t port = 443;
   if (parse_authority(rest.substr(0, slash), host, port, 443) == HostError::None) {
+    t.host_header = format_authority(host, port);
     t.host = std::move(host.name);
     t.port = std::to_string(port);
   }
@@ -131,96 +131,216 @@ Result<std::string> read_api_key(const std::string& path) {
 
 namespace {
 
-// A verified TLS connection to the manager, or why not.
-asio::awaitable<std::optional<FetchResult>> connect(
-    Stream& stream, const Target& target, const asio::ip::tcp::resolver::results_type& endpoints,
-    std::chrono::milliseconds timeout) {
-  // The certificate must name the host (an address must be in its SANs);
-  // SNI only for a name.
-  SSL_set1_host(stream.native_handle(), target.host.c_str());
-  if (!IpAddress::parse(target.host))
-    SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str());
-  error_code ec;
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  co_await beast::get_lowest_layer(stream).async_connect(endpoints, await_into(ec));
-  if (!ec) co_await stream.async_handshake(ssl::stream_base::client, await_into(ec));
-  if (!ec) co_return std::nullopt;
-  co_return failed(FetchError::Connect, target.host + ":" + target.port + ": " + ec.message());
+using Stream = ssl::stream<asio::ip::tcp::socket>;
+
+// Beast reads at most 64 KiB at a time; the TLS layer hands over one record
+// (16 KiB) per read.
+constexpr std::size_t kTransferBuffer = 64 * 1024;
+
+// One deadline at a time over the connection's steps: when it passes, the
+// socket is closed, which ends the pending step with an error, and
+// expired() says why. A late expiry of an earlier arming never counts: each
+// arming has its own generation, and only the current one may fire.
+class StepDeadline {
+ public:
+  explicit StepDeadline(const asio::any_io_executor& executor)
+      : timer_(executor), state_(std::make_shared<State>()) {}
+  ~StepDeadline() { disarm(); }
+
+  void arm(std::chrono::milliseconds after, const std::shared_ptr<Stream>& stream) {
+    const std::uint64_t generation = ++state_->generation;
+    state_->expired = false;
+    timer_.expires_after(after);
+    timer_.async_wait(
+        [state = state_, generation, weak = std::weak_ptr<Stream>(stream)](const error_code& ec) {
+          if (ec || generation != state->generation) return;
+          state->expired = true;
+          if (const auto stream = weak.lock()) {
+            error_code ignored;
+            stream->lowest_layer().close(ignored);
+          }
+        });
+  }
+  void disarm() {
+    ++state_->generation;
+    timer_.cancel();
+  }
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    std::uint64_t generation = 0;
+    bool expired = false;
+  };
+  asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
+
+// An error that says only that a kept connection was closed under the
+// request: the manager's idle timeout, not a failure.
+bool closed_under_us(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == ssl::error::stream_truncated;
 }
 
 }  // namespace
 
-asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& source,
-                                             const std::string& key, const FetchLimits& limits) {
-  const Target target = target_of(source.url);
-  const auto executor = co_await asio::this_coro::executor;
+struct ManagerClient::State {
+  policy::InventorySource source;
+  Target target;
+  std::string query;
+  std::optional<ssl::context> tls;  // loaded on the first fetch that gets that far
+  std::optional<StepDeadline> deadline;
+  std::shared_ptr<Stream> stream;  // the kept connection, when there is one
+  std::size_t served = 0;          // answers on `stream`
+  // One parser and one body buffer for every page of every refresh: pages
+  // are megabytes, and fresh ones each time cost page faults.
+  PageReader reader;
+  beast::flat_buffer page_buffer;
+  // What Beast reads from the TLS stream before the parser takes it. Its
+  // capacity is what each read asks for: at Beast's floor of 512 bytes, one
+  // 16 KiB TLS record took some thirty reads and handlers.
+  beast::flat_buffer transfer;
 
-  ssl::context tls(ssl::context::tls_client);
-  tls.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  tls.set_verify_mode(ssl::verify_peer);
-  error_code ec;
-  if (source.ca_file.empty()) {
-    tls.set_default_verify_paths(ec);
-  } else {
-    tls.load_verify_file(source.ca_file, ec);
+  void drop() {
+    if (!stream) return;
+    error_code ignored;
+    stream->lowest_layer().close(ignored);
+    stream.reset();
   }
-  if (ec) co_return failed(FetchError::Connect, "cannot load the CA: " + ec.message());
+  asio::awaitable<std::optional<FetchResult>> connect(const FetchLimits& limits);
+  asio::awaitable<std::optional<FetchResult>> ask(const std::string& key, std::uint64_t after,
+                                                  const FetchLimits& limits,
+                                                  bhttp::response_parser<PageBody>& parser);
+};
+
+ManagerClient::ManagerClient(policy::InventorySource source) : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.source = std::move(source);
+  s.target = target_of(s.source.url);
+  s.query = s.target.path + "/computers/search?" + std::string(kAddressExpansions) +
+            (s.source.relay_host_names.empty() ? "&expand=computerSettings" : "");
+}
+
+ManagerClient::~ManagerClient() = default;
+
+// A verified TLS connection to the manager, or why not.
+asio::awaitable<std::optional<FetchResult>> ManagerClient::State::connect(
+    const FetchLimits& limits) {
+  const auto executor = co_await asio::this_coro::executor;
+  error_code ec;
+  if (!tls) {
+    ssl::context context(ssl::context::tls_client);
+    context.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    context.set_verify_mode(ssl::verify_peer);
+    if (source.ca_file.empty()) {
+      context.set_default_verify_paths(ec);
+    } else {
+      context.load_verify_file(source.ca_file, ec);
+    }
+    if (ec) co_return failed(FetchError::Connect, "cannot load the CA: " + ec.message());
+    tls.emplace(std::move(context));
+  }
+  if (!deadline) deadline.emplace(executor);
 
   asio::ip::tcp::resolver resolver(executor);
   const auto endpoints = co_await resolver.async_resolve(target.host, target.port, await_into(ec));
   if (ec) co_return failed(FetchError::Connect, target.host + ": " + ec.message());
 
+  stream = std::make_shared<Stream>(executor, *tls);
+  served = 0;
+  // The certificate must name the host (an address must be in its SANs);
+  // SNI only for a name.
+  SSL_set1_host(stream->native_handle(), target.host.c_str());
+  if (!IpAddress::parse(target.host))
+    SSL_set_tlsext_host_name(stream->native_handle(), target.host.c_str());
+  deadline->arm(limits.timeout, stream);
+  co_await asio::async_connect(stream->lowest_layer(), endpoints, await_into(ec));
+  if (!ec) co_await stream->async_handshake(ssl::stream_base::client, await_into(ec));
+  deadline->disarm();
+  if (!ec) co_return std::nullopt;
+  const std::string why = deadline->expired() ? "no answer within the timeout" : ec.message();
+  drop();
+  co_return failed(FetchError::Connect, target.host + ":" + target.port + ": " + why);
+}
+
+// One page's request and its answer read into `parser`: nothing (the
+// answer is in the parser), or why not. The connection is dropped on any
+// error; `served` counts the answers it gave.
+asio::awaitable<std::optional<FetchResult>> ManagerClient::State::ask(
+    const std::string& key, std::uint64_t after, const FetchLimits& limits,
+    bhttp::response_parser<PageBody>& parser) {
+  bhttp::request<bhttp::string_body> request(bhttp::verb::post, query, 11);
+  request.set(bhttp::field::host, target.host_header);
+  request.set(bhttp::field::content_type, "application/json");
+  request.set(bhttp::field::accept, "application/json");
+  request.set("api-version", "v1");
+  if (source.auth == policy::InventorySource::Auth::ApiKey) {
+    request.set(bhttp::field::authorization, "ApiKey " + key);
+  } else {
+    request.set("api-secret-key", key);
+  }
+  request.body() = search_body(limits.page_size, after);
+  request.prepare_payload();
+
+  // The body in a flat buffer: one copy from the TLS record into it, none
+  // to zero it first (a string body resizes before it copies).
+  page_buffer.clear();
+  parser.get().body() = std::move(page_buffer);
+  parser.body_limit(limits.max_body_bytes);
+  parser.header_limit(64 * 1024);
+  transfer.clear();
+  transfer.reserve(kTransferBuffer);
+  error_code ec;
+  deadline->arm(limits.timeout, stream);
+  co_await bhttp::async_write(*stream, request, await_into(ec));
+  if (!ec) co_await bhttp::async_read_header(*stream, transfer, parser, await_into(ec));
+  // Room for simdjson's padding from the start: the body is not copied
+  // again to make it (a page is megabytes).
+  if (!ec && parser.content_length() && *parser.content_length() <= limits.max_body_bytes)
+    parser.get().body().reserve(*parser.content_length() + kPagePadding);
+  if (!ec) co_await bhttp::async_read(*stream, transfer, parser, await_into(ec));
+  deadline->disarm();
+  if (!ec) {
+    ++served;
+    if (!parser.keep_alive()) drop();
+    co_return std::nullopt;
+  }
+  const bool expired = deadline->expired();
+  drop();
+  if (ec == bhttp::error::body_limit)
+    co_return failed(FetchError::TooLarge,
+                     "a page of more than " + std::to_string(limits.max_body_bytes) + " bytes");
+  if (expired) co_return failed(FetchError::Connect, "no answer within the timeout");
+  if (closed_under_us(ec) && !parser.got_some())
+    co_return failed(FetchError::Connect, "the manager closed the connection: " + ec.message());
+  co_return failed(FetchError::Malformed, "the answer: " + ec.message());
+}
+
+asio::awaitable<FetchResult> ManagerClient::fetch(const std::string& key,
+                                                  const FetchLimits& limits) {
+  State& s = *state_;
   FetchResult result;
-  const std::string query = target.path + "/computers/search?" + std::string(kAddressExpansions) +
-                            (source.relay_host_names.empty() ? "&expand=computerSettings" : "");
-  std::optional<Stream> stream;
   std::uint64_t after = 0;
-  // One parser and one body buffer for every page: pages are megabytes.
-  PageReader reader;
-  beast::flat_buffer page_buffer;
   while (true) {
-    if (!stream) {
-      // Kept alive across the pages; again only if the manager closed it.
-      stream.emplace(executor, tls);
-      if (auto failure = co_await connect(*stream, target, endpoints, limits.timeout))
-        co_return std::move(*failure);
+    std::optional<bhttp::response_parser<PageBody>> parser;
+    for (int attempt = 0;; ++attempt) {
+      // A kept connection the manager closed while idle fails the first
+      // request on it: that one request goes again on a new connection.
+      const bool reused = s.stream && s.served > 0;
+      if (!s.stream) {
+        if (auto failure = co_await s.connect(limits)) co_return std::move(*failure);
+      }
+      parser.emplace();
+      auto failure = co_await s.ask(key, after, limits, *parser);
+      if (!failure) break;
+      if (reused && attempt == 0 && failure->error == FetchError::Connect && !s.deadline->expired())
+        continue;
+      co_return std::move(*failure);
     }
-    bhttp::request<bhttp::string_body> request(bhttp::verb::post, query, 11);
-    request.set(bhttp::field::host, target.host);
-    request.set(bhttp::field::content_type, "application/json");
-    request.set(bhttp::field::accept, "application/json");
-    request.set("api-version", "v1");
-    if (source.auth == policy::InventorySource::Auth::ApiKey) {
-      request.set(bhttp::field::authorization, "ApiKey " + key);
-    } else {
-      request.set("api-secret-key", key);
-    }
-    request.body() = search_body(limits.page_size, after);
-    request.prepare_payload();
-    beast::get_lowest_layer(*stream).expires_after(limits.timeout);
-    co_await bhttp::async_write(*stream, request, await_into(ec));
-    // The body in a flat buffer: one copy from the TLS record into it, none
-    // to zero it first (a string body resizes before it copies).
-    bhttp::response_parser<PageBody> parser;
-    page_buffer.clear();
-    parser.get().body() = std::move(page_buffer);
-    parser.body_limit(limits.max_body_bytes);
-    parser.header_limit(64 * 1024);
-    beast::flat_buffer buffer;
-    if (!ec) co_await bhttp::async_read_header(*stream, buffer, parser, await_into(ec));
-    // Room for simdjson's padding from the start: the body is not copied
-    // again to make it (a page is megabytes).
-    if (!ec && parser.content_length() && *parser.content_length() <= limits.max_body_bytes)
-      parser.get().body().reserve(*parser.content_length() + kPagePadding);
-    if (!ec) co_await bhttp::async_read(*stream, buffer, parser, await_into(ec));
-    if (ec == bhttp::error::body_limit)
-      co_return failed(FetchError::TooLarge,
-                       "a page of more than " + std::to_string(limits.max_body_bytes) + " bytes");
-    if (ec == beast::error::timeout)
-      co_return failed(FetchError::Connect, "no answer within the timeout");
-    if (ec) co_return failed(FetchError::Malformed, "the answer: " + ec.message());
     ++result.requests;
-    const auto& response = parser.get();
+    const auto& response = parser->get();
     const int status = static_cast<int>(response.result_int());
     result.status = status;
     if (status == 401 || status == 403) {
@@ -236,19 +356,18 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
     if (status < 200 || status > 299)
       co_return failed(FetchError::Status, "the manager answered " + std::to_string(status),
                        status);
-    if (!parser.keep_alive()) stream.reset();
 
     // simdjson reads past the end: the body gets its padding.
-    page_buffer = std::move(parser.get().body());
+    s.page_buffer = std::move(parser->get().body());
     // Zeroed, though simdjson only needs it readable: valgrind stays quiet.
-    const auto padding = page_buffer.prepare(kPagePadding);
+    const auto padding = s.page_buffer.prepare(kPagePadding);
     std::memset(padding.data(), 0, padding.size());
-    const std::string_view json(static_cast<const char*>(page_buffer.data().data()),
-                                page_buffer.size());
+    const std::string_view json(static_cast<const char*>(s.page_buffer.data().data()),
+                                s.page_buffer.size());
     std::string error;
     PageLimits page_limits;
     page_limits.max_computers = limits.page_size;
-    auto page = reader.read(json, page_limits, error);
+    auto page = s.reader.read(json, page_limits, error);
     if (!page) co_return failed(FetchError::Malformed, "a page of the computer list: " + error);
     if (page->computers.empty()) break;
     if (page->highest_id <= after)
@@ -266,11 +385,17 @@ asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& sour
                               std::make_move_iterator(page->computers.end()));
     }
   }
-  if (stream) {
-    beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(2));
-    co_await stream->async_shutdown(await_into(ec));
-  }
   co_return result;
+}
+
+asio::awaitable<void> ManagerClient::close() {
+  State& s = *state_;
+  if (!s.stream) co_return;
+  error_code ec;
+  s.deadline->arm(std::chrono::seconds(2), s.stream);
+  co_await s.stream->async_shutdown(await_into(ec));
+  s.deadline->disarm();
+  s.drop();
 }
 
 FetchResult fetch_computers_once(const policy::InventorySource& source) {
@@ -282,10 +407,12 @@ FetchResult fetch_computers_once(const policy::InventorySource& source) {
     return fetched;
   }
   asio::io_context io;
+  ManagerClient client(source);
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        fetched = co_await fetch_computers(source, key.value(), FetchLimits{});
+        fetched = co_await client.fetch(key.value(), FetchLimits{});
+        co_await client.close();
       },
       asio::detached);
   io.run();

@@ -17,7 +17,10 @@ constexpr milliseconds kRetireAfter{1'000};
 }  // namespace
 
 Refresher::Refresher(policy::InventorySource source, FetchLimits limits, Publish publish)
-    : source_(std::move(source)), limits_(limits), publish_(std::move(publish)) {}
+    : source_(std::move(source)),
+      limits_(limits),
+      publish_(std::move(publish)),
+      client_(std::make_unique<ManagerClient>(source_)) {}
 
 Refresher::~Refresher() {
   stop();
@@ -37,6 +40,8 @@ void Refresher::start() {
 void Refresher::stop() {
   io_.stop();
   if (thread_.joinable()) thread_.join();
+  // Its socket belongs to io_: gone before io_ is.
+  client_.reset();
 }
 
 RefreshStatus Refresher::status() const {
@@ -93,7 +98,7 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
     fetched.error = FetchError::Refused;
     fetched.detail = key.diagnostics().front().to_string();
   } else {
-    fetched = co_await fetch_computers(source_, key.value(), limits_);
+    fetched = co_await client_->fetch(key.value(), limits_);
   }
   const auto took =
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);

@@ -16,7 +16,10 @@ what the next requests meet (`fail_next`): "429" (with
 Retry-After), "401", "500", "slow" (an answer after `slow_seconds`),
 "truncated" (half a body, then the close), "garbage" (not JSON), "huge"
 (a body larger than any page should be). Every request is kept in
-`requests` (path, headers, body), so a test can count what a refresh cost.
+`requests` (path, headers, body), so a test can count what a refresh cost;
+`connections` counts the TLS connections accepted. With `idle_timeout`
+(seconds), a connection quiet for that long is closed without a word, as a
+real server's keep-alive timeout does.
 
     manager_server.py COMPUTERS [--changing]
         serves COMPUTERS generated computers on a free port (prints "port N",
@@ -73,6 +76,14 @@ def generated(count, first_id=1):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        manager = self.server.manager
+        with manager.lock:
+            manager.connections += 1
+        # A read that waits longer ends the connection (handle_one_request).
+        self.timeout = manager.idle_timeout
+        super().setup()
 
     def log_message(self, *args):
         pass
@@ -163,6 +174,8 @@ class Manager:
         self.slow_seconds = 3
         self.changing = False
         self.chunked = False  # answers without Content-Length, in chunks
+        self.connections = 0
+        self.idle_timeout = None
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.manager = self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

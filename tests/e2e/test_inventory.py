@@ -201,6 +201,22 @@ class InventoryTest(unittest.TestCase):
         self.assertEqual(connect(proxy, AGENT_20, SPN_20), 200)
         self.assertEqual(connect(proxy, AGENT_12, SPN_20), 403)
 
+    def test_one_connection_serves_refresh_after_refresh(self):
+        proxy = self.start()
+        self.assertTrue(wait_until(lambda: inventory_page(proxy)["refreshes"] >= 4, timeout=15))
+        self.assertEqual(self.manager.connections, 1)
+
+    def test_a_manager_closing_idle_connections_costs_no_refresh(self):
+        # Closed after half a second of quiet, as a server's keep-alive
+        # timeout closes it: each refresh meets a connection gone under it.
+        self.manager.idle_timeout = 0.5
+        proxy = self.start()
+        self.assertTrue(wait_until(lambda: inventory_page(proxy)["refreshes"] >= 4, timeout=15))
+        page = inventory_page(proxy)
+        self.assertEqual(page["failures"], {})
+        self.assertGreaterEqual(self.manager.connections, 3)
+        self.assertEqual(page["last_requests"], 2)  # the page and the empty one after it
+
     def test_failures_keep_the_last_good_list_and_are_reported(self):
         proxy = self.start()
         self.assertTrue(wait_until(lambda: inventory_page(proxy)["applies"], timeout=10))

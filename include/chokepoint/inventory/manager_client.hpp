@@ -12,14 +12,18 @@
 //
 // TLS is always verified: against `ca_file` (a manager's certificate is
 // usually self-signed) or the system's store, and the certificate must name
-// the host. One connection, kept alive across the pages. Every answer is
-// bounded (head, body, computers in all) and read with a deadline; what
-// went wrong is a value, with what the refresher needs to decide (a 429's
-// Retry-After, a 401/403 that retrying will not fix).
+// the host. One connection, kept alive across the pages and, where the
+// manager keeps it open, across refreshes (a request on a connection the
+// manager has since closed is sent again once, on a new one). Every answer
+// is bounded (head, body, computers in all) and each step (connect and
+// handshake, one request and its answer) has a deadline; what went wrong is
+// a value, with what the refresher needs to decide (a 429's Retry-After, a
+// 401/403 that retrying will not fix).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,10 +46,11 @@ enum class FetchError : std::uint8_t {
 std::string_view to_string(FetchError error);
 
 struct FetchLimits {
-  std::size_t page_size = 5000;               // maxItems: Trend's default page
-  std::size_t max_body_bytes = 64u << 20;     // one page's JSON
-  std::size_t max_computers = 1'000'000;      // in all the pages
-  std::chrono::milliseconds timeout{30'000};  // each request, from connect to the last byte
+  std::size_t page_size = 5000;            // maxItems: Trend's default page
+  std::size_t max_body_bytes = 64u << 20;  // one page's JSON
+  std::size_t max_computers = 1'000'000;   // in all the pages
+  // Each step: connect and handshake; one request and its answer.
+  std::chrono::milliseconds timeout{30'000};
 };
 
 struct FetchResult {
@@ -61,9 +66,26 @@ struct FetchResult {
 // opens the manager's API), or it is empty.
 Result<std::string> read_api_key(const std::string& path);
 
-// Fetches every computer, on the caller's executor.
-asio::awaitable<FetchResult> fetch_computers(const policy::InventorySource& source,
-                                             const std::string& key, const FetchLimits& limits);
+// The refresher's client: what one refresh sets up (the TLS context, the
+// connection, the parser and its multi-megabyte page buffer) is kept for
+// the next, so a refresh of an unchanged list costs little more than the
+// bytes it reads. Used from one executor at a time; not thread-safe.
+class ManagerClient {
+ public:
+  explicit ManagerClient(policy::InventorySource source);
+  ~ManagerClient();
+  ManagerClient(const ManagerClient&) = delete;
+  ManagerClient& operator=(const ManagerClient&) = delete;
+
+  // Fetches every computer, on the caller's executor (the same one each time).
+  asio::awaitable<FetchResult> fetch(const std::string& key, const FetchLimits& limits);
+  // Ends the kept connection with a TLS close_notify (bounded: 2 s).
+  asio::awaitable<void> close();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // For the operator's commands (`inventory`, `explain --client`): reads the
 // key and fetches once, on an io_context of its own; the computers, or

@@ -81,6 +81,7 @@ class Refresher {
   FetchLimits limits_;
   Publish publish_;
   asio::io_context io_;
+  std::unique_ptr<ManagerClient> client_;  // its connection and buffers kept between refreshes
   std::thread thread_;
   mutable std::mutex mutex_;
   RefreshStatus status_;
