@@ -35,7 +35,7 @@ class FileSink final : public Sink {
     if (fd_ > STDERR_FILENO) ::close(fd_);
   }
 
-  void write(const std::vector<Record>& records) override {
+  void write(std::span<const std::vector<Record>> batches) override {
     // A burst (thousands of tunnels opening at once) grows the buffer; keep
     // only a modest one afterwards, so the burst's memory goes back.
     if (batch_.capacity() > kKeptBufferBytes) {
@@ -47,8 +47,12 @@ class FileSink final : public Sink {
     // starts a new line, so no record is glued to it.
     const std::size_t prefix = broken_tail_ ? 1 : 0;
     if (prefix) batch_ += '\n';
-    for (const Record& r : records)
-      append_json_line(batch_, r);
+    std::size_t records = 0;
+    for (const auto& batch : batches) {
+      for (const Record& r : batch)
+        append_json_line(batch_, r);
+      records += batch.size();
+    }
     std::size_t done = 0;
     int error = 0;
     while (done < batch_.size()) {
@@ -64,7 +68,7 @@ class FileSink final : public Sink {
     }
     if (done == batch_.size()) {
       broken_tail_ = false;
-      written_.fetch_add(records.size(), std::memory_order_relaxed);
+      written_.fetch_add(records, std::memory_order_relaxed);
       if (failing_.exchange(false, std::memory_order_relaxed)) set_error({});
       failures_.succeeded();
       return;
@@ -79,10 +83,10 @@ class FileSink final : public Sink {
     const std::size_t partial = last_newline == std::string::npos ? done : done - last_newline - 1;
     if (partial > 0) cut_back(partial);
     written_.fetch_add(whole, std::memory_order_relaxed);
-    lost_.fetch_add(records.size() - whole, std::memory_order_relaxed);
+    lost_.fetch_add(records - whole, std::memory_order_relaxed);
     failing_.store(true, std::memory_order_relaxed);
     set_error(std::strerror(error));
-    failures_.failed(std::strerror(error), records.size() - whole, FailureLog::Clock::now());
+    failures_.failed(std::strerror(error), records - whole, FailureLog::Clock::now());
   }
 
   void retry() override {

@@ -24,8 +24,7 @@ void AuditLog::write(int producer, std::vector<Record> records, bool urgent) {
   bool wake_now = urgent;
   {
     std::lock_guard lock(q.mutex);
-    const std::size_t room =
-        max_per_queue_ > q.records.size() ? max_per_queue_ - q.records.size() : 0;
+    const std::size_t room = max_per_queue_ > q.queued ? max_per_queue_ - q.queued : 0;
     const std::size_t taken = std::min(room, records.size());
     q.submitted += records.size();
     if (taken < records.size()) {
@@ -34,18 +33,14 @@ void AuditLog::write(int producer, std::vector<Record> records, bool urgent) {
       overflowing_.store(true, std::memory_order_relaxed);
       available_.store(false, std::memory_order_relaxed);
     }
-    if (q.records.empty()) {
-      records.resize(taken);
-      q.records = std::move(records);
-    } else {
-      q.records.insert(
-          q.records.end(), std::make_move_iterator(records.begin()),
-          std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(taken)));
-    }
+    // The batch is queued as it is: one move of a vector, not of each record.
+    records.resize(taken);
+    if (!records.empty()) q.batches.push_back(std::move(records));
+    q.queued += taken;
     queued_.fetch_add(taken, std::memory_order_relaxed);
     // Normally the audit thread comes by every kWriteInterval; a queue filling
     // up fast calls it early.
-    wake_now = wake_now || q.records.size() > max_per_queue_ / 8;
+    wake_now = wake_now || q.queued > max_per_queue_ / 8;
   }
   if (wake_now && !pending_.exchange(true)) wake();
 }
@@ -95,7 +90,7 @@ void AuditLog::run() {
 }
 
 bool AuditLog::drain() {
-  std::vector<Record> batch;
+  std::vector<std::vector<Record>> batches;
   struct Taken {
     std::uint64_t through;
     bool refused;
@@ -105,20 +100,21 @@ bool AuditLog::drain() {
   bool anything = false;
   for (std::size_t i = 0; i < queues_.size(); ++i) {
     Queue& q = *queues_[i];
-    std::vector<Record> taken;
+    std::vector<std::vector<Record>> taken;
     {
       std::lock_guard lock(q.mutex);
-      taken.swap(q.records);
+      taken.swap(q.batches);
+      q.queued = 0;
       taken_from[i] = Taken{q.submitted, q.refused};
       q.refused = false;
     }
     queue_refused = queue_refused || taken_from[i].refused;
     anything = anything || taken_from[i].through != q.committed;
-    if (batch.empty()) {
-      batch = std::move(taken);
+    if (batches.empty()) {
+      batches = std::move(taken);
     } else {
-      batch.insert(batch.end(), std::make_move_iterator(taken.begin()),
-                   std::make_move_iterator(taken.end()));
+      batches.insert(batches.end(), std::make_move_iterator(taken.begin()),
+                     std::make_move_iterator(taken.end()));
     }
   }
   if (!anything) {
@@ -126,13 +122,13 @@ bool AuditLog::drain() {
     return false;
   }
   bool sinks_lost = false;
-  if (!batch.empty()) {
+  if (!batches.empty()) {
     for (auto& sink : sinks_) {
       const std::uint64_t lost_before = sink->stats().lost;
-      sink->write(batch);
+      sink->write(batches);
       sinks_lost = sinks_lost || sink->stats().lost != lost_before;
     }
-    keep_refusals(batch);
+    keep_refusals(batches);
   }
   // A sink that just failed is looked at again kRetryInterval from now.
   if (sinks_lost) last_retry_ = std::chrono::steady_clock::now();
@@ -149,7 +145,7 @@ bool AuditLog::drain() {
       if (committed_[i]) committed_[i](q.committed, !sinks_lost && !taken_from[i].refused);
     }
   }
-  return !batch.empty();
+  return !batches.empty();
 }
 
 void AuditLog::retry_failing(std::chrono::steady_clock::time_point now) {
@@ -180,10 +176,12 @@ std::string AuditLog::unavailable_reason() const {
   return why;
 }
 
-void AuditLog::keep_refusals(const std::vector<Record>& batch) {
+void AuditLog::keep_refusals(std::span<const std::vector<Record>> batches) {
   std::vector<const Record*> newest;
-  for (auto it = batch.rbegin(); it != batch.rend() && newest.size() < kRecentRefusals; ++it) {
-    if (it->event == Event::Deny || it->event == Event::Error) newest.push_back(&*it);
+  for (auto batch = batches.rbegin(); batch != batches.rend(); ++batch) {
+    for (auto it = batch->rbegin(); it != batch->rend() && newest.size() < kRecentRefusals; ++it) {
+      if (it->event == Event::Deny || it->event == Event::Error) newest.push_back(&*it);
+    }
   }
   if (newest.empty()) return;
   std::lock_guard lock(recent_mutex_);

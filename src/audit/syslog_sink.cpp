@@ -46,15 +46,16 @@ class SyslogSink final : public Sink {
   }
   ~SyslogSink() override { stop(); }
 
-  void write(const std::vector<Record>& records) override {
+  void write(std::span<const std::vector<Record>> batches) override {
     std::vector<std::string> messages;
-    messages.reserve(records.size());
-    for (const Record& r : records) {
-      std::string message =
-          format_rfc5424(r, target_.format, options_.hostname, ::getpid(), version());
-      messages.push_back(target_.transport == SyslogTarget::Transport::Udp
-                             ? std::move(message)
-                             : octet_counted(message));
+    for (const auto& batch : batches) {
+      for (const Record& r : batch) {
+        std::string message =
+            format_rfc5424(r, target_.format, options_.hostname, ::getpid(), version());
+        messages.push_back(target_.transport == SyslogTarget::Transport::Udp
+                               ? std::move(message)
+                               : octet_counted(message));
+      }
     }
     {
       std::lock_guard lock(mutex_);

@@ -97,7 +97,8 @@ class AuditLog {
  private:
   struct Queue {
     std::mutex mutex;
-    std::vector<Record> records;
+    std::vector<std::vector<Record>> batches;  // as write() got them
+    std::size_t queued = 0;                    // records in `batches`
     std::uint64_t submitted = 0;  // every record ever passed to write(), refused ones too
     bool refused = false;         // some were refused (a full queue) since the last drain
     // The audit thread's own: what it told on_committed last.
@@ -109,7 +110,7 @@ class AuditLog {
   bool drain();
   void retry_failing(std::chrono::steady_clock::time_point now);
   void update_availability(bool queue_refused);
-  void keep_refusals(const std::vector<Record>& batch);
+  void keep_refusals(std::span<const std::vector<Record>> batches);
   void report_losses(bool final);
 
   Options options_;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,11 @@ struct SinkHealth {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // On the audit thread, records in order. Must not wait on the network.
-  virtual void write(const std::vector<Record>& records) = 0;
+  // On the audit thread, records in order: the batches as the I/O threads
+  // handed them over (not merged into one: moving a record costs about as
+  // much as writing it). Must not wait on the network.
+  virtual void write(std::span<const std::vector<Record>> batches) = 0;
+  void write(const std::vector<Record>& records) { write(std::span(&records, 1)); }
   virtual void reopen() {}
   // On the audit thread, about every kRetryInterval while health() says
   // failing and no record came: look whether writing could work again

@@ -26,9 +26,10 @@ namespace chokepoint::test {
 // Keeps every record the audit thread hands it.
 class MemorySink : public audit::Sink {
  public:
-  void write(const std::vector<audit::Record>& records) override {
+  void write(std::span<const std::vector<audit::Record>> batches) override {
     std::lock_guard lock(mutex_);
-    records_.insert(records_.end(), records.begin(), records.end());
+    for (const auto& batch : batches)
+      records_.insert(records_.end(), batch.begin(), batch.end());
   }
   audit::SinkStats stats() const override { return {}; }
   std::string name() const override { return "memory"; }
