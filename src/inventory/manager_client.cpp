@@ -190,7 +190,7 @@ struct ManagerClient::State {
   policy::InventorySource source;
   Target target;
   std::string query;
-  std::optional<ssl::context> tls;  // loaded on the first fetch that gets that far
+  std::optional<ssl::context> tls;  // loaded again for each new connection
   std::optional<StepDeadline> deadline;
   std::shared_ptr<Stream> stream;  // the kept connection, when there is one
   std::size_t served = 0;          // answers on `stream`
@@ -230,18 +230,18 @@ asio::awaitable<std::optional<FetchResult>> ManagerClient::State::connect(
     const FetchLimits& limits) {
   const auto executor = co_await asio::this_coro::executor;
   error_code ec;
-  if (!tls) {
-    ssl::context context(ssl::context::tls_client);
-    context.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    context.set_verify_mode(ssl::verify_peer);
-    if (source.ca_file.empty()) {
-      context.set_default_verify_paths(ec);
-    } else {
-      context.load_verify_file(source.ca_file, ec);
-    }
-    if (ec) co_return failed(FetchError::Connect, "cannot load the CA: " + ec.message());
-    tls.emplace(std::move(context));
+  // The CA file as it is now: a new connection is where a renewed manager
+  // certificate meets a renewed CA file.
+  ssl::context context(ssl::context::tls_client);
+  context.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  context.set_verify_mode(ssl::verify_peer);
+  if (source.ca_file.empty()) {
+    context.set_default_verify_paths(ec);
+  } else {
+    context.load_verify_file(source.ca_file, ec);
   }
+  if (ec) co_return failed(FetchError::Connect, "cannot load the CA: " + ec.message());
+  tls.emplace(std::move(context));
   if (!deadline) deadline.emplace(executor);
 
   asio::ip::tcp::resolver resolver(executor);
