@@ -67,9 +67,9 @@ struct FetchResult {
 Result<std::string> read_api_key(const std::string& path);
 
 // The refresher's client: what one refresh sets up (the connection, the
-// parser and its multi-megabyte page buffer) is kept for the next, so a refresh of an unchanged
-// list costs little more than the bytes it reads. Used from one executor at a time; not
-// thread-safe.
+// parser and its multi-megabyte page buffer) is kept for the next, so a
+// refresh of an unchanged list costs little more than the bytes it reads.
+// Used from one executor at a time; not thread-safe.
 class ManagerClient {
  public:
   explicit ManagerClient(policy::InventorySource source);
