@@ -19,7 +19,11 @@
    it is (most refreshes in production) and once from one that changes a
    computer's agent version before every refresh (each refresh builds and
    swaps in a new inventory), beside the same proxy without an inventory,
-   alternated round by round; each round's ratio is reported.
+   alternated round by round; each round's ratio is reported. Beside it, the
+   refresher thread's share of the proxy's CPU in the round: while the
+   proxy is CPU-bound that share is what the refreshes can take from the
+   connections, and unlike the rate it is not at the mercy of the
+   machine's other load.
    Here the manager runs in a process of its own (a real one is another
    machine): it shares these cores with the proxy, so the CPU it spent
    answering during each round is reported beside the rate.
@@ -98,6 +102,24 @@ def one_fetch(config):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def refresher_cpu_seconds(pid):
+    """CPU time of the proxy's refresher thread: the one at nice 10
+    (src/inventory/refresher.cpp). Linux's nice is per thread."""
+    total, found = 0, False
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[16]) == 10:  # field 19, nice
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15, utime and stime
+            found = True
+    if not found:
+        raise RuntimeError("no refresher thread (nice 10) in process %d" % pid)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def median_of(rows, index):
     return statistics.median(r[index] for r in rows)
 
@@ -155,6 +177,7 @@ def main():
     memory = {p.name: [] for p in peers}
     refreshes = {p.name: [] for p in peers}
     manager_cpu = {p.name: [] for p in peers}
+    refresher_share = {p.name: [] for p in peers}
     try:
         for round_ in range(options.rounds):
             order = peers if round_ % 2 == 0 else list(reversed(peers))
@@ -164,13 +187,19 @@ def main():
                 memory[peer.name].append(bench.memory_kib(peer.proc.pid) / 1024)
                 manager = peer.manager
                 searches, cpu = (manager.searches(), bench.cpu_seconds(manager.proc.pid)) if manager else (0, 0)
+                proxy_cpu = bench.cpu_seconds(peer.proc.pid)
+                refresher_cpu = refresher_cpu_seconds(peer.proc.pid) if manager else 0
                 started = time.monotonic()
                 result = bench.measure_rate(peer, sink, options.seconds, None)
                 took = time.monotonic() - started
+                proxy_cpu = bench.cpu_seconds(peer.proc.pid) - proxy_cpu
+                if manager:
+                    refresher_cpu = refresher_cpu_seconds(peer.proc.pid) - refresher_cpu
                 rates[peer.name].append(result["rate"])
                 if manager:
                     refreshes[peer.name].append((manager.searches() - searches) / per_refresh / took)
                     manager_cpu[peer.name].append(100 * (bench.cpu_seconds(manager.proc.pid) - cpu) / took)
+                    refresher_share[peer.name].append(100 * refresher_cpu / max(proxy_cpu, 1e-9))
                 peer.stop()
     finally:
         for peer in peers:
@@ -180,12 +209,14 @@ def main():
         changing.stop()
         empty.stop()
     lines += ["## A running proxy", "",
-              "| proxy | exchanges/s | PSS MiB | refreshes/s | the manager's CPU, % of a core |",
-              "|---|---|---|---|---|"]
+              "| proxy | exchanges/s | PSS MiB | refreshes/s | the refresher's CPU, % of the proxy's |"
+              " the manager's CPU, % of a core |",
+              "|---|---|---|---|---|---|"]
     for peer in peers:
-        lines.append("| %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
             peer.name, spread(rates[peer.name], "%.0f"), spread(memory[peer.name], "%.1f"),
-            spread(refreshes[peer.name], "%.2f") if peer.manager else "", 
+            spread(refreshes[peer.name], "%.2f") if peer.manager else "",
+            spread(refresher_share[peer.name], "%.2f") if peer.manager else "",
             spread(manager_cpu[peer.name], "%.1f") if peer.manager else ""))
     without = rates[peers[0].name]
     lines.append("")
