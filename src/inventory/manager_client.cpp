@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <chokepoint/core/deadline.hpp>
 #include <chokepoint/core/host.hpp>
 #include <chokepoint/inventory/manager_client.hpp>
 
@@ -137,45 +138,6 @@ using Stream = ssl::stream<asio::ip::tcp::socket>;
 // (16 KiB) per read.
 constexpr std::size_t kTransferBuffer = 64 * 1024;
 
-// One deadline at a time over the connection's steps: when it passes, the
-// socket is closed, which ends the pending step with an error, and
-// expired() says why. A late expiry of an earlier arming never counts: each
-// arming has its own generation, and only the current one may fire.
-class StepDeadline {
- public:
-  explicit StepDeadline(const asio::any_io_executor& executor)
-      : timer_(executor), state_(std::make_shared<State>()) {}
-  ~StepDeadline() { disarm(); }
-
-  void arm(std::chrono::milliseconds after, const std::shared_ptr<Stream>& stream) {
-    const std::uint64_t generation = ++state_->generation;
-    state_->expired = false;
-    timer_.expires_after(after);
-    timer_.async_wait(
-        [state = state_, generation, weak = std::weak_ptr<Stream>(stream)](const error_code& ec) {
-          if (ec || generation != state->generation) return;
-          state->expired = true;
-          if (const auto stream = weak.lock()) {
-            error_code ignored;
-            stream->lowest_layer().close(ignored);
-          }
-        });
-  }
-  void disarm() {
-    ++state_->generation;
-    timer_.cancel();
-  }
-  bool expired() const { return state_->expired; }
-
- private:
-  struct State {
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-  asio::steady_timer timer_;
-  std::shared_ptr<State> state_;
-};
-
 // An error that says only that a kept connection was closed under the
 // request: the manager's idle timeout, not a failure.
 bool closed_under_us(const error_code& ec) {
@@ -191,7 +153,8 @@ struct ManagerClient::State {
   Target target;
   std::string query;
   std::optional<ssl::context> tls;  // loaded again for each new connection
-  std::optional<StepDeadline> deadline;
+  // Over each step: connect and handshake; a request and its answer.
+  std::optional<Deadline> deadline;
   std::shared_ptr<Stream> stream;  // the kept connection, when there is one
   std::size_t served = 0;          // answers on `stream`
   // One parser and one body buffer for every page of every refresh: pages
@@ -255,7 +218,7 @@ asio::awaitable<std::optional<FetchResult>> ManagerClient::State::connect(
   SSL_set1_host(stream->native_handle(), target.host.c_str());
   if (!IpAddress::parse(target.host))
     SSL_set_tlsext_host_name(stream->native_handle(), target.host.c_str());
-  deadline->arm(limits.timeout, stream);
+  deadline->arm(limits.timeout, stream->next_layer(), stream);
   co_await asio::async_connect(stream->lowest_layer(), endpoints, await_into(ec));
   if (!ec) co_await stream->async_handshake(ssl::stream_base::client, await_into(ec));
   deadline->disarm();
@@ -293,7 +256,7 @@ asio::awaitable<std::optional<FetchResult>> ManagerClient::State::ask(
   transfer.clear();
   transfer.reserve(kTransferBuffer);
   error_code ec;
-  deadline->arm(limits.timeout, stream);
+  deadline->arm(limits.timeout, stream->next_layer(), stream);
   co_await bhttp::async_write(*stream, request, await_into(ec));
   if (!ec) co_await bhttp::async_read_header(*stream, transfer, parser, await_into(ec));
   // Room for simdjson's padding from the start: the body is not copied
@@ -392,7 +355,7 @@ asio::awaitable<void> ManagerClient::close() {
   State& s = *state_;
   if (!s.stream) co_return;
   error_code ec;
-  s.deadline->arm(std::chrono::seconds(2), s.stream);
+  s.deadline->arm(std::chrono::seconds(2), s.stream->next_layer(), s.stream);
   co_await s.stream->async_shutdown(await_into(ec));
   s.deadline->disarm();
   s.drop();

@@ -15,8 +15,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chokepoint/core/asio.hpp>
-
-#include "deadline.hpp"
+#include <chokepoint/core/deadline.hpp>
 
 namespace chokepoint::proxy {
 

@@ -20,11 +20,10 @@
 
 #include <chokepoint/audit/record.hpp>
 #include <chokepoint/core/asio.hpp>
+#include <chokepoint/core/deadline.hpp>
 #include <chokepoint/core/host.hpp>
 #include <chokepoint/core/upstream_proxy.hpp>
 #include <chokepoint/policy/snapshot.hpp>
-
-#include "deadline.hpp"
 
 namespace chokepoint::proxy {
 

@@ -1,6 +1,7 @@
-// Private to the proxy module: one deadline over several reads (a whole
-// request head, a whole ClientHello) that cancels the pending read when it
-// passes but keeps the socket open, so the client can still be answered.
+// One deadline over several operations on a socket (a whole request head,
+// a whole ClientHello; the manager client's connect and handshake, or a
+// request and its answer) that cancels the pending operation when it passes
+// but keeps the socket open, so the proxy can still answer its client.
 //
 // A late expiry of an earlier arming never counts: each arming has its own
 // generation, and only the current one may fire.
@@ -11,7 +12,7 @@
 
 #include <chokepoint/core/asio.hpp>
 
-namespace chokepoint::proxy {
+namespace chokepoint {
 
 class Deadline {
  public:
@@ -43,4 +44,4 @@ class Deadline {
   bool expired_ = false;
 };
 
-}  // namespace chokepoint::proxy
+}  // namespace chokepoint
