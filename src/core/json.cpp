@@ -75,26 +75,19 @@ void append_json_string(std::string& out, std::string_view value) {
 
 void JsonObject::key(std::string_view name) {
   // Keys are this program's own literals (plain ASCII, nothing to escape):
-  // written as they are, and in one append with their punctuation (a
-  // record has some thirty of them).
-  char text[64];
-  if (name.size() > sizeof text - 4) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    out_ += '"';
-    out_.append(name);
-    out_.append("\":", 2);
-    return;
-  }
-  std::size_t n = 0;
-  if (!first_) text[n++] = ',';
+  // written as they are, with their punctuation, in one growth of the line
+  // (a record has some thirty of them).
+  const std::size_t comma = first_ ? 0 : 1;
   first_ = false;
-  text[n++] = '"';
-  std::memcpy(text + n, name.data(), name.size());
-  n += name.size();
-  text[n++] = '"';
-  text[n++] = ':';
-  out_.append(text, n);
+  const std::size_t at = out_.size();
+  out_.resize(at + comma + name.size() + 3);
+  char* p = out_.data() + at;
+  if (comma) *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = '"';
+  *p = ':';
 }
 
 JsonObject& JsonObject::field(std::string_view name, std::string_view value) {
