@@ -192,14 +192,13 @@ def main():
                 started = time.monotonic()
                 result = bench.measure_rate(peer, sink, options.seconds, None)
                 took = time.monotonic() - started
-                proxy_cpu = bench.cpu_seconds(peer.proc.pid) - proxy_cpu
-                if manager:
-                    refresher_cpu = refresher_cpu_seconds(peer.proc.pid) - refresher_cpu
                 rates[peer.name].append(result["rate"])
                 if manager:
                     refreshes[peer.name].append((manager.searches() - searches) / per_refresh / took)
                     manager_cpu[peer.name].append(100 * (bench.cpu_seconds(manager.proc.pid) - cpu) / took)
-                    refresher_share[peer.name].append(100 * refresher_cpu / max(proxy_cpu, 1e-9))
+                    refresher_share[peer.name].append(
+                        100 * (refresher_cpu_seconds(peer.proc.pid) - refresher_cpu)
+                        / max(bench.cpu_seconds(peer.proc.pid) - proxy_cpu, 1e-9))
                 peer.stop()
     finally:
         for peer in peers:

@@ -63,6 +63,27 @@ Pem loopback_certificate() {
       })};
 }
 
+// The inventory source of a manager at 127.0.0.1:`port`.
+policy::InventorySource loopback_manager(std::uint16_t port, std::string ca_file = {}) {
+  policy::InventorySource source;
+  source.url = "https://127.0.0.1:" + std::to_string(port) + "/api";
+  source.ca_file = std::move(ca_file);
+  return source;
+}
+
+FetchLimits with_timeout(std::chrono::milliseconds timeout) {
+  FetchLimits limits;
+  limits.timeout = timeout;
+  return limits;
+}
+
+// Runs `fetches` on `io`. Not a timing test: the bound only turns a fetch
+// that never ends into a failure instead of a hung run.
+void run_bounded(asio::io_context& io, std::function<asio::awaitable<void>()> fetches) {
+  asio::co_spawn(io, std::move(fetches), asio::detached);
+  io.run_for(std::chrono::seconds(20));
+}
+
 }  // namespace
 
 TEST_CASE("a manager that accepts and never answers is given up at the timeout",
@@ -72,28 +93,19 @@ TEST_CASE("a manager that accepts and never answers is given up at the timeout",
   tcp::socket held(io), held_again(io);
   silent.async_accept(held, [](const error_code&) {});
 
-  policy::InventorySource source;
-  source.url = "https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/api";
-  ManagerClient client(source);
-  FetchLimits limits;
-  limits.timeout = std::chrono::milliseconds(200);
+  ManagerClient client(loopback_manager(silent.local_endpoint().port()));
+  const FetchLimits limits = with_timeout(std::chrono::milliseconds(200));
 
   std::optional<FetchResult> fetched;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        fetched = co_await client.fetch("key", limits);
-        // The same client tries again from the start: a new connection, a
-        // new deadline, the same answer.
-        if (fetched->error == FetchError::Connect) {
-          silent.async_accept(held_again, [](const error_code&) {});
-          fetched = co_await client.fetch("key", limits);
-        }
-      },
-      asio::detached);
-  // Not a timing test: the bound only turns a fetch that never ends into a
-  // failure instead of a hung run.
-  io.run_for(std::chrono::seconds(20));
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    fetched = co_await client.fetch("key", limits);
+    // The same client tries again from the start: a new connection, a new
+    // deadline, the same answer.
+    if (fetched->error == FetchError::Connect) {
+      silent.async_accept(held_again, [](const error_code&) {});
+      fetched = co_await client.fetch("key", limits);
+    }
+  });
 
   REQUIRE(fetched.has_value());
   CHECK(fetched->error == FetchError::Connect);
@@ -132,24 +144,13 @@ TEST_CASE("a manager that takes the request and never answers is given up at the
     });
   });
 
-  policy::InventorySource source;
-  source.url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/api";
-  source.ca_file = ca_path;
-  ManagerClient client(source);
-  FetchLimits limits;
-  limits.timeout = std::chrono::milliseconds(300);
+  ManagerClient client(loopback_manager(acceptor.local_endpoint().port(), ca_path));
   std::optional<FetchResult> fetched;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        fetched = co_await client.fetch("key", limits);
-        error_code ignored;
-        if (server) server->lowest_layer().close(ignored);
-      },
-      asio::detached);
-  // Not a timing test: the bound only turns a fetch that never ends into a
-  // failure instead of a hung run.
-  io.run_for(std::chrono::seconds(20));
+  run_bounded(io, [&]() -> asio::awaitable<void> {
+    fetched = co_await client.fetch("key", with_timeout(std::chrono::milliseconds(300)));
+    error_code ignored;
+    if (server) server->lowest_layer().close(ignored);
+  });
   std::remove(ca_path);
 
   CHECK(handshaken);
