@@ -54,14 +54,15 @@ const config::CommandLine<ExplainArgs>& command_line() {
 std::optional<inventory::Client> ask_inventory(const policy::Policy& policy,
                                                const IpAddress& address) {
   if (!policy.inventory) return std::nullopt;
-  auto fetched = inventory::fetch_computers_once(*policy.inventory);
+  inventory::ComputerList computers;
+  const auto fetched = inventory::fetch_computers_once(*policy.inventory, computers);
   if (fetched.error != inventory::FetchError::None) {
     std::cerr << "chokepoint explain: the inventory (" << policy.inventory->url
               << ") could not be fetched: " << fetched.detail << "; the clients entries decide\n";
     return std::nullopt;
   }
   const auto map =
-      inventory::Inventory::build(std::move(fetched.computers), policy.inventory->relay_host_names);
+      inventory::Inventory::build(computers.computers(), policy.inventory->relay_host_names);
   if (const inventory::Client* found = map->find(address)) return *found;
   return std::nullopt;
 }

@@ -69,13 +69,14 @@ int inventory_command(const Words& words) {
     print_diagnostics(key.diagnostics(), std::cerr);
     return kExitUsage;
   }
-  inventory::FetchResult fetched = inventory::fetch_computers_once(*source);
+  inventory::ComputerList computers;
+  const inventory::FetchResult fetched = inventory::fetch_computers_once(*source, computers);
   if (fetched.error != inventory::FetchError::None) {
     std::cerr << "chokepoint inventory: " << source->url << ": " << fetched.detail << '\n';
     return kExitDenied;
   }
   const auto inventory =
-      inventory::Inventory::build(std::move(fetched.computers), source->relay_host_names);
+      inventory::Inventory::build(computers.computers(), source->relay_host_names);
   if (args.format == "json") {
     std::cout << inventory::listing_json(*inventory) << '\n';
   } else {

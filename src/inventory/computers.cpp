@@ -1,7 +1,5 @@
 #include <simdjson.h>
 
-#include <openssl/evp.h>
-
 #include <chokepoint/inventory/computers.hpp>
 
 namespace chokepoint::inventory {
@@ -183,36 +181,45 @@ bool read_computer(od::object& object, Computer& computer, const PageLimits& lim
   return true;
 }
 
-void append_field(std::string& out, std::string_view field) {
-  const auto size = static_cast<std::uint32_t>(field.size());
-  out.append(reinterpret_cast<const char*>(&size), sizeof size);
-  out.append(field);
+// A slot to read the next computer into: empty, its strings' memory kept.
+void clear(Computer& computer) {
+  computer.id = 0;
+  computer.host_name.clear();
+  computer.display_name.clear();
+  computer.agent_version.clear();
+  computer.relay_state.reset();
+  computer.addresses.clear();
 }
 
 }  // namespace
 
-std::string list_fingerprint(const std::vector<Computer>& computers) {
-  std::string serialised;
-  serialised.reserve(computers.size() * 64);
-  for (const Computer& c : computers) {
-    serialised.append(reinterpret_cast<const char*>(&c.id), sizeof c.id);
-    append_field(serialised, c.host_name);
-    append_field(serialised, c.display_name);
-    append_field(serialised, c.agent_version);
-    serialised += c.relay_state ? (*c.relay_state ? 'r' : 'a') : '-';
-    const auto count = static_cast<std::uint32_t>(c.addresses.size());
-    serialised.append(reinterpret_cast<const char*>(&count), sizeof count);
-    for (const IpAddress& address : c.addresses) {
-      serialised += address.is_v4() ? '4' : '6';
-      serialised.append(reinterpret_cast<const char*>(address.bytes().data()),
-                        address.bytes().size());
-    }
+void ComputerList::restart() {
+  last_whole_ = whole_;
+  last_size_ = size_;
+  size_ = 0;
+  whole_ = false;
+  differs_ = false;
+}
+
+void ComputerList::add(const Computer& computer) {
+  if (size_ == slots_.size()) {
+    slots_.push_back(computer);
+    differs_ = true;
+  } else if (Computer& slot = slots_[size_]; slot != computer) {
+    slot = computer;  // into the slot's own strings and addresses
+    differs_ = true;
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(serialised.data(), serialised.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    return {};
-  return std::string(reinterpret_cast<const char*>(digest), length);
+  ++size_;
+}
+
+void ComputerList::finish() {
+  whole_ = true;
+  // Computers the manager no longer lists hold no memory.
+  slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(size_), slots_.end());
+}
+
+bool ComputerList::same_as_last() const {
+  return whole_ && last_whole_ && !differs_ && size_ == last_size_;
 }
 
 std::optional<IpAddress> interface_address(std::string_view text) {
@@ -228,24 +235,19 @@ std::optional<IpAddress> interface_address(std::string_view text) {
   return IpAddress::parse(text);
 }
 
-struct PageReader::Parser {
+struct PageReader::State {
   od::parser parser;
+  Computer next;  // read here, then into the list's slot
 };
 
-PageReader::PageReader() : parser_(std::make_unique<Parser>()) {}
+PageReader::PageReader() : state_(std::make_unique<State>()) {}
 PageReader::~PageReader() = default;
 
-std::optional<ComputerPage> parse_computer_page(std::string_view json, const PageLimits& limits,
-                                                std::string& error) {
-  PageReader reader;
-  return reader.read(json, limits, error);
-}
-
-std::optional<ComputerPage> PageReader::read(std::string_view json, const PageLimits& limits,
-                                             std::string& error) {
+std::optional<PageRead> PageReader::read(std::string_view json, const PageLimits& limits,
+                                         ComputerList& into, std::string& error) {
   error.clear();
   Refusal refusal{error};
-  od::parser& parser = parser_->parser;
+  od::parser& parser = state_->parser;
   od::document document;
   if (parser.iterate(json.data(), json.size(), json.size() + kPagePadding).get(document)) {
     refusal.fail("not JSON");
@@ -256,7 +258,7 @@ std::optional<ComputerPage> PageReader::read(std::string_view json, const PageLi
     refusal.fail("the answer is not a JSON object");
     return std::nullopt;
   }
-  ComputerPage page;
+  PageRead page;
   bool has_list = false;
   const bool ok =
       each_field(root, refusal, "the answer", [&](std::string_view key, od::value& value) {
@@ -272,13 +274,16 @@ std::optional<ComputerPage> PageReader::read(std::string_view json, const PageLi
         if (value.get_array().get(list)) return refusal.fail("computers is not a list");
         has_list = true;
         return each_element(list, refusal, "computers", [&](od::value& item) {
-          if (page.computers.size() >= limits.max_computers)
+          if (page.computers >= limits.max_computers)
             return refusal.fail("more than " + std::to_string(limits.max_computers) +
                                 " computers in one page");
           od::object object;
           if (item.get_object().get(object)) return refusal.fail("a computer is not an object");
-          Computer& computer = page.computers.emplace_back();
+          Computer& computer = state_->next;
+          clear(computer);
           if (!read_computer(object, computer, limits, refusal)) return false;
+          into.add(computer);
+          ++page.computers;
           page.highest_id = std::max(page.highest_id, computer.id);
           return true;
         });

@@ -75,7 +75,7 @@ std::size_t Inventory::Hash::operator()(const IpAddress& a) const {
 }
 
 std::shared_ptr<const Inventory> Inventory::build(
-    std::vector<Computer> computers, const std::vector<policy::HostPattern>& relay_names) {
+    std::span<const Computer> computers, const std::vector<policy::HostPattern>& relay_names) {
   auto inventory = std::make_shared<Inventory>();
   inventory->computers_ = computers.size();
   // Every claim first: an address is the computer's only if nobody else
@@ -83,7 +83,7 @@ std::shared_ptr<const Inventory> Inventory::build(
   std::vector<std::pair<IpAddress, std::size_t>> claims;
   claims.reserve(computers.size());
   inventory->clients_.reserve(computers.size());
-  for (Computer& computer : computers) {
+  for (const Computer& computer : computers) {
     if (!computer.has_agent()) continue;
     Client client;
     client.id = computer.id;

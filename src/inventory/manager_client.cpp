@@ -281,10 +281,11 @@ asio::awaitable<std::optional<FetchResult>> ManagerClient::State::ask(
   co_return failed(FetchError::Malformed, "the answer: " + ec.message());
 }
 
-asio::awaitable<FetchResult> ManagerClient::fetch(const std::string& key,
-                                                  const FetchLimits& limits) {
+asio::awaitable<FetchResult> ManagerClient::fetch(const std::string& key, const FetchLimits& limits,
+                                                  ComputerList& into) {
   State& s = *state_;
   FetchResult result;
+  into.restart();
   std::uint64_t after = 0;
   while (true) {
     std::optional<bhttp::response_parser<PageBody>> parser;
@@ -330,24 +331,18 @@ asio::awaitable<FetchResult> ManagerClient::fetch(const std::string& key,
     std::string error;
     PageLimits page_limits;
     page_limits.max_computers = limits.page_size;
-    auto page = s.reader.read(json, page_limits, error);
+    const auto page = s.reader.read(json, page_limits, into, error);
     if (!page) co_return failed(FetchError::Malformed, "a page of the computer list: " + error);
-    if (page->computers.empty()) break;
+    if (page->computers == 0) break;
     if (page->highest_id <= after)
       co_return failed(FetchError::Malformed,
                        "a page that does not advance past ID " + std::to_string(after));
-    if (result.computers.size() + page->computers.size() > limits.max_computers)
+    if (into.size() > limits.max_computers)
       co_return failed(FetchError::TooLarge,
                        "more than " + std::to_string(limits.max_computers) + " computers");
     after = page->highest_id;
-    if (result.computers.empty()) {
-      result.computers = std::move(page->computers);
-    } else {
-      result.computers.insert(result.computers.end(),
-                              std::make_move_iterator(page->computers.begin()),
-                              std::make_move_iterator(page->computers.end()));
-    }
   }
+  into.finish();
   co_return result;
 }
 
@@ -361,7 +356,7 @@ asio::awaitable<void> ManagerClient::close() {
   s.drop();
 }
 
-FetchResult fetch_computers_once(const policy::InventorySource& source) {
+FetchResult fetch_computers_once(const policy::InventorySource& source, ComputerList& into) {
   FetchResult fetched;
   const auto key = read_api_key(source.key_file);
   if (!key) {
@@ -374,7 +369,7 @@ FetchResult fetch_computers_once(const policy::InventorySource& source) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        fetched = co_await client.fetch(key.value(), FetchLimits{});
+        fetched = co_await client.fetch(key.value(), FetchLimits{}, into);
         co_await client.close();
       },
       asio::detached);

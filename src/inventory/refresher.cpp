@@ -98,7 +98,7 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
     fetched.error = FetchError::Refused;
     fetched.detail = key.diagnostics().front().to_string();
   } else {
-    fetched = co_await client_->fetch(key.value(), limits_);
+    fetched = co_await client_->fetch(key.value(), limits_, computers_);
   }
   const auto took =
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
@@ -107,12 +107,11 @@ asio::awaitable<milliseconds> Refresher::refresh_once() {
   std::shared_ptr<const Inventory> built;
   if (good) {
     // Most refreshes find the list as it was: the inventory in use stays,
-    // and the workers and the memory allocator see nothing of them.
-    std::string digest = list_fingerprint(fetched.computers);
-    if (digest.empty() || digest != applied_fingerprint_ || !current()) {
-      built = Inventory::build(std::move(fetched.computers), source_.relay_host_names);
-      applied_fingerprint_ = std::move(digest);
-    }
+    // and the workers and the memory allocator see nothing of them. (Each
+    // whole list read was built from or found the same, so the last one is
+    // what the inventory in use was built from.)
+    if (!computers_.same_as_last() || !current())
+      built = Inventory::build(computers_.computers(), source_.relay_host_names);
   }
   // Too long without a good refresh: what the manager said once is no
   // longer trusted to say who a client is.

@@ -18,19 +18,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_addresses = 8;
   limits.max_name_bytes = 64;
   std::string error;
-  auto page = parse_computer_page(std::string_view(json.data(), size), limits, error);
+  PageReader reader;
+  ComputerList list;
+  const auto page = reader.read(std::string_view(json.data(), size), limits, list, error);
   if (!page) {
     if (error.empty()) std::abort();  // a refusal always says why
     return 0;
   }
-  if (page->computers.size() > limits.max_computers) std::abort();
-  for (const Computer& c : page->computers) {
+  if (page->computers > limits.max_computers || page->computers != list.size()) std::abort();
+  for (const Computer& c : list.computers()) {
     if (c.addresses.size() > limits.max_addresses) std::abort();
     if (c.host_name.size() > limits.max_name_bytes || c.display_name.size() > limits.max_name_bytes)
       std::abort();
     if (c.id > page->highest_id) std::abort();
   }
-  const auto map = Inventory::build(std::move(page->computers), {});
+  list.finish();
+  const auto map = Inventory::build(list.computers(), {});
   if (map->addresses() + map->ambiguous().size() > 50 * 8) std::abort();
   return 0;
 }

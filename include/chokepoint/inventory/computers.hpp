@@ -1,5 +1,5 @@
 // The Deep Security Manager's computer list, as its REST API (v1) gives it
-// (DESIGN.md, "Clients from the manager"): one page of a paged search,
+// (DESIGN.md, "Clients from the manager"): the pages of a paged search,
 // `POST /api/computers/search` answering {"computers": [Computer, ...]},
 // read into plain values. Only what identifies a client is kept: the ID,
 // the names, the agent version, the relay flag, and every address the
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,10 +39,38 @@ struct Computer {
   // The name records show: the display name where one is set.
   const std::string& name() const { return display_name.empty() ? host_name : display_name; }
   bool has_agent() const { return !agent_version.empty() && agent_version != "0.0.0.0"; }
+  bool operator==(const Computer&) const = default;
 };
 
-struct ComputerPage {
-  std::vector<Computer> computers;
+// The computers of a refresh, page after page, in slots kept from the
+// refresh before: a computer equal to the one in its slot last time is left
+// as it is (no copy, no allocation), so reading a list as it was costs no
+// memory traffic, and knows it is as it was without a digest of it.
+class ComputerList {
+ public:
+  // A new refresh: what is added next goes to the first slot.
+  void restart();
+  void add(const Computer& computer);
+  // Every page was read: the list is whole.
+  void finish();
+
+  std::span<const Computer> computers() const { return {slots_.data(), size_}; }
+  std::size_t size() const { return size_; }
+  // A whole list, and the one the whole refresh before it read (false when
+  // the one before failed part of the way: its slots are a mixture).
+  bool same_as_last() const;
+
+ private:
+  std::vector<Computer> slots_;
+  std::size_t size_ = 0;
+  bool whole_ = false;
+  std::size_t last_size_ = 0;
+  bool last_whole_ = false;
+  bool differs_ = false;  // from the last list, since restart()
+};
+
+struct PageRead {
+  std::size_t computers = 0;
   std::uint64_t highest_id = 0;  // the next page's cursor (IDs above it)
 };
 
@@ -54,15 +83,9 @@ struct PageLimits {
 // How many bytes of readable memory must follow a page (simdjson's padding).
 inline constexpr std::size_t kPagePadding = 64;
 
-// The page, or (error set) nothing usable. `json` must be followed by
-// kPagePadding bytes of readable memory.
-std::optional<ComputerPage> parse_computer_page(std::string_view json, const PageLimits& limits,
-                                                std::string& error);
-
-// parse_computer_page for the pages of one refresh, one after another, with
-// the same parser: its buffers are a few times a page's size, and taking
-// fresh ones for every page of megabytes cost more in page faults than the
-// parsing did.
+// Reads the pages of one refresh, one after another, with the same parser:
+// its buffers are a few times a page's size, and taking fresh ones for
+// every page of megabytes cost more in page faults than the parsing did.
 class PageReader {
  public:
   PageReader();
@@ -70,20 +93,16 @@ class PageReader {
   PageReader(const PageReader&) = delete;
   PageReader& operator=(const PageReader&) = delete;
 
-  std::optional<ComputerPage> read(std::string_view json, const PageLimits& limits,
-                                   std::string& error);
+  // One page onto the end of `into`; or (error set) nothing usable, and
+  // `into` may hold part of the page (the refresh has failed). `json` must
+  // be followed by kPagePadding bytes of readable memory.
+  std::optional<PageRead> read(std::string_view json, const PageLimits& limits, ComputerList& into,
+                               std::string& error);
 
  private:
-  struct Parser;
-  std::unique_ptr<Parser> parser_;
+  struct State;
+  std::unique_ptr<State> state_;
 };
-
-// A digest (SHA-256) of everything an Inventory is built from: equal for two
-// lists, and (with the same relay names) the inventory built from one is the
-// one built from the other.
-// Each field goes in with its length, so no two lists share a serialisation.
-// Empty when the digest cannot be computed (never equal to anything).
-std::string list_fingerprint(const std::vector<Computer>& computers);
 
 // One entry of an interface's `IPs` ("10.0.1.23", "10.0.1.23/24",
 // "fe80::1/64"): the address, or nothing. The prefix form is accepted

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -52,7 +53,7 @@ class Inventory {
   // `relay_names`: the operator's patterns for relays' host (or display)
   // names, where the manager cannot say (DESIGN.md: relay_host_names).
   static std::shared_ptr<const Inventory> build(
-      std::vector<Computer> computers, const std::vector<policy::HostPattern>& relay_names);
+      std::span<const Computer> computers, const std::vector<policy::HostPattern>& relay_names);
 
   // The computer behind `address`, or null (unknown, no agent, ambiguous).
   const Client* find(const IpAddress& address) const;

@@ -25,7 +25,6 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <chokepoint/core/asio.hpp>
 #include <chokepoint/core/diagnostic.hpp>
@@ -58,7 +57,6 @@ struct FetchResult {
   std::string detail;
   int status = 0;                            // the last HTTP status
   std::chrono::milliseconds retry_after{0};  // 429: what the manager asked for (0: not said)
-  std::vector<Computer> computers;           // every page's, when error is None
   std::size_t requests = 0;                  // how many the manager answered
 };
 
@@ -77,8 +75,10 @@ class ManagerClient {
   ManagerClient(const ManagerClient&) = delete;
   ManagerClient& operator=(const ManagerClient&) = delete;
 
-  // Fetches every computer, on the caller's executor (the same one each time).
-  asio::awaitable<FetchResult> fetch(const std::string& key, const FetchLimits& limits);
+  // Fetches every computer into `into` (whole when the result says no
+  // error), on the caller's executor (the same one each time).
+  asio::awaitable<FetchResult> fetch(const std::string& key, const FetchLimits& limits,
+                                     ComputerList& into);
   // Ends the kept connection with a TLS close_notify (bounded: 2 s).
   asio::awaitable<void> close();
 
@@ -88,8 +88,8 @@ class ManagerClient {
 };
 
 // For the operator's commands (`inventory`, `explain --client`): reads the
-// key and fetches once, on an io_context of its own; the computers, or
-// (error set, a sentence in detail) why not.
-FetchResult fetch_computers_once(const policy::InventorySource& source);
+// key and fetches once, on an io_context of its own: the computers into
+// `into`, or (error set, a sentence in detail) why not.
+FetchResult fetch_computers_once(const policy::InventorySource& source, ComputerList& into);
 
 }  // namespace chokepoint::inventory

@@ -87,7 +87,7 @@ class Refresher {
   RefreshStatus status_;
   std::shared_ptr<const Inventory> current_;
   std::shared_ptr<const Inventory> retired_;  // the one current_ replaced, freed here soon after
-  std::string applied_fingerprint_;           // of the list current_ was built from
+  ComputerList computers_;  // as the last refresh read them: what current_ was built from
   std::string last_logged_;
   int backoff_steps_ = 0;
 };

@@ -29,7 +29,7 @@ TEST_CASE("/inventory: the refreshes, and every address with its computer", "[co
   page.status.last_error = "HTTP 500 from the manager";
   page.status.last_took = std::chrono::milliseconds(12);
   page.status.last_requests = 1;
-  page.inventory = inventory::Inventory::build(std::move(list), {});
+  page.inventory = inventory::Inventory::build(list, {});
   page.now = fetched + std::chrono::seconds(90);
   CHECK(render_inventory(page) ==
         R"({"configured":true,"url":"https://dsm.example:4119/api","required":true,"applies":true,)"

@@ -83,7 +83,7 @@ InventoryPage inventory_page() {
   page.status.refreshes = 3;
   page.status.failures["rate_limited"] = 1;
   page.status.last_good = fetched;
-  page.inventory = inventory::Inventory::build(std::move(list), {});
+  page.inventory = inventory::Inventory::build(list, {});
   page.now = fetched + std::chrono::seconds(42);
   return page;
 }

@@ -46,7 +46,7 @@ TEST_CASE("every address of a computer with an agent maps to it; shared ones to 
   list.push_back(computer(3, "nat-a", "12.0.0.1234", {"203.0.113.9", "10.0.0.3"}));
   list.push_back(computer(4, "nat-b", "20.0.1.690", {"203.0.113.9"}));
   list.push_back(computer(5, "unmanaged", "0.0.0.0", {"10.0.0.5"}));
-  const auto inventory = Inventory::build(std::move(list), {});
+  const auto inventory = Inventory::build(list, {});
   CHECK(inventory->computers() == 5);
   CHECK(inventory->clients() == 4);
   CHECK(inventory->relays() == 1);
@@ -74,7 +74,7 @@ TEST_CASE("relays by the operator's names where the manager does not say", "[inv
   list.push_back(computer(2, "agent-07.corp.example", "20.0.1.690", {"10.0.0.8"}));
   list.push_back(computer(3, "dsr.example", "20.0.1.690", {"10.0.0.9"}, false));
   const auto inventory =
-      Inventory::build(std::move(list), {pattern("*.relays.corp.example"), pattern("dsr.example")});
+      Inventory::build(list, {pattern("*.relays.corp.example"), pattern("dsr.example")});
   CHECK(inventory->find(ip("10.0.0.7"))->role == Role::Relay);  // names compare case-insensitively
   CHECK(inventory->find(ip("10.0.0.8"))->role == Role::Agent);
   CHECK(inventory->find(ip("10.0.0.9"))->role == Role::Relay);

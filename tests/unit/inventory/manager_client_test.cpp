@@ -97,13 +97,14 @@ TEST_CASE("a manager that accepts and never answers is given up at the timeout",
   const FetchLimits limits = with_timeout(std::chrono::milliseconds(200));
 
   std::optional<FetchResult> fetched;
+  ComputerList computers;
   run_bounded(io, [&]() -> asio::awaitable<void> {
-    fetched = co_await client.fetch("key", limits);
+    fetched = co_await client.fetch("key", limits, computers);
     // The same client tries again from the start: a new connection, a new
     // deadline, the same answer.
     if (fetched->error == FetchError::Connect) {
       silent.async_accept(held_again, [](const error_code&) {});
-      fetched = co_await client.fetch("key", limits);
+      fetched = co_await client.fetch("key", limits, computers);
     }
   });
 
@@ -146,8 +147,9 @@ TEST_CASE("a manager that takes the request and never answers is given up at the
 
   ManagerClient client(loopback_manager(acceptor.local_endpoint().port(), ca_path));
   std::optional<FetchResult> fetched;
+  ComputerList computers;
   run_bounded(io, [&]() -> asio::awaitable<void> {
-    fetched = co_await client.fetch("key", with_timeout(std::chrono::milliseconds(300)));
+    fetched = co_await client.fetch("key", with_timeout(std::chrono::milliseconds(300)), computers);
     error_code ignored;
     if (server) server->lowest_layer().close(ignored);
   });
