@@ -23,7 +23,8 @@
    refresher thread's share of the proxy's CPU in the round: while the
    proxy is CPU-bound that share is what the refreshes can take from the
    connections, and unlike the rate it is not at the mercy of the
-   machine's other load.
+   machine's other load; and that share scaled to one refresh a second
+   (a refresh waits `refresh` after the one before ends, so fewer come).
    Here the manager runs in a process of its own (a real one is another
    machine): it shares these cores with the proxy, so the CPU it spent
    answering during each round is reported beside the rate.
@@ -209,13 +210,19 @@ def main():
         empty.stop()
     lines += ["## A running proxy", "",
               "| proxy | exchanges/s | PSS MiB | refreshes/s | the refresher's CPU, % of the proxy's |"
-              " the manager's CPU, % of a core |",
-              "|---|---|---|---|---|---|"]
+              " the same at one refresh a second | the manager's CPU, % of a core |",
+              "|---|---|---|---|---|---|---|"]
     for peer in peers:
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+        # The refresher waits `refresh` after each refresh ends, so it asks less
+        # often than once a second (less still when the cores are saturated: it
+        # runs at nice 10): each round's share, scaled to one refresh a second.
+        per_refresh = [share / rate for share, rate in zip(refresher_share[peer.name], refreshes[peer.name])
+                       if rate > 0]
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             peer.name, spread(rates[peer.name], "%.0f"), spread(memory[peer.name], "%.1f"),
             spread(refreshes[peer.name], "%.2f") if peer.manager else "",
             spread(refresher_share[peer.name], "%.2f") if peer.manager else "",
+            spread(per_refresh, "%.2f") if peer.manager else "",
             spread(manager_cpu[peer.name], "%.1f") if peer.manager else ""))
     without = rates[peers[0].name]
     lines.append("")
