@@ -258,7 +258,21 @@ class EchoUpstream:
             conn.sendall(b"got %d %s" % (len(data), hashlib.sha256(data).hexdigest().encode()))
 
     def stop(self):
-        self.listener.close()
+        stop_listening(self.listener, self.thread)
+
+
+def stop_listening(listener, thread):
+    """Ends the accept loop `thread` runs on `listener`, then closes it.
+    Closed first, the descriptor's number could go to the next test's
+    listener while the loop was on its way into accept(), and the loop
+    would take that test's connections (seen: a tunnel's bytes counted by
+    the echo server of the test before)."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); later calls fail at once
+    except OSError:
+        pass
+    thread.join(timeout=5)
+    listener.close()
 
 
 def read_http_response(sock):

@@ -17,7 +17,7 @@ import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import CHOKEPOINT, EchoUpstream, Proxy, read_http_response, wait_until
+from harness import CHOKEPOINT, EchoUpstream, Proxy, read_http_response, stop_listening, wait_until
 
 FLOOD = "127.0.0.66"
 GOOD = "127.0.0.7"
@@ -56,7 +56,8 @@ class SilentUpstream:
         self.port = self.listener.getsockname()[1]
         self.reset_after = reset_after
         self.kept = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     def _serve(self):
         while True:
@@ -73,7 +74,7 @@ class SilentUpstream:
             conn.close()
 
     def stop(self):
-        self.listener.close()
+        stop_listening(self.listener, self.thread)
         for conn in self.kept:
             conn.close()
 

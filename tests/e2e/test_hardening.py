@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from prometheus_client.parser import text_string_to_metric_families
 
 from dns_server import DnsServer
-from harness import CHOKEPOINT, EchoUpstream, HttpUpstream, Proxy, read_http_response, wait_until
+from harness import CHOKEPOINT, EchoUpstream, HttpUpstream, Proxy, read_http_response, stop_listening, wait_until
 
 GUESSER = "127.0.0.66"
 AGENT = "127.0.0.7"
@@ -61,7 +61,8 @@ class Sink:
         self.listener.listen(4096)
         self.port = self.listener.getsockname()[1]
         self.kept = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     def _serve(self):
         while True:
@@ -71,7 +72,7 @@ class Sink:
                 return
 
     def stop(self):
-        self.listener.close()
+        stop_listening(self.listener, self.thread)
         for conn in self.kept:
             conn.close()
 
