@@ -87,11 +87,9 @@ bool Server::bind_one(ListenerKind kind, const Endpoint& wanted, std::string& er
       net::set_transparent(*acceptor, endpoint.address().is_v6(), ec);
     if (!ec) acceptor->bind(endpoint, ec);
     if (!ec) acceptor->listen(kBacklog, ec);
-    // Clients of every listener speak first (a request, a ClientHello, a
-    // SOCKS greeting, a PROXY header): wake up once their bytes are there,
-    // so the first read finds them (the kernel hands a silent connection
-    // over anyway after the delay).
-    if (!ec) {
+    // Clients of these listeners speak first: wake up once their bytes are
+    // there (the kernel hands the connection over anyway after the delay).
+    if (!ec && kind != ListenerKind::Explicit) {
       const int seconds = 1;
       ::setsockopt(acceptor->native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
                    sizeof seconds);
