@@ -1,4 +1,5 @@
 #include <chokepoint/net/accept_loop.hpp>
+#include <chokepoint/net/owned_socket.hpp>
 
 namespace chokepoint::net {
 
@@ -9,26 +10,39 @@ AcceptLoop::AcceptLoop(tcp::acceptor& acceptor, Accepted accepted, Refused refus
       backoff_(acceptor.get_executor()) {}
 
 void AcceptLoop::start() {
-  acceptor_.async_accept(peer_, [this](const error_code& ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
+  // accept4 must find the queue empty rather than wait on it.
+  error_code ignored;
+  acceptor_.native_non_blocking(true, ignored);
+  asio::post(acceptor_.get_executor(), [this] { accept_queued(); });
+}
+
+// Asio watches the listener edge-triggered: a wait started only once the
+// queue was found empty cannot miss a connection queued since.
+void AcceptLoop::wait_for_connections() {
+  acceptor_.async_wait(tcp::acceptor::wait_read, [this](const error_code& ec) {
+    if (ec != asio::error::operation_aborted) accept_queued();
   });
 }
 
-void AcceptLoop::on_accept(const error_code& ec, tcp::socket socket) {
-  // Closed: stopping or draining.
-  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-  if (!ec) {
-    accepted_(std::move(socket), peer_);
-    start();
-    return;
+void AcceptLoop::accept_queued() {
+  for (int taken = 0; taken < kAcceptsPerTurn; ++taken) {
+    // Closed (stopping or draining), perhaps by the handler of the last.
+    if (!acceptor_.is_open()) return;
+    tcp::socket socket(acceptor_.get_executor());
+    tcp::endpoint peer;
+    const error_code ec = accept_owned(acceptor_, socket, peer);
+    if (ec == asio::error::would_block) return wait_for_connections();
+    if (ec) return on_refused(ec);
+    accepted_(std::move(socket), peer);
   }
-  if (refused_(ec)) {
-    start();
-    return;
-  }
+  asio::post(acceptor_.get_executor(), [this] { accept_queued(); });
+}
+
+void AcceptLoop::on_refused(const error_code& ec) {
+  if (refused_(ec)) return accept_queued();
   backoff_.expires_after(kAcceptBackoff);
   backoff_.async_wait([this](const error_code& wait_ec) {
-    if (!wait_ec && acceptor_.is_open()) start();
+    if (!wait_ec) accept_queued();
   });
 }
 

@@ -7,6 +7,7 @@
 #include <chokepoint/core/async_event.hpp>
 #include <chokepoint/net/address_class.hpp>
 #include <chokepoint/net/dialer.hpp>
+#include <chokepoint/net/owned_socket.hpp>
 
 namespace chokepoint::net {
 namespace {
@@ -38,9 +39,7 @@ DialError classify_connect_error(const error_code& ec) {
 // system call per upstream connection (PROFILE.md).
 template <class Done>
 void start_connect(tcp::socket& socket, const tcp::endpoint& endpoint, Done done) {
-  error_code ec;
-  socket.open(endpoint.protocol(), ec);
-  if (!ec) socket.native_non_blocking(true, ec);
+  error_code ec = open_owned(socket, endpoint.protocol());
   if (!ec && ::connect(socket.native_handle(), endpoint.data(), endpoint.size()) != 0) {
     if (errno == EINPROGRESS) {
       socket.async_wait(tcp::socket::wait_write, [&socket, done = std::move(done)](

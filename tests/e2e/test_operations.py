@@ -244,7 +244,10 @@ class ConfigMapReloadTest(unittest.TestCase):
             sock, status, _ = connect_through(proxy, "files.trendmicro.com")
             sock.close()
             self.assertEqual(status, 403)
-            self.assertIn("reload (a config file changed)", proxy.stderr_text())
+            # Logged after the new policy is in place, so a client may see
+            # it first.
+            self.assertTrue(wait_until(lambda: "reload (a config file changed)" in proxy.stderr_text()),
+                            proxy.stderr_text())
         finally:
             proxy.stop()
             echo.stop()
