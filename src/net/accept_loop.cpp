@@ -16,8 +16,8 @@ void AcceptLoop::start() {
   asio::post(acceptor_.get_executor(), [this] { accept_queued(); });
 }
 
-// Asio watches the listener edge-triggered: a wait started only once the
-// queue was found empty cannot miss a connection queued since.
+// Starting a wait re-arms the listener in epoll (Asio's EPOLL_CTL_MOD), so a
+// connection queued after accept4 found the queue empty still wakes it.
 void AcceptLoop::wait_for_connections() {
   acceptor_.async_wait(tcp::acceptor::wait_read, [this](const error_code& ec) {
     if (ec != asio::error::operation_aborted) accept_queued();

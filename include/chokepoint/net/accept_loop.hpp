@@ -5,8 +5,8 @@
 // admin endpoint both accept through this loop.
 //
 // A wake-up takes what is queued, up to kAcceptsPerTurn before the loop
-// lets the thread's other work run, with accept4 (net/owned_socket.hpp):
-// the accepted sockets cost no system call beyond the accept and close.
+// lets the thread's other work run, with accept4 (net/owned_socket.hpp),
+// so that Asio adds no system call of its own to an accepted socket's life.
 #pragma once
 
 #include <chrono>
