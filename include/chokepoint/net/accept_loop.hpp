@@ -6,7 +6,8 @@
 //
 // A wake-up takes what is queued, up to kAcceptsPerTurn before the loop
 // lets the thread's other work run, with accept4 (net/owned_socket.hpp),
-// so that Asio adds no system call of its own to an accepted socket's life.
+// so that Asio neither makes an accepted socket non-blocking nor takes it
+// out of epoll before closing it.
 #pragma once
 
 #include <chrono>
